@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+#   make                 module (for KVER) and calperfctl
+#   make KVER=6.1        ... against Debian 12's 6.1 headers (or 6.12)
+#   make KDIR=/path      ... against any kernel build tree
+#   make W=1 C=1         extra warnings, sparse
+#   make deps            install the Debian packages everything needs
+#   make check           the selftests in the VM on both kernels
+#   make check KERNELS=6.12   ... on one of them
+
+KVER ?= 6.12
+KDIR ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-$(KVER).*-amd64)))
+KERNELS ?= 6.1 6.12
+
+CC ?= gcc
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Iinclude $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+
+USER_SRCS := $(wildcard user/*.c)
+USER_HDRS := $(wildcard user/*.h) include/uapi/linux/calperf.h
+
+all: module user
+
+module:
+	@test -n "$(KDIR)" || { echo "no kernel headers for KVER=$(KVER): run 'make deps'" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+user: user/calperfctl
+
+user/calperfctl: $(USER_SRCS) $(USER_HDRS)
+	$(CC) $(CFLAGS) -o $@ $(USER_SRCS) $(LDLIBS)
+
+deps:
+	scripts/install-deps
+
+check: user
+	selftests/check $(KERNELS)
+
+clean:
+	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -f user/calperfctl
+
+.PHONY: all module user deps check clean

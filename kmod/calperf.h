@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * calperf internals shared by the module's files.
+ *
+ * Locking: every session lives on one global list under calperf_lock
+ * (a mutex). Netlink handlers and the pernet exit hooks take it; the
+ * kthreads never do, so a holder may kthread_stop() them. A kthread
+ * publishes its counters with WRITE_ONCE() and its final results with
+ * smp_store_release(&ep->finished); readers pair with the acquire.
+ */
+#ifndef _CALPERF_H
+#define _CALPERF_H
+
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/socket.h>
+#include <linux/types.h>
+#include <net/tcp.h>
+#include <uapi/linux/calperf.h>
+
+#define CALPERF_MAX_SESSIONS_PER_NET	64
+#define CALPERF_MAX_MSG_SIZE		(4 << 20)
+#define CALPERF_MAX_SOCKBUF		(256 << 20)
+#define CALPERF_MAX_DURATION_MS		(24 * 3600 * 1000)
+#define CALPERF_DEFAULT_MSG_SIZE	65536
+#define CALPERF_DEFAULT_DURATION_MS	10000
+
+struct calperf_session;
+
+/* Final TCP_INFO figures kept once the socket is gone. */
+struct calperf_tcp_result {
+	u32 rtt_us;
+	u32 rttvar_us;
+	u32 cwnd;
+	u32 retrans;
+	u32 mss;
+};
+
+struct calperf_endpoint {
+	bool present;
+	/*
+	 * Not refcounted, so deleting the netns is not held up by us: the
+	 * pernet pre_exit hook halts the session and clears this first.
+	 */
+	struct net *net;
+	struct sockaddr_storage addr;	/* family AF_UNSPEC: none given */
+	u16 port;
+	int cpu;			/* -1: not pinned */
+	u32 sockbuf;			/* 0: kernel autotuning */
+
+	/* Owned by the running kthread; released by whoever ends it. */
+	struct socket *sock;
+	struct socket *listener;	/* receiver only, until accept */
+	void *buf;
+	struct task_struct *task;
+
+	/* Results: live counters, then final values once @finished. */
+	u64 bytes;
+	u64 calls;
+	u64 start_ns;
+	u64 end_ns;
+	u64 cpu_ns;
+	int error;
+	struct calperf_tcp_result tcp;
+	bool finished;
+};
+
+struct calperf_session {
+	struct list_head list;		/* on calperf_sessions */
+	struct net *owner;		/* netns of the creating socket */
+	u32 id;
+	u8 kind;
+	u8 state;			/* enum calperf_state */
+
+	u32 msg_size;
+	u32 duration_ms;		/* 0: no time limit */
+	u64 bytes_limit;		/* 0: no byte limit */
+	bool nodelay;
+	char congestion[TCP_CA_NAME_MAX];
+
+	struct calperf_endpoint sender;
+	struct calperf_endpoint receiver;
+
+	atomic_t running;		/* kthreads not yet finished */
+	struct completion done;		/* all kthreads finished */
+	bool stopping;			/* a stop was asked for */
+	u64 stop_ns;			/* when, for the drain grace */
+	int abort_error;		/* result of a forced end */
+};
+
+extern struct mutex calperf_lock;
+
+/* session.c */
+struct calperf_session *calperf_session_alloc(struct net *owner);
+int calperf_session_add(struct calperf_session *s,
+			struct netlink_ext_ack *extack);
+struct calperf_session *calperf_session_find(struct net *owner, u32 id);
+int calperf_session_start(struct calperf_session *s,
+			  struct netlink_ext_ack *extack);
+void calperf_session_stop(struct calperf_session *s);
+void calperf_session_destroy(struct calperf_session *s);
+void calperf_session_free(struct calperf_session *s);
+void calperf_sessions_net_exit(struct net *net);
+void calperf_sessions_shutdown(void);
+bool calperf_session_should_stop(const struct calperf_session *s);
+void calperf_endpoint_finish(struct calperf_session *s,
+			     struct calperf_endpoint *ep, int err);
+int calperf_pernet_init(void);
+void calperf_pernet_exit(void);
+
+/* Iterate over the sessions owned by @net; caller holds calperf_lock. */
+struct calperf_session *calperf_session_next(struct net *net,
+					     struct calperf_session *prev);
+
+/* stream.c */
+int calperf_stream_prepare(struct calperf_session *s,
+			   struct netlink_ext_ack *extack);
+int calperf_stream_sender(void *data);
+int calperf_stream_receiver(void *data);
+
+/* netlink.c */
+int calperf_nl_init(void);
+void calperf_nl_exit(void);
+void calperf_nl_notify_done(struct calperf_session *s);
+
+#endif /* _CALPERF_H */

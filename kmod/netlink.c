@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "calperf" generic netlink family: policies, commands, replies and
+ * the "monitor" notifications. Nothing else: sessions live in session.c.
+ */
+
+#include <linux/capability.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/math64.h>
+#include <linux/pid_namespace.h>
+#include <net/genetlink.h>
+#include <net/net_namespace.h>
+
+#include "calperf.h"
+#include "compat.h"
+
+/* Bounds too wide for the s16 min/max of NLA_POLICY_RANGE. */
+static calperf_policy_range calperf_sockbuf_range = {
+	.max = CALPERF_MAX_SOCKBUF,
+};
+
+static calperf_policy_range calperf_msg_size_range = {
+	.min = 1,
+	.max = CALPERF_MAX_MSG_SIZE,
+};
+
+static calperf_policy_range calperf_duration_range = {
+	.min = 1,
+	.max = CALPERF_MAX_DURATION_MS,
+};
+
+static const struct nla_policy calperf_endpoint_policy[] = {
+	[CALPERF_A_ENDPOINT_NETNS_FD]	= NLA_POLICY_MIN(NLA_S32, 0),
+	[CALPERF_A_ENDPOINT_NETNS_PID]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[CALPERF_A_ENDPOINT_ADDR4]	= { .type = NLA_BE32 },
+	[CALPERF_A_ENDPOINT_ADDR6]	= NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[CALPERF_A_ENDPOINT_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[CALPERF_A_ENDPOINT_CPU]	= NLA_POLICY_MAX(NLA_U32, NR_CPUS - 1),
+	[CALPERF_A_ENDPOINT_SOCKBUF]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+								&calperf_sockbuf_range),
+};
+
+static const struct nla_policy calperf_session_new_policy[] = {
+	[CALPERF_A_SESSION_KIND]	= NLA_POLICY_RANGE(NLA_U8, CALPERF_KIND_STREAM,
+							   CALPERF_KIND_STREAM),
+	[CALPERF_A_SESSION_MSG_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+								&calperf_msg_size_range),
+	[CALPERF_A_SESSION_DURATION_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+								&calperf_duration_range),
+	[CALPERF_A_SESSION_BYTES_LIMIT]	= NLA_POLICY_MIN(NLA_U64, 1),
+	[CALPERF_A_SESSION_NODELAY]	= { .type = NLA_FLAG },
+	[CALPERF_A_SESSION_CONGESTION]	= { .type = NLA_NUL_STRING,
+					    .len = TCP_CA_NAME_MAX - 1 },
+	[CALPERF_A_SESSION_SENDER]	= NLA_POLICY_NESTED(calperf_endpoint_policy),
+	[CALPERF_A_SESSION_RECEIVER]	= NLA_POLICY_NESTED(calperf_endpoint_policy),
+};
+
+static const struct nla_policy calperf_session_id_policy[] = {
+	[CALPERF_A_SESSION_ID]		= NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static struct genl_family calperf_family;
+
+enum calperf_nl_mcgrp {
+	CALPERF_NLGRP_MONITOR,
+};
+
+/* Missing required attribute: say which, by name and by type. */
+#define CALPERF_REQUIRE(extack, nest, tb, type, msg) ({			\
+	bool __missing = !(tb)[type];					\
+	if (__missing) {						\
+		NL_SET_ERR_MSG(extack, msg);				\
+		NL_SET_ERR_ATTR_MISS(extack, nest, type);		\
+	}								\
+	__missing;							\
+})
+
+static struct net *calperf_nl_endpoint_net(struct sk_buff *skb,
+					   struct genl_info *info,
+					   struct nlattr **tb)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *fd = tb[CALPERF_A_ENDPOINT_NETNS_FD];
+	struct nlattr *pid = tb[CALPERF_A_ENDPOINT_NETNS_PID];
+	struct net *net;
+
+	if (fd && pid) {
+		NL_SET_ERR_MSG_ATTR(extack, pid,
+				    "netns-fd and netns-pid are exclusive");
+		return ERR_PTR(-EINVAL);
+	}
+	if (fd) {
+		net = get_net_ns_by_fd(nla_get_s32(fd));
+		if (IS_ERR(net)) {
+			NL_SET_ERR_MSG_ATTR(extack, fd,
+					    "netns-fd is not a network namespace");
+			return net;
+		}
+	} else if (pid) {
+		net = get_net_ns_by_pid(nla_get_u32(pid));
+		if (IS_ERR(net)) {
+			NL_SET_ERR_MSG_ATTR(extack, pid, "netns-pid: no such process");
+			return net;
+		}
+	} else {
+		return get_net(genl_info_net(info));
+	}
+	/* As rtnetlink does: configuring a netns needs CAP_NET_ADMIN over it. */
+	if (!netlink_ns_capable(skb, net->user_ns, CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG_ATTR(extack, fd ?: pid,
+				    "no CAP_NET_ADMIN over that network namespace");
+		put_net(net);
+		return ERR_PTR(-EPERM);
+	}
+	return net;
+}
+
+static int calperf_nl_parse_endpoint(struct sk_buff *skb,
+				     struct genl_info *info,
+				     struct nlattr *nest,
+				     struct calperf_endpoint *ep,
+				     bool sender, u32 msg_size)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *tb[CALPERF_A_ENDPOINT_MAX + 1];
+	struct nlattr *a4, *a6;
+	struct net *net;
+	int err;
+
+	err = nla_parse_nested(tb, CALPERF_A_ENDPOINT_MAX, nest,
+			       calperf_endpoint_policy, extack);
+	if (err)
+		return err;
+
+	a4 = tb[CALPERF_A_ENDPOINT_ADDR4];
+	a6 = tb[CALPERF_A_ENDPOINT_ADDR6];
+	if (a4 && a6) {
+		NL_SET_ERR_MSG_ATTR(extack, a6, "addr4 and addr6 are exclusive");
+		return -EINVAL;
+	}
+	if (sender && !a4 && !a6) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "sender needs the address to connect to (addr4 or addr6)");
+		NL_SET_ERR_ATTR_MISS(extack, nest, CALPERF_A_ENDPOINT_ADDR4);
+		return -EINVAL;
+	}
+	if (sender && CALPERF_REQUIRE(extack, nest, tb, CALPERF_A_ENDPOINT_PORT,
+				      "sender needs the port to connect to"))
+		return -EINVAL;
+	if (!sender && CALPERF_REQUIRE(extack, nest, tb, CALPERF_A_ENDPOINT_PORT,
+				       "receiver needs the port to listen on"))
+		return -EINVAL;
+
+	if (a4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ep->addr;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = nla_get_be32(a4);
+	} else if (a6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ep->addr;
+
+		sin6->sin6_family = AF_INET6;
+		nla_memcpy(&sin6->sin6_addr, a6, sizeof(sin6->sin6_addr));
+	}
+	ep->port = nla_get_u16(tb[CALPERF_A_ENDPOINT_PORT]);
+	if (tb[CALPERF_A_ENDPOINT_CPU])
+		ep->cpu = nla_get_u32(tb[CALPERF_A_ENDPOINT_CPU]);
+	/* The socket buffer follows the message size unless given (qperf -m). */
+	ep->sockbuf = msg_size;
+	if (tb[CALPERF_A_ENDPOINT_SOCKBUF])
+		ep->sockbuf = nla_get_u32(tb[CALPERF_A_ENDPOINT_SOCKBUF]);
+
+	net = calperf_nl_endpoint_net(skb, info, tb);
+	if (IS_ERR(net))
+		return PTR_ERR(net);
+	ep->net = net;
+	ep->present = true;
+	return 0;
+}
+
+static void calperf_nl_put_endpoint_nets(struct calperf_session *s)
+{
+	if (s->sender.net)
+		put_net(s->sender.net);
+	if (s->receiver.net)
+		put_net(s->receiver.net);
+}
+
+static int calperf_nl_parse_session(struct sk_buff *skb,
+				    struct genl_info *info,
+				    struct calperf_session *s)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr **attrs = info->attrs;
+	struct nlattr *tx = attrs[CALPERF_A_SESSION_SENDER];
+	struct nlattr *rx = attrs[CALPERF_A_SESSION_RECEIVER];
+	int err;
+
+	if (CALPERF_REQUIRE(extack, NULL, attrs, CALPERF_A_SESSION_KIND,
+			    "missing session kind"))
+		return -EINVAL;
+	s->kind = nla_get_u8(attrs[CALPERF_A_SESSION_KIND]);
+	if (!tx && !rx) {
+		NL_SET_ERR_MSG(extack, "a session needs a sender, a receiver or both");
+		NL_SET_ERR_ATTR_MISS(extack, NULL, CALPERF_A_SESSION_SENDER);
+		return -EINVAL;
+	}
+	if (attrs[CALPERF_A_SESSION_MSG_SIZE])
+		s->msg_size = nla_get_u32(attrs[CALPERF_A_SESSION_MSG_SIZE]);
+	if (attrs[CALPERF_A_SESSION_DURATION_MS])
+		s->duration_ms = nla_get_u32(attrs[CALPERF_A_SESSION_DURATION_MS]);
+	if (attrs[CALPERF_A_SESSION_BYTES_LIMIT])
+		s->bytes_limit = nla_get_u64(attrs[CALPERF_A_SESSION_BYTES_LIMIT]);
+	if (tx && !s->duration_ms && !s->bytes_limit)
+		s->duration_ms = CALPERF_DEFAULT_DURATION_MS;
+	s->nodelay = nla_get_flag(attrs[CALPERF_A_SESSION_NODELAY]);
+	if (attrs[CALPERF_A_SESSION_CONGESTION])
+		nla_strscpy(s->congestion, attrs[CALPERF_A_SESSION_CONGESTION],
+			    sizeof(s->congestion));
+
+	if (tx) {
+		err = calperf_nl_parse_endpoint(skb, info, tx, &s->sender, true,
+						s->msg_size);
+		if (err)
+			return err;
+	}
+	if (rx) {
+		err = calperf_nl_parse_endpoint(skb, info, rx, &s->receiver,
+						false, s->msg_size);
+		if (err)
+			return err;
+	}
+	if (tx && rx && s->receiver.addr.ss_family != AF_UNSPEC &&
+	    s->receiver.addr.ss_family != s->sender.addr.ss_family) {
+		NL_SET_ERR_MSG_ATTR(extack, rx,
+				    "sender and receiver addresses differ in family");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int calperf_nl_put_stats(struct sk_buff *skb,
+				const struct calperf_endpoint *ep)
+{
+	bool finished = smp_load_acquire(&ep->finished);
+	u64 bytes = READ_ONCE(ep->bytes);
+	u64 start = READ_ONCE(ep->start_ns);
+	u64 end = finished ? ep->end_ns : ktime_get_ns();
+	u64 elapsed = start ? end - start : 0;
+	u64 bps = elapsed ? mul_u64_u64_div_u64(bytes * 8, NSEC_PER_SEC,
+						elapsed) : 0;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, CALPERF_A_ENDPOINT_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, CALPERF_A_STATS_BYTES, bytes,
+			      CALPERF_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_STATS_CALLS, READ_ONCE(ep->calls),
+			      CALPERF_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_STATS_ELAPSED_NS, elapsed,
+			      CALPERF_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_STATS_THROUGHPUT_BPS, bps,
+			      CALPERF_A_STATS_PAD))
+		goto cancel;
+	if (finished &&
+	    (nla_put_flag(skb, CALPERF_A_STATS_DONE) ||
+	     nla_put_s32(skb, CALPERF_A_STATS_ERROR, ep->error) ||
+	     nla_put_u64_64bit(skb, CALPERF_A_STATS_CPU_NS, ep->cpu_ns,
+			       CALPERF_A_STATS_PAD) ||
+	     nla_put_u32(skb, CALPERF_A_STATS_TCP_RTT_US, ep->tcp.rtt_us) ||
+	     nla_put_u32(skb, CALPERF_A_STATS_TCP_RTTVAR_US, ep->tcp.rttvar_us) ||
+	     nla_put_u32(skb, CALPERF_A_STATS_TCP_CWND, ep->tcp.cwnd) ||
+	     nla_put_u32(skb, CALPERF_A_STATS_TCP_RETRANS, ep->tcp.retrans) ||
+	     nla_put_u32(skb, CALPERF_A_STATS_TCP_MSS, ep->tcp.mss)))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+static int calperf_nl_put_endpoint(struct sk_buff *skb, int type,
+				   const struct calperf_endpoint *ep)
+{
+	const struct sockaddr_storage *ss = &ep->addr;
+	struct nlattr *nest;
+
+	if (!ep->present)
+		return 0;
+	nest = nla_nest_start(skb, type);
+	if (!nest)
+		return -EMSGSIZE;
+	if (ss->ss_family == AF_INET &&
+	    nla_put_in_addr(skb, CALPERF_A_ENDPOINT_ADDR4,
+			    ((const struct sockaddr_in *)ss)->sin_addr.s_addr))
+		goto cancel;
+	if (ss->ss_family == AF_INET6 &&
+	    nla_put_in6_addr(skb, CALPERF_A_ENDPOINT_ADDR6,
+			     &((const struct sockaddr_in6 *)ss)->sin6_addr))
+		goto cancel;
+	if (nla_put_u16(skb, CALPERF_A_ENDPOINT_PORT, ep->port) ||
+	    nla_put_u32(skb, CALPERF_A_ENDPOINT_SOCKBUF, ep->sockbuf) ||
+	    (ep->cpu >= 0 && nla_put_u32(skb, CALPERF_A_ENDPOINT_CPU, ep->cpu)) ||
+	    calperf_nl_put_stats(skb, ep))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+static int calperf_session_error(const struct calperf_session *s)
+{
+	return s->sender.error ?: s->receiver.error;
+}
+
+static int calperf_nl_fill_session(struct sk_buff *skb,
+				   const struct calperf_session *s,
+				   u32 portid, u32 seq, int flags, u8 cmd)
+{
+	u8 state = READ_ONCE(s->state);
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &calperf_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, CALPERF_A_SESSION_ID, s->id) ||
+	    nla_put_u8(skb, CALPERF_A_SESSION_KIND, s->kind) ||
+	    nla_put_u8(skb, CALPERF_A_SESSION_STATE, state) ||
+	    nla_put_u32(skb, CALPERF_A_SESSION_MSG_SIZE, s->msg_size) ||
+	    (s->duration_ms &&
+	     nla_put_u32(skb, CALPERF_A_SESSION_DURATION_MS, s->duration_ms)) ||
+	    (s->bytes_limit &&
+	     nla_put_u64_64bit(skb, CALPERF_A_SESSION_BYTES_LIMIT,
+			       s->bytes_limit, CALPERF_A_SESSION_PAD)) ||
+	    (s->nodelay && nla_put_flag(skb, CALPERF_A_SESSION_NODELAY)) ||
+	    (s->congestion[0] &&
+	     nla_put_string(skb, CALPERF_A_SESSION_CONGESTION, s->congestion)) ||
+	    (state == CALPERF_STATE_DONE &&
+	     nla_put_s32(skb, CALPERF_A_SESSION_ERROR,
+			 calperf_session_error(s))) ||
+	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_SENDER, &s->sender) ||
+	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_RECEIVER,
+				    &s->receiver)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int calperf_nl_reply_session(struct genl_info *info,
+				    struct sk_buff *msg,
+				    const struct calperf_session *s)
+{
+	int err;
+
+	err = calperf_nl_fill_session(msg, s, info->snd_portid, info->snd_seq,
+				      0, info->genlhdr->cmd);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+static int calperf_nl_session_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct calperf_session *s;
+	struct sk_buff *msg;
+	int err;
+
+	s = calperf_session_alloc(genl_info_net(info));
+	if (!s)
+		return -ENOMEM;
+	err = calperf_nl_parse_session(skb, info, s);
+	if (err)
+		goto err_free;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+
+	mutex_lock(&calperf_lock);
+	err = calperf_session_add(s, info->extack);
+	if (!err)
+		err = calperf_nl_fill_session(msg, s, info->snd_portid,
+					      info->snd_seq, 0,
+					      CALPERF_CMD_SESSION_NEW);
+	mutex_unlock(&calperf_lock);
+	/*
+	 * Published (or not) under the lock: from here the pernet exit hook
+	 * finds the session, so our references on its namespaces can go.
+	 */
+	calperf_nl_put_endpoint_nets(s);
+	if (err) {
+		nlmsg_free(msg);
+		if (list_empty(&s->list))
+			calperf_session_free(s);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+
+err_free:
+	calperf_nl_put_endpoint_nets(s);
+	calperf_session_free(s);
+	return err;
+}
+
+/* Look up the session named by the request; caller holds calperf_lock. */
+static struct calperf_session *calperf_nl_find(struct genl_info *info)
+{
+	struct nlattr *id = info->attrs[CALPERF_A_SESSION_ID];
+	struct calperf_session *s;
+
+	if (CALPERF_REQUIRE(info->extack, NULL, info->attrs,
+			    CALPERF_A_SESSION_ID, "missing session id"))
+		return ERR_PTR(-EINVAL);
+	s = calperf_session_find(genl_info_net(info), nla_get_u32(id));
+	if (!s) {
+		NL_SET_ERR_MSG_ATTR(info->extack, id, "no such session");
+		return ERR_PTR(-ENOENT);
+	}
+	return s;
+}
+
+static int calperf_nl_session_start(struct sk_buff *skb,
+				    struct genl_info *info)
+{
+	struct calperf_session *s;
+	int err;
+
+	mutex_lock(&calperf_lock);
+	s = calperf_nl_find(info);
+	err = IS_ERR(s) ? PTR_ERR(s) : calperf_session_start(s, info->extack);
+	mutex_unlock(&calperf_lock);
+	return err;
+}
+
+static int calperf_nl_session_stop(struct sk_buff *skb,
+				   struct genl_info *info)
+{
+	struct calperf_session *s;
+	int err = 0;
+
+	mutex_lock(&calperf_lock);
+	s = calperf_nl_find(info);
+	if (IS_ERR(s)) {
+		err = PTR_ERR(s);
+	} else if (s->state == CALPERF_STATE_CREATED) {
+		NL_SET_ERR_MSG(info->extack, "session has not been started");
+		err = -EINVAL;
+	} else {
+		calperf_session_stop(s);
+	}
+	mutex_unlock(&calperf_lock);
+	return err;
+}
+
+static int calperf_nl_session_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct calperf_session *s;
+	int err = 0;
+
+	mutex_lock(&calperf_lock);
+	s = calperf_nl_find(info);
+	if (IS_ERR(s))
+		err = PTR_ERR(s);
+	else
+		calperf_session_destroy(s);
+	mutex_unlock(&calperf_lock);
+	return err;
+}
+
+static int calperf_nl_session_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct calperf_session *s;
+	struct sk_buff *msg;
+	int err;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&calperf_lock);
+	s = calperf_nl_find(info);
+	if (IS_ERR(s)) {
+		nlmsg_free(msg);
+		err = PTR_ERR(s);
+	} else {
+		err = calperf_nl_reply_session(info, msg, s);
+	}
+	mutex_unlock(&calperf_lock);
+	return err;
+}
+
+/* cb->args[0]: the last session id sent; ids only grow. */
+static int calperf_nl_session_dump(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	struct net *net = sock_net(skb->sk);
+	struct calperf_session *s = NULL;
+	int err = 0;
+
+	mutex_lock(&calperf_lock);
+	while ((s = calperf_session_next(net, s))) {
+		if (s->id <= cb->args[0])
+			continue;
+		err = calperf_nl_fill_session(skb, s,
+					      NETLINK_CB(cb->skb).portid,
+					      cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					      CALPERF_CMD_SESSION_GET);
+		if (err)
+			break;
+		cb->args[0] = s->id;
+	}
+	mutex_unlock(&calperf_lock);
+	/* A full skb is not an error: the dump resumes in the next one. */
+	if (err == -EMSGSIZE && skb->len)
+		err = 0;
+	return err ?: skb->len;
+}
+
+/* Tell "monitor" listeners that @s has finished, with its results. */
+void calperf_nl_notify_done(struct calperf_session *s)
+{
+	struct sk_buff *msg;
+
+	if (!genl_has_listeners(&calperf_family, s->owner,
+				CALPERF_NLGRP_MONITOR))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	if (calperf_nl_fill_session(msg, s, 0, 0, 0, CALPERF_CMD_SESSION_DONE)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_multicast_netns(&calperf_family, s->owner, msg, 0,
+				CALPERF_NLGRP_MONITOR, GFP_KERNEL);
+}
+
+static const struct genl_ops calperf_nl_ops[] = {
+	{
+		.cmd = CALPERF_CMD_SESSION_NEW,
+		.doit = calperf_nl_session_new,
+		.policy = calperf_session_new_policy,
+		.maxattr = ARRAY_SIZE(calperf_session_new_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = CALPERF_CMD_SESSION_START,
+		.doit = calperf_nl_session_start,
+		.policy = calperf_session_id_policy,
+		.maxattr = CALPERF_A_SESSION_ID,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = CALPERF_CMD_SESSION_STOP,
+		.doit = calperf_nl_session_stop,
+		.policy = calperf_session_id_policy,
+		.maxattr = CALPERF_A_SESSION_ID,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = CALPERF_CMD_SESSION_GET,
+		.doit = calperf_nl_session_get,
+		.dumpit = calperf_nl_session_dump,
+		.policy = calperf_session_id_policy,
+		.maxattr = CALPERF_A_SESSION_ID,
+	},
+	{
+		.cmd = CALPERF_CMD_SESSION_DEL,
+		.doit = calperf_nl_session_del,
+		.policy = calperf_session_id_policy,
+		.maxattr = CALPERF_A_SESSION_ID,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+};
+
+static const struct genl_multicast_group calperf_nl_mcgrps[] = {
+	[CALPERF_NLGRP_MONITOR] = {
+		.name = CALPERF_MCGRP_MONITOR,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
+};
+
+static struct genl_family calperf_family __ro_after_init = {
+	.name = CALPERF_FAMILY_NAME,
+	.version = CALPERF_FAMILY_VERSION,
+	.netnsok = true,
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.ops = calperf_nl_ops,
+	.n_ops = ARRAY_SIZE(calperf_nl_ops),
+	.resv_start_op = 0,	/* strict validation of every command */
+	.mcgrps = calperf_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(calperf_nl_mcgrps),
+};
+
+int __init calperf_nl_init(void)
+{
+	return genl_register_family(&calperf_family);
+}
+
+void calperf_nl_exit(void)
+{
+	genl_unregister_family(&calperf_family);
+}

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A measurement session: its lifetime, state machine and kthreads.
+ *
+ * CREATED --start--> RUNNING --all kthreads finished--> DONE
+ *
+ * A session belongs to the network namespace it was created in and dies
+ * with it. Its endpoints may sit in other namespaces; when one of those
+ * goes away, the session is halted and ends with -ENETDOWN.
+ */
+
+#include <linux/kthread.h>
+#include <linux/net.h>
+#include <linux/netdevice.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#include "calperf.h"
+
+/* How long a stop waits for the ends to drain before forcing them. */
+#define CALPERF_STOP_WAIT_MS	700
+
+DEFINE_MUTEX(calperf_lock);
+static LIST_HEAD(calperf_sessions);
+static bool calperf_closing;		/* module unload has begun */
+static unsigned int calperf_net_id __read_mostly;
+
+struct calperf_pernet {
+	u32 last_id;
+	unsigned int count;
+};
+
+static struct calperf_pernet *calperf_pernet(struct net *net)
+{
+	return net_generic(net, calperf_net_id);
+}
+
+struct calperf_session *calperf_session_alloc(struct net *owner)
+{
+	struct calperf_session *s;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	INIT_LIST_HEAD(&s->list);
+	s->owner = owner;
+	s->kind = CALPERF_KIND_STREAM;
+	s->state = CALPERF_STATE_CREATED;
+	s->msg_size = CALPERF_DEFAULT_MSG_SIZE;
+	s->sender.cpu = -1;
+	s->receiver.cpu = -1;
+	init_completion(&s->done);
+	return s;
+}
+
+void calperf_session_free(struct calperf_session *s)
+{
+	kvfree(s->sender.buf);
+	kvfree(s->receiver.buf);
+	kfree(s);
+}
+
+/* Give @s an id and publish it; caller holds calperf_lock. */
+int calperf_session_add(struct calperf_session *s,
+			struct netlink_ext_ack *extack)
+{
+	struct calperf_pernet *pn = calperf_pernet(s->owner);
+
+	lockdep_assert_held(&calperf_lock);
+	if (calperf_closing) {
+		NL_SET_ERR_MSG(extack, "calperf is being unloaded");
+		return -ESHUTDOWN;
+	}
+	if (pn->count >= CALPERF_MAX_SESSIONS_PER_NET) {
+		NL_SET_ERR_MSG(extack,
+			       "too many sessions in this network namespace");
+		return -ENOSPC;
+	}
+	/* Ids only grow, so a dump can resume after the last id it sent. */
+	if (pn->last_id == U32_MAX) {
+		NL_SET_ERR_MSG(extack, "session ids exhausted");
+		return -ENOSPC;
+	}
+	s->id = ++pn->last_id;
+	pn->count++;
+	list_add_tail(&s->list, &calperf_sessions);
+	return 0;
+}
+
+struct calperf_session *calperf_session_next(struct net *net,
+					     struct calperf_session *prev)
+{
+	struct calperf_session *s;
+
+	lockdep_assert_held(&calperf_lock);
+	s = prev ? list_next_entry(prev, list) :
+		   list_first_entry(&calperf_sessions, typeof(*s), list);
+	list_for_each_entry_from(s, &calperf_sessions, list)
+		if (net_eq(s->owner, net))
+			return s;
+	return NULL;
+}
+
+struct calperf_session *calperf_session_find(struct net *owner, u32 id)
+{
+	struct calperf_session *s = NULL;
+
+	while ((s = calperf_session_next(owner, s)))
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+bool calperf_session_should_stop(const struct calperf_session *s)
+{
+	return READ_ONCE(s->stopping) || kthread_should_stop();
+}
+
+/*
+ * Record an endpoint's result. Called once per started endpoint: by its
+ * kthread as it ends, or by the reaper if the kthread never ran.
+ */
+void calperf_endpoint_finish(struct calperf_session *s,
+			     struct calperf_endpoint *ep, int err)
+{
+	ep->error = err;
+	smp_store_release(&ep->finished, true);
+	if (atomic_dec_and_test(&s->running)) {
+		WRITE_ONCE(s->state, CALPERF_STATE_DONE);
+		calperf_nl_notify_done(s);
+		complete_all(&s->done);
+	}
+}
+
+static void calperf_endpoint_release(struct calperf_endpoint *ep)
+{
+	if (ep->listener) {
+		sock_release(ep->listener);
+		ep->listener = NULL;
+	}
+	if (ep->sock) {
+		sock_release(ep->sock);
+		ep->sock = NULL;
+	}
+}
+
+/* Stop @ep's kthread if any, then release whatever it left behind. */
+static void calperf_endpoint_reap(struct calperf_session *s,
+				  struct calperf_endpoint *ep)
+{
+	if (ep->task) {
+		kthread_stop(ep->task);
+		put_task_struct(ep->task);
+		ep->task = NULL;
+		if (!ep->finished)
+			calperf_endpoint_finish(s, ep, s->abort_error);
+	}
+	calperf_endpoint_release(ep);
+}
+
+static void calperf_session_reap(struct calperf_session *s)
+{
+	calperf_endpoint_reap(s, &s->sender);
+	calperf_endpoint_reap(s, &s->receiver);
+}
+
+static int calperf_endpoint_check(struct calperf_endpoint *ep,
+				  struct netlink_ext_ack *extack)
+{
+	if (!ep->net) {
+		NL_SET_ERR_MSG(extack, "an endpoint's network namespace is gone");
+		return -ENETDOWN;
+	}
+	if (ep->cpu >= 0 && (ep->cpu >= nr_cpu_ids || !cpu_online(ep->cpu))) {
+		NL_SET_ERR_MSG(extack, "an endpoint's CPU is not online");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct task_struct *calperf_endpoint_spawn(struct calperf_session *s,
+						  struct calperf_endpoint *ep,
+						  int (*fn)(void *),
+						  const char *role)
+{
+	struct task_struct *task;
+
+	task = kthread_create(fn, s, "calperf-%s/%u", role, s->id);
+	if (IS_ERR(task))
+		return task;
+	if (ep->cpu >= 0)
+		kthread_bind(task, ep->cpu);
+	get_task_struct(task);
+	ep->task = task;
+	return task;
+}
+
+int calperf_session_start(struct calperf_session *s,
+			  struct netlink_ext_ack *extack)
+{
+	struct task_struct *task;
+	int n = 0, err;
+
+	lockdep_assert_held(&calperf_lock);
+	if (s->state != CALPERF_STATE_CREATED) {
+		NL_SET_ERR_MSG(extack, "session has already been started");
+		return -EBUSY;
+	}
+	if (s->sender.present) {
+		err = calperf_endpoint_check(&s->sender, extack);
+		if (err)
+			return err;
+	}
+	if (s->receiver.present) {
+		err = calperf_endpoint_check(&s->receiver, extack);
+		if (err)
+			return err;
+	}
+
+	err = calperf_stream_prepare(s, extack);
+	if (err)
+		goto err_release;
+
+	if (s->receiver.present) {
+		task = calperf_endpoint_spawn(s, &s->receiver,
+					      calperf_stream_receiver, "rx");
+		if (IS_ERR(task)) {
+			err = PTR_ERR(task);
+			goto err_spawn;
+		}
+		n++;
+	}
+	if (s->sender.present) {
+		task = calperf_endpoint_spawn(s, &s->sender,
+					      calperf_stream_sender, "tx");
+		if (IS_ERR(task)) {
+			err = PTR_ERR(task);
+			goto err_spawn;
+		}
+		n++;
+	}
+
+	atomic_set(&s->running, n);
+	s->state = CALPERF_STATE_RUNNING;
+	if (s->receiver.task)
+		wake_up_process(s->receiver.task);
+	if (s->sender.task)
+		wake_up_process(s->sender.task);
+	return 0;
+
+err_spawn:
+	NL_SET_ERR_MSG(extack, "cannot create the session's kthreads");
+	/* Never woken: kthread_stop() ends them without running them. */
+	if (s->receiver.task) {
+		kthread_stop(s->receiver.task);
+		put_task_struct(s->receiver.task);
+		s->receiver.task = NULL;
+	}
+err_release:
+	calperf_endpoint_release(&s->sender);
+	calperf_endpoint_release(&s->receiver);
+	return err;
+}
+
+/*
+ * Ask both ends to finish: the sender closes its side, the receiver
+ * drains what is in flight. Whatever has not ended after a short wait
+ * is stopped, so a stalled peer cannot hold a stop for long.
+ */
+void calperf_session_stop(struct calperf_session *s)
+{
+	lockdep_assert_held(&calperf_lock);
+	if (s->state == CALPERF_STATE_RUNNING) {
+		WRITE_ONCE(s->stop_ns, ktime_get_ns());
+		WRITE_ONCE(s->stopping, true);
+		wait_for_completion_timeout(&s->done,
+					    msecs_to_jiffies(CALPERF_STOP_WAIT_MS));
+	}
+	calperf_session_reap(s);
+}
+
+/* Unpublish, stop and free @s; caller holds calperf_lock. */
+void calperf_session_destroy(struct calperf_session *s)
+{
+	lockdep_assert_held(&calperf_lock);
+	WRITE_ONCE(s->stopping, true);
+	calperf_session_reap(s);
+	list_del(&s->list);
+	calperf_pernet(s->owner)->count--;
+	calperf_session_free(s);
+}
+
+/*
+ * @net is going away. Sessions it owns go with it; sessions with an end
+ * inside it are halted, keep their results and report -ENETDOWN.
+ */
+void calperf_sessions_net_exit(struct net *net)
+{
+	struct calperf_session *s, *tmp;
+
+	mutex_lock(&calperf_lock);
+	list_for_each_entry_safe(s, tmp, &calperf_sessions, list) {
+		if (net_eq(s->owner, net)) {
+			s->abort_error = -ENETDOWN;
+			calperf_session_destroy(s);
+			continue;
+		}
+		if (s->sender.net != net && s->receiver.net != net)
+			continue;
+		s->abort_error = -ENETDOWN;
+		WRITE_ONCE(s->stopping, true);
+		calperf_session_reap(s);
+		if (s->sender.net == net)
+			s->sender.net = NULL;
+		if (s->receiver.net == net)
+			s->receiver.net = NULL;
+	}
+	mutex_unlock(&calperf_lock);
+}
+
+/* Module unload: refuse new sessions, end and free all of them. */
+void calperf_sessions_shutdown(void)
+{
+	struct calperf_session *s, *tmp;
+
+	mutex_lock(&calperf_lock);
+	calperf_closing = true;
+	list_for_each_entry_safe(s, tmp, &calperf_sessions, list) {
+		s->abort_error = -ESHUTDOWN;
+		calperf_session_destroy(s);
+	}
+	mutex_unlock(&calperf_lock);
+}
+
+static void __net_exit calperf_net_pre_exit(struct net *net)
+{
+	calperf_sessions_net_exit(net);
+}
+
+static struct pernet_operations calperf_net_ops = {
+	.pre_exit = calperf_net_pre_exit,
+	.id = &calperf_net_id,
+	.size = sizeof(struct calperf_pernet),
+};
+
+int calperf_pernet_init(void)
+{
+	return register_pernet_subsys(&calperf_net_ops);
+}
+
+void calperf_pernet_exit(void)
+{
+	unregister_pernet_subsys(&calperf_net_ops);
+}
