@@ -249,8 +249,7 @@ int calperf_stream_sender(void *data)
 	struct calperf_session *s = data;
 	struct calperf_endpoint *ep = &s->sender;
 	struct kvec vec = { .iov_base = ep->buf };
-	u64 cpu0 = calperf_task_cpu_ns();
-	u64 deadline = 0, now;
+	u64 deadline = 0, now, cpu0 = 0;
 	int ret, err;
 
 	if (s->duration_ms)
@@ -263,6 +262,7 @@ int calperf_stream_sender(void *data)
 		goto out;
 
 	now = ktime_get_ns();
+	cpu0 = calperf_task_cpu_ns();
 	WRITE_ONCE(ep->start_ns, now);
 	WRITE_ONCE(ep->end_ns, now);
 	if (s->duration_ms)
@@ -291,13 +291,14 @@ int calperf_stream_sender(void *data)
 		if (deadline && now >= deadline)
 			break;
 	}
+	/* CPU over the same window as the byte count: first to last send. */
+	ep->cpu_ns = calperf_task_cpu_ns() - cpu0;
 	if (!err && !kthread_should_stop())
 		calperf_sender_close(s);
 	calperf_save_tcp_info(ep);
 out:
 	if (!err && kthread_should_stop())
 		err = READ_ONCE(s->abort_error);
-	ep->cpu_ns = calperf_task_cpu_ns() - cpu0;
 	sock_release(ep->sock);
 	ep->sock = NULL;
 	calperf_endpoint_finish(s, ep, err);
@@ -330,8 +331,7 @@ int calperf_stream_receiver(void *data)
 	struct calperf_session *s = data;
 	struct calperf_endpoint *ep = &s->receiver;
 	struct kvec vec = { .iov_base = ep->buf, .iov_len = s->msg_size };
-	u64 cpu0 = calperf_task_cpu_ns();
-	u64 deadline = 0, now;
+	u64 deadline = 0, now, cpu0;
 	int ret, err;
 
 	err = calperf_receiver_accept(s);
@@ -341,6 +341,7 @@ int calperf_stream_receiver(void *data)
 		goto out;
 
 	now = ktime_get_ns();
+	cpu0 = calperf_task_cpu_ns();
 	WRITE_ONCE(ep->start_ns, now);
 	WRITE_ONCE(ep->end_ns, now);
 	/* Alone, the receiver keeps time itself; else the sender does. */
@@ -367,11 +368,11 @@ int calperf_stream_receiver(void *data)
 		    (deadline && now >= deadline))
 			break;
 	}
+	ep->cpu_ns = calperf_task_cpu_ns() - cpu0;
 	calperf_save_tcp_info(ep);
 out:
 	if (!err && kthread_should_stop())
 		err = READ_ONCE(s->abort_error);
-	ep->cpu_ns = calperf_task_cpu_ns() - cpu0;
 	if (ep->listener) {
 		sock_release(ep->listener);
 		ep->listener = NULL;

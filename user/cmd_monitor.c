@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+/* calperfctl monitor: print each session as it finishes. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "json.h"
+#include "nl.h"
+#include "session.h"
+#include "util.h"
+
+static int on_event(struct nlattr **tb, uint8_t cmd, void *arg)
+{
+	struct cp_session s;
+
+	(void)arg;
+	if (cmd != CALPERF_CMD_SESSION_DONE || cp_session_parse(tb, &s))
+		return 0;
+	if (opt_json) {
+		cp_session_json(NULL, &s);
+		json_end();
+	} else {
+		cp_session_show(&s);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+	struct cp_nl nl;
+	int err;
+
+	if (argc > 0) {
+		bool help = !strcmp(argv[0], "help");
+
+		fprintf(help ? stdout : stderr,
+			"Usage: calperfctl monitor\n"
+			"Prints every session of this network namespace as it finishes\n"
+			"(one JSON object per line with -j).\n");
+		return help ? 0 : 1;
+	}
+	json_setup(opt_pretty);
+	if (cp_nl_open(&nl))
+		return 1;
+	err = cp_nl_subscribe(&nl, CALPERF_MCGRP_MONITOR);
+	if (!err)
+		err = cp_nl_listen(&nl, on_event, NULL);
+	cp_nl_close(&nl);
+	return err ? 1 : 0;
+}

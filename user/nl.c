@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * calperfctl's netlink layer on libnl-genl-3. libnl does not read
+ * extended ACKs, so errors are parsed here: the kernel's message, and
+ * the attribute it points at, named from the request we sent.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/netlink.h>
+#include <netlink/genl/ctrl.h>
+
+#include "nl.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+void cp_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("Error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(".\n", stderr);
+}
+
+int cp_nl_open(struct cp_nl *nl)
+{
+	int one = 1, fd;
+
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk || genl_connect(nl->sk)) {
+		cp_error("cannot open a generic netlink socket");
+		return -1;
+	}
+	fd = nl_socket_get_fd(nl->sk);
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	nl->family = genl_ctrl_resolve(nl->sk, CALPERF_FAMILY_NAME);
+	if (nl->family < 0) {
+		cp_error("the calperf module is not loaded (modprobe calperf, or insmod calperf.ko)");
+		nl_socket_free(nl->sk);
+		nl->sk = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void cp_nl_close(struct cp_nl *nl)
+{
+	if (nl->sk)
+		nl_socket_free(nl->sk);
+	nl->sk = NULL;
+}
+
+struct nl_msg *cp_nl_msg(struct cp_nl *nl, uint8_t cmd, int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
+				flags, cmd, CALPERF_FAMILY_VERSION)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
+/* Attribute names, as in Documentation/netlink/specs/calperf.yaml. */
+static const char *const session_attr_names[CALPERF_A_SESSION_MAX + 1] = {
+	[CALPERF_A_SESSION_ID] = "id",
+	[CALPERF_A_SESSION_KIND] = "kind",
+	[CALPERF_A_SESSION_STATE] = "state",
+	[CALPERF_A_SESSION_MSG_SIZE] = "msg-size",
+	[CALPERF_A_SESSION_DURATION_MS] = "duration-ms",
+	[CALPERF_A_SESSION_BYTES_LIMIT] = "bytes-limit",
+	[CALPERF_A_SESSION_NODELAY] = "nodelay",
+	[CALPERF_A_SESSION_CONGESTION] = "congestion",
+	[CALPERF_A_SESSION_SENDER] = "sender",
+	[CALPERF_A_SESSION_RECEIVER] = "receiver",
+	[CALPERF_A_SESSION_ERROR] = "error",
+};
+
+static const char *const endpoint_attr_names[CALPERF_A_ENDPOINT_MAX + 1] = {
+	[CALPERF_A_ENDPOINT_NETNS_FD] = "netns-fd",
+	[CALPERF_A_ENDPOINT_NETNS_PID] = "netns-pid",
+	[CALPERF_A_ENDPOINT_ADDR4] = "addr4",
+	[CALPERF_A_ENDPOINT_ADDR6] = "addr6",
+	[CALPERF_A_ENDPOINT_PORT] = "port",
+	[CALPERF_A_ENDPOINT_CPU] = "cpu",
+	[CALPERF_A_ENDPOINT_SOCKBUF] = "sockbuf",
+	[CALPERF_A_ENDPOINT_STATS] = "stats",
+};
+
+static const char *attr_name(bool nested, int type)
+{
+	const char *name = NULL;
+
+	if (!nested && type <= CALPERF_A_SESSION_MAX)
+		name = session_attr_names[type];
+	else if (nested && type <= CALPERF_A_ENDPOINT_MAX)
+		name = endpoint_attr_names[type];
+	return name ?: "unknown";
+}
+
+/* Name the attribute at byte @off of the request, e.g. "sender.port". */
+static void name_attr_at(struct nl_msg *req, uint32_t off, char *buf,
+			 size_t len)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(req);
+	struct nlattr *top = genlmsg_attrdata(nlmsg_data(nlh), 0);
+	int rem = genlmsg_attrlen(nlmsg_data(nlh), 0);
+	struct nlattr *a, *n;
+	int r;
+
+	buf[0] = '\0';
+	nla_for_each_attr(a, top, rem, r) {
+		uint32_t start = (char *)a - (char *)nlh;
+		int type = nla_type(a);
+
+		if (off == start) {
+			snprintf(buf, len, "%s", attr_name(false, type));
+			return;
+		}
+		if (off < start || off >= start + a->nla_len)
+			continue;
+		if (type != CALPERF_A_SESSION_SENDER &&
+		    type != CALPERF_A_SESSION_RECEIVER)
+			return;
+		nla_for_each_nested(n, a, r) {
+			if (off == (uint32_t)((char *)n - (char *)nlh)) {
+				snprintf(buf, len, "%s.%s",
+					 attr_name(false, type),
+					 attr_name(true, nla_type(n)));
+				return;
+			}
+		}
+		snprintf(buf, len, "%s", attr_name(false, type));
+		return;
+	}
+}
+
+struct cp_request {
+	struct nl_msg *req;
+	cp_msg_fn fn;
+	void *arg;
+	int err;
+	bool done;
+};
+
+static void print_ext_ack(struct cp_request *r, struct nlmsgerr *e)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	const char *text = NULL;
+	char where[64] = "";
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1] = {};
+	int hlen = sizeof(*e);
+
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		hlen += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS &&
+	    (int)(nlh->nlmsg_len - NLMSG_HDRLEN) > hlen)
+		nla_parse(tb, NLMSGERR_ATTR_MAX,
+			  (struct nlattr *)((char *)e + NLMSG_ALIGN(hlen)),
+			  nlh->nlmsg_len - NLMSG_HDRLEN - NLMSG_ALIGN(hlen),
+			  NULL);
+	if (tb[NLMSGERR_ATTR_MSG])
+		text = nla_get_string(tb[NLMSGERR_ATTR_MSG]);
+	if (tb[NLMSGERR_ATTR_OFFS])
+		name_attr_at(r->req, nla_get_u32(tb[NLMSGERR_ATTR_OFFS]),
+			     where, sizeof(where));
+	else if (tb[NLMSGERR_ATTR_MISS_TYPE])
+		snprintf(where, sizeof(where), "%s",
+			 attr_name(tb[NLMSGERR_ATTR_MISS_NEST] != NULL,
+				   nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE])));
+
+	if (!text || !*text)
+		text = strerror(-e->error);
+	if (where[0] && !strstr(text, where))
+		cp_error("%s (attribute %s)", text, where);
+	else
+		cp_error("%s", text);
+}
+
+static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+{
+	struct cp_request *r = arg;
+
+	(void)who;
+	r->err = e->error ?: -EIO;
+	if (e->error)
+		print_ext_ack(r, e);
+	r->done = true;
+	return NL_STOP;
+}
+
+static int on_ack(struct nl_msg *msg, void *arg)
+{
+	struct cp_request *r = arg;
+
+	(void)msg;
+	r->done = true;
+	return NL_STOP;
+}
+
+static int on_valid(struct nl_msg *msg, void *arg)
+{
+	struct cp_request *r = arg;
+	struct nlattr *tb[CALPERF_A_SESSION_MAX + 1];
+	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
+	int err;
+
+	if (!r->fn)
+		return NL_OK;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, CALPERF_A_SESSION_MAX, NULL))
+		return NL_SKIP;
+	err = r->fn(tb, g->cmd, r->arg);
+	if (err) {
+		r->err = err;
+		r->done = true;
+		return NL_STOP;
+	}
+	return NL_OK;
+}
+
+static struct nl_cb *cp_callbacks(struct cp_request *r)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+
+	if (!cb)
+		return NULL;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, r);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, r);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_ack, r);
+	nl_cb_err(cb, NL_CB_CUSTOM, on_error, r);
+	return cb;
+}
+
+int cp_nl_request(struct cp_nl *nl, struct nl_msg *msg, cp_msg_fn fn,
+		  void *arg)
+{
+	struct cp_request r = { .req = msg, .fn = fn, .arg = arg };
+	struct nl_cb *cb = cp_callbacks(&r);
+	int err;
+
+	if (!cb) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	err = nl_send_auto(nl->sk, msg);
+	if (err < 0) {
+		cp_error("cannot send to the kernel: %s", nl_geterror(err));
+		r.err = -EIO;
+		goto out;
+	}
+	while (!r.done) {
+		err = nl_recvmsgs(nl->sk, cb);
+		if (err < 0 && !r.err) {
+			cp_error("netlink: %s", nl_geterror(err));
+			r.err = -EIO;
+		}
+		if (err < 0)
+			break;
+	}
+out:
+	nl_cb_put(cb);
+	nlmsg_free(msg);
+	return r.err;
+}
+
+int cp_nl_subscribe(struct cp_nl *nl, const char *group)
+{
+	int grp = genl_ctrl_resolve_grp(nl->sk, CALPERF_FAMILY_NAME, group);
+
+	if (grp < 0 || nl_socket_add_membership(nl->sk, grp)) {
+		cp_error("cannot join the calperf \"%s\" group", group);
+		return -1;
+	}
+	nl_socket_disable_seq_check(nl->sk);
+	return 0;
+}
+
+/* Feed notifications to @fn until it returns non-zero. */
+int cp_nl_listen(struct cp_nl *nl, cp_msg_fn fn, void *arg)
+{
+	struct cp_request r = { .fn = fn, .arg = arg };
+	struct nl_cb *cb = cp_callbacks(&r);
+	int err = 0;
+
+	if (!cb)
+		return -ENOMEM;
+	while (!r.done) {
+		err = nl_recvmsgs(nl->sk, cb);
+		if (err < 0) {
+			cp_error("netlink: %s", nl_geterror(err));
+			break;
+		}
+	}
+	nl_cb_put(cb);
+	return r.err > 0 ? 0 : r.err;
+}
