@@ -1,0 +1,346 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Helpers for calperf's selftests: KTAP output, the module, network
+namespaces joined by veth, calperfctl, and a raw generic netlink client
+for requests calperfctl would never send."""
+
+import errno
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+import traceback
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CALPERFCTL = os.path.join(REPO, "user", "calperfctl")
+SKIP = 4
+
+
+# --- KTAP -----------------------------------------------------------------
+
+class Ktap:
+    """One test program: a list of named checks, run in order."""
+
+    def __init__(self):
+        self.tests = []
+        self.counts = {"pass": 0, "fail": 0, "skip": 0}
+        self.n = 0
+
+    def test(self, fn):
+        self.tests.append(fn)
+        return fn
+
+    def _line(self, ok, name, directive=""):
+        self.n += 1
+        print(f"{'ok' if ok else 'not ok'} {self.n} {name}{directive}", flush=True)
+
+    def run(self):
+        print("TAP version 13")
+        print(f"1..{len(self.tests)}", flush=True)
+        for fn in self.tests:
+            name = fn.__name__
+            try:
+                fn()
+            except Skip as e:
+                self.counts["skip"] += 1
+                self._line(True, name, f" # SKIP {e}")
+                continue
+            except Exception:
+                self.counts["fail"] += 1
+                for line in traceback.format_exc().rstrip().splitlines():
+                    print(f"# {line}")
+                self._line(False, name)
+                continue
+            self.counts["pass"] += 1
+            self._line(True, name)
+        c = self.counts
+        print(f"# Totals: pass:{c['pass']} fail:{c['fail']} xfail:0 xpass:0 "
+              f"skip:{c['skip']} error:0", flush=True)
+        if c["fail"]:
+            sys.exit(1)
+        sys.exit(SKIP if c["skip"] and not c["pass"] else 0)
+
+
+class Skip(Exception):
+    pass
+
+
+def diag(msg):
+    for line in str(msg).splitlines():
+        print(f"# {line}", flush=True)
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def wait_for(pred, timeout, what, step=0.05):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+# --- processes and the module ----------------------------------------------
+
+def sh(cmd, check_rc=True, timeout=60, **kw):
+    """Run a shell command; returns CompletedProcess with text output."""
+    p = subprocess.run(cmd, shell=True, capture_output=True, text=True,
+                       timeout=timeout, **kw)
+    if check_rc and p.returncode:
+        raise AssertionError(f"'{cmd}' exited {p.returncode}: {p.stderr.strip()}")
+    return p
+
+
+def module_loaded():
+    with open("/proc/modules") as f:
+        return any(line.split()[0] == "calperf" for line in f)
+
+
+def module_load():
+    if not module_loaded():
+        ko = os.environ.get("CALPERF_KO")
+        if not ko:
+            raise Skip("CALPERF_KO is not set (run inside selftests/vm/run)")
+        sh(f"insmod {ko}")
+
+
+def module_unload():
+    if module_loaded():
+        sh("rmmod calperf", timeout=30)
+
+
+def calperf_kthreads():
+    """Names of live calperf kthreads."""
+    names = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    comm = f.read().strip()
+            except OSError:
+                continue
+            if comm.startswith("calperf-"):
+                names.append(comm)
+    return names
+
+
+# --- calperfctl ------------------------------------------------------------
+
+class Ctl:
+    def __init__(self, p):
+        self.rc = p.returncode
+        self.out = p.stdout
+        self.err = p.stderr
+        self.json = None
+        if p.stdout.strip().startswith(("{", "[")):
+            self.json = json.loads(p.stdout)
+
+
+def ctl(*args, ns=None, as_json=True, prefix="", timeout=120):
+    """Run calperfctl (in netns @ns) and parse its JSON output."""
+    cmd = [CALPERFCTL] + (["-j"] if as_json else []) + [str(a) for a in args]
+    if ns:
+        cmd = ["ip", "netns", "exec", ns] + cmd
+    if prefix:
+        cmd = prefix.split() + cmd
+    return Ctl(subprocess.run(cmd, capture_output=True, text=True,
+                              timeout=timeout))
+
+
+def ctl_ok(*args, **kw):
+    r = ctl(*args, **kw)
+    check(r.rc == 0, f"calperfctl {' '.join(map(str, args))} failed: {r.err.strip()}")
+    return r
+
+
+def session_count(ns=None):
+    r = ctl_ok("session", "show", ns=ns)
+    return len(r.json)
+
+
+# --- network namespaces ----------------------------------------------------
+
+_pair_seq = [0]
+
+
+class VethPair:
+    """Namespaces A and B joined by one veth pair, IPv4 and IPv6."""
+
+    def __init__(self):
+        _pair_seq[0] += 1
+        n = _pair_seq[0]
+        tag = f"{os.getpid()}-{n}"
+        self.a, self.b = f"cpa-{tag}", f"cpb-{tag}"
+        self.a4, self.b4 = f"198.18.{n}.1", f"198.18.{n}.2"
+        self.a6, self.b6 = f"2001:2:0:{n:x}::1", f"2001:2:0:{n:x}::2"
+        sh(f"ip netns add {self.a}")
+        sh(f"ip netns add {self.b}")
+        sh(f"ip link add va netns {self.a} type veth peer name vb netns {self.b}")
+        for ns, dev, a4, a6 in ((self.a, "va", self.a4, self.a6),
+                                (self.b, "vb", self.b4, self.b6)):
+            sh(f"ip -n {ns} addr add {a4}/24 dev {dev}")
+            sh(f"ip -n {ns} addr add {a6}/64 dev {dev} nodad")
+            sh(f"ip -n {ns} link set {dev} up")
+            sh(f"ip -n {ns} link set lo up")
+
+    def exec(self, ns, cmd):
+        return f"ip netns exec {ns} {cmd}"
+
+    def close(self):
+        for ns in (self.a, self.b):
+            sh(f"ip netns del {ns}", check_rc=False)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def spawn(cmd, **kw):
+    return subprocess.Popen(cmd, shell=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, **kw)
+
+
+def kill_tree(p, sig=signal.SIGKILL):
+    try:
+        os.killpg(p.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+# --- raw generic netlink ---------------------------------------------------
+
+NETLINK_GENERIC = 16
+SOL_NETLINK = 270
+NETLINK_EXT_ACK = 11
+NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK, NLM_F_DUMP = 1, 2, 4, 0x300
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+NLM_F_CAPPED, NLM_F_ACK_TLVS = 0x100, 0x200
+NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS = 1, 2
+NLMSGERR_ATTR_MISS_TYPE = 5
+GENL_ID_CTRL, CTRL_CMD_GETFAMILY = 16, 3
+CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
+CTRL_ATTR_OPS, CTRL_ATTR_MCAST_GROUPS = 6, 7
+CTRL_ATTR_OP_ID, CTRL_ATTR_OP_FLAGS = 1, 2
+CTRL_ATTR_MCAST_GRP_NAME = 1
+
+# include/uapi/linux/calperf.h
+CMD = {"new": 1, "start": 2, "stop": 3, "get": 4, "del": 5, "done": 6}
+A_SESSION = {"id": 2, "kind": 3, "state": 4, "msg_size": 5, "duration_ms": 6,
+             "bytes_limit": 7, "nodelay": 8, "congestion": 9, "sender": 10,
+             "receiver": 11, "error": 12}
+A_EP = {"netns_fd": 2, "netns_pid": 3, "addr4": 4, "addr6": 5, "port": 6,
+        "cpu": 7, "sockbuf": 8, "stats": 9}
+NLA_F_NESTED = 0x8000
+
+
+def nla(atype, payload):
+    hdr = struct.pack("=HH", 4 + len(payload), atype)
+    pad = b"\0" * ((4 - len(payload) % 4) % 4)
+    return hdr + payload + pad
+
+
+def u8(t, v): return nla(t, struct.pack("=B", v))
+def u16(t, v): return nla(t, struct.pack("=H", v))
+def u32(t, v): return nla(t, struct.pack("=I", v))
+def s32(t, v): return nla(t, struct.pack("=i", v))
+def u64(t, v): return nla(t, struct.pack("=Q", v))
+def string(t, v): return nla(t, v.encode() + b"\0")
+def nest(t, *attrs): return nla(t | NLA_F_NESTED, b"".join(attrs))
+
+
+def parse_attrs(data):
+    out = {}
+    while len(data) >= 4:
+        length, atype = struct.unpack_from("=HH", data)
+        if length < 4:
+            break
+        out[atype & 0x3fff] = data[4:length]
+        data = data[(length + 3) & ~3:]
+    return out
+
+
+class NlError(Exception):
+    def __init__(self, err, msg, offs, miss):
+        super().__init__(f"{os.strerror(err)}: {msg}")
+        self.errno, self.msg, self.offs, self.miss = err, msg, offs, miss
+
+
+class Genl:
+    """A generic netlink socket speaking to one family by hand."""
+
+    def __init__(self, family="calperf"):
+        self.sk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
+                                NETLINK_GENERIC)
+        self.sk.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
+        self.sk.bind((0, 0))
+        self.seq = 0
+        self.family_id = GENL_ID_CTRL
+        self.ctrl = None
+        if family:
+            self.ctrl = self.resolve(family)
+            self.family_id = struct.unpack("=H", self.ctrl[CTRL_ATTR_FAMILY_ID])[0]
+
+    def resolve(self, name):
+        saved, self.family_id = getattr(self, "family_id", GENL_ID_CTRL), GENL_ID_CTRL
+        try:
+            return self.request(CTRL_CMD_GETFAMILY,
+                                string(CTRL_ATTR_FAMILY_NAME, name))[0][1]
+        finally:
+            self.family_id = saved
+
+    def send_raw(self, cmd, payload, flags=NLM_F_REQUEST | NLM_F_ACK,
+                 version=1, nl_type=None):
+        self.seq += 1
+        body = struct.pack("=BBH", cmd, version, 0) + payload
+        hdr = struct.pack("=IHHII", 16 + len(body),
+                          self.family_id if nl_type is None else nl_type,
+                          flags, self.seq, 0)
+        self.sk.send(hdr + body)
+        return self.seq
+
+    def recv(self, seq):
+        """Replies to @seq as [(cmd, attrs)]; raises NlError on error."""
+        replies = []
+        while True:
+            data = self.sk.recv(1 << 20)
+            while data:
+                length, ntype, flags, rseq, _ = struct.unpack_from("=IHHII", data)
+                msg, data = data[:length], data[(length + 3) & ~3:]
+                if rseq != seq:
+                    continue
+                if ntype == NLMSG_DONE:
+                    return replies
+                if ntype == NLMSG_ERROR:
+                    err = -struct.unpack_from("=i", msg, 16)[0]
+                    if not err:
+                        return replies
+                    inner_len = struct.unpack_from("=I", msg, 20)[0]
+                    off = 20 + (16 if flags & NLM_F_CAPPED else inner_len)
+                    tlv = parse_attrs(msg[off:]) if flags & NLM_F_ACK_TLVS else {}
+                    text = tlv.get(NLMSGERR_ATTR_MSG, b"").rstrip(b"\0").decode()
+                    offs = tlv.get(NLMSGERR_ATTR_OFFS)
+                    miss = tlv.get(NLMSGERR_ATTR_MISS_TYPE)
+                    raise NlError(err, text,
+                                  struct.unpack("=I", offs)[0] if offs else None,
+                                  struct.unpack("=I", miss)[0] if miss else None)
+                replies.append((msg[16], parse_attrs(msg[20:])))
+
+    def request(self, cmd, payload=b"", flags=NLM_F_REQUEST | NLM_F_ACK, **kw):
+        return self.recv(self.send_raw(cmd, payload, flags, **kw))
+
+    def dump(self, cmd, payload=b""):
+        return self.request(cmd, payload, NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP)
+
+    def close(self):
+        self.sk.close()

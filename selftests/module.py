@@ -1,0 +1,77 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Loading and unloading calperf; its family in the genl controller."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from calperf_test import *  # noqa: E402,F403
+
+t = Ktap()
+
+
+def family_ops():
+    g = Genl(family=None)
+    try:
+        attrs = g.resolve("calperf")
+    finally:
+        g.close()
+    ops = {}
+    for op in parse_attrs(attrs.get(CTRL_ATTR_OPS, b"")).values():
+        a = parse_attrs(op)
+        ops[struct.unpack("=I", a[CTRL_ATTR_OP_ID])[0]] = \
+            struct.unpack("=I", a.get(CTRL_ATTR_OP_FLAGS, b"\0\0\0\0"))[0]
+    groups = [parse_attrs(g_)[CTRL_ATTR_MCAST_GRP_NAME].rstrip(b"\0").decode()
+              for g_ in parse_attrs(attrs.get(CTRL_ATTR_MCAST_GROUPS, b"")).values()]
+    return ops, groups
+
+
+@t.test
+def load():
+    module_unload()
+    module_load()
+    check(module_loaded(), "calperf is not in /proc/modules after insmod")
+
+
+@t.test
+def family_registered():
+    ops, groups = family_ops()
+    check(sorted(ops) == [1, 2, 3, 4, 5], f"unexpected ops {sorted(ops)}")
+    GENL_UNS_ADMIN_PERM = 0x10
+    for op in (1, 2, 3, 5):
+        check(ops[op] & GENL_UNS_ADMIN_PERM, f"op {op} lacks GENL_UNS_ADMIN_PERM")
+    check(groups == ["monitor"], f"unexpected multicast groups {groups}")
+
+
+@t.test
+def empty_after_load():
+    check(session_count() == 0, "sessions exist right after load")
+
+
+@t.test
+def unload():
+    module_unload()
+    check(not module_loaded(), "calperf still loaded after rmmod")
+    try:
+        Genl()
+    except NlError as e:
+        check(e.errno == errno.ENOENT, f"unexpected error {e}")
+    else:
+        raise AssertionError("the calperf family outlived the module")
+
+
+@t.test
+def calperfctl_without_module():
+    r = ctl("session", "show")
+    check(r.rc == 1, f"exit code {r.rc}")
+    check(r.err.strip() == "Error: the calperf module is not loaded "
+          "(modprobe calperf, or insmod calperf.ko).", f"stderr: {r.err!r}")
+
+
+@t.test
+def reload():
+    module_load()
+    check(session_count() == 0, "sessions exist after reload")
+
+
+t.run()
