@@ -14,7 +14,7 @@ KERNELS ?= 6.1 6.12
 
 CC ?= gcc
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Iinclude/uapi $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+CFLAGS += -D_GNU_SOURCE -Wall -Wextra -Iinclude/uapi $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 LDLIBS += $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 
 USER_SRCS := $(wildcard user/*.c)

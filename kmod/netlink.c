@@ -315,9 +315,10 @@ cancel:
 	return -EMSGSIZE;
 }
 
+/* Why the session ended early, else the first error of an end. */
 static int calperf_session_error(const struct calperf_session *s)
 {
-	return s->sender.error ?: s->receiver.error;
+	return s->abort_error ?: s->sender.error ?: s->receiver.error;
 }
 
 static int calperf_nl_fill_session(struct sk_buff *skb,

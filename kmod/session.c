@@ -20,7 +20,7 @@
 #include "calperf.h"
 
 /* How long a stop waits for the ends to drain before forcing them. */
-#define CALPERF_STOP_WAIT_MS	700
+#define CALPERF_STOP_WAIT_MS	500
 
 DEFINE_MUTEX(calperf_lock);
 static LIST_HEAD(calperf_sessions);
@@ -115,7 +115,8 @@ struct calperf_session *calperf_session_find(struct net *owner, u32 id)
 
 bool calperf_session_should_stop(const struct calperf_session *s)
 {
-	return READ_ONCE(s->stopping) || kthread_should_stop();
+	/* Pairs with the release in calperf_session_halt(). */
+	return smp_load_acquire(&s->stopping) || kthread_should_stop();
 }
 
 /*
@@ -265,6 +266,19 @@ err_release:
 }
 
 /*
+ * Tell the kthreads to wind down; @err is what they report for ending
+ * early (0 for a stop asked for by the user). A session halted twice
+ * keeps the first reason.
+ */
+static void calperf_session_halt(struct calperf_session *s, int err)
+{
+	if (s->stopping)
+		return;
+	s->abort_error = err;
+	smp_store_release(&s->stopping, true);
+}
+
+/*
  * Ask both ends to finish: the sender closes its side, the receiver
  * drains what is in flight. Whatever has not ended after a short wait
  * is stopped, so a stalled peer cannot hold a stop for long.
@@ -274,7 +288,7 @@ void calperf_session_stop(struct calperf_session *s)
 	lockdep_assert_held(&calperf_lock);
 	if (s->state == CALPERF_STATE_RUNNING) {
 		WRITE_ONCE(s->stop_ns, ktime_get_ns());
-		WRITE_ONCE(s->stopping, true);
+		calperf_session_halt(s, 0);
 		wait_for_completion_timeout(&s->done,
 					    msecs_to_jiffies(CALPERF_STOP_WAIT_MS));
 	}
@@ -285,7 +299,7 @@ void calperf_session_stop(struct calperf_session *s)
 void calperf_session_destroy(struct calperf_session *s)
 {
 	lockdep_assert_held(&calperf_lock);
-	WRITE_ONCE(s->stopping, true);
+	calperf_session_halt(s, s->abort_error);
 	calperf_session_reap(s);
 	list_del(&s->list);
 	calperf_pernet(s->owner)->count--;
@@ -303,14 +317,16 @@ void calperf_sessions_net_exit(struct net *net)
 	mutex_lock(&calperf_lock);
 	list_for_each_entry_safe(s, tmp, &calperf_sessions, list) {
 		if (net_eq(s->owner, net)) {
-			s->abort_error = -ENETDOWN;
+			calperf_session_halt(s, -ENETDOWN);
 			calperf_session_destroy(s);
 			continue;
 		}
 		if (s->sender.net != net && s->receiver.net != net)
 			continue;
-		s->abort_error = -ENETDOWN;
-		WRITE_ONCE(s->stopping, true);
+		calperf_session_halt(s, -ENETDOWN);
+		/* The end inside @net first, so it is the one that reports it. */
+		if (s->receiver.net == net)
+			calperf_endpoint_reap(s, &s->receiver);
 		calperf_session_reap(s);
 		if (s->sender.net == net)
 			s->sender.net = NULL;
@@ -328,7 +344,7 @@ void calperf_sessions_shutdown(void)
 	mutex_lock(&calperf_lock);
 	calperf_closing = true;
 	list_for_each_entry_safe(s, tmp, &calperf_sessions, list) {
-		s->abort_error = -ESHUTDOWN;
+		calperf_session_halt(s, -ESHUTDOWN);
 		calperf_session_destroy(s);
 	}
 	mutex_unlock(&calperf_lock);

@@ -26,8 +26,8 @@
 /* After a stop: how long the sender waits for the peer to close, and how
  * long the receiver keeps draining; both fit within the stop's wait.
  */
-#define CALPERF_SENDER_GRACE_MS		300
-#define CALPERF_RECEIVER_GRACE_MS	500
+#define CALPERF_SENDER_GRACE_MS		200
+#define CALPERF_RECEIVER_GRACE_MS	400
 /* After a normal end: how long the sender waits for the peer to read all. */
 #define CALPERF_CLOSE_WAIT_MS		10000
 
@@ -193,10 +193,16 @@ static void calperf_save_tcp_info(struct calperf_endpoint *ep)
 	ep->tcp.mss = info.tcpi_snd_mss;
 }
 
+/* Did kthread_stop() interrupt a socket call? Then it is no error. */
+static bool calperf_interrupted(int ret)
+{
+	return (ret == -EINTR || ret == -ERESTARTSYS) && kthread_should_stop();
+}
+
 /* Past the end of the grace period that follows a stop? */
 static bool calperf_grace_over(struct calperf_session *s, u32 grace_ms)
 {
-	return READ_ONCE(s->stopping) &&
+	return smp_load_acquire(&s->stopping) &&
 	       ktime_get_ns() > READ_ONCE(s->stop_ns) +
 				(u64)grace_ms * NSEC_PER_MSEC;
 }
@@ -210,7 +216,8 @@ static int calperf_sender_connect(struct calperf_session *s, u64 deadline)
 
 	/* A blocking connect returns at each send timeout while in progress. */
 	err = kernel_connect(ep->sock, sa, len, 0);
-	while (err == -EINPROGRESS || err == -EALREADY) {
+	while (err == -EINPROGRESS || err == -EALREADY ||
+	       calperf_interrupted(err)) {
 		if (calperf_session_should_stop(s))
 			return -ECANCELED;
 		if (deadline && ktime_get_ns() >= deadline)
@@ -284,7 +291,7 @@ int calperf_stream_sender(void *data)
 			WRITE_ONCE(ep->bytes, ep->bytes + ret);
 			WRITE_ONCE(ep->calls, ep->calls + 1);
 			WRITE_ONCE(ep->end_ns, now);
-		} else if (ret != -EAGAIN) {
+		} else if (ret != -EAGAIN && !calperf_interrupted(ret)) {
 			err = ret;
 			break;
 		}
@@ -297,7 +304,7 @@ int calperf_stream_sender(void *data)
 		calperf_sender_close(s);
 	calperf_save_tcp_info(ep);
 out:
-	if (!err && kthread_should_stop())
+	if (!err && calperf_session_should_stop(s))
 		err = READ_ONCE(s->abort_error);
 	sock_release(ep->sock);
 	ep->sock = NULL;
@@ -312,7 +319,7 @@ static int calperf_receiver_accept(struct calperf_session *s)
 
 	for (;;) {
 		err = kernel_accept(ep->listener, &ep->sock, 0);
-		if (err != -EAGAIN)
+		if (err != -EAGAIN && !calperf_interrupted(err))
 			break;
 		if (calperf_session_should_stop(s))
 			return -ECANCELED;
@@ -358,8 +365,10 @@ int calperf_stream_receiver(void *data)
 			WRITE_ONCE(ep->calls, ep->calls + 1);
 			WRITE_ONCE(ep->end_ns, now);
 		} else if (ret == 0) {
-			break;		/* the sender closed: all read */
-		} else if (ret != -EAGAIN) {
+			/* A reset also reads as end of stream: tell them apart. */
+			err = sock_error(ep->sock->sk);
+			break;
+		} else if (ret != -EAGAIN && !calperf_interrupted(ret)) {
 			err = ret;
 			break;
 		}
@@ -371,7 +380,7 @@ int calperf_stream_receiver(void *data)
 	ep->cpu_ns = calperf_task_cpu_ns() - cpu0;
 	calperf_save_tcp_info(ep);
 out:
-	if (!err && kthread_should_stop())
+	if (!err && calperf_session_should_stop(s))
 		err = READ_ONCE(s->abort_error);
 	if (ep->listener) {
 		sock_release(ep->listener);

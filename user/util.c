@@ -117,23 +117,13 @@ void format_size(uint64_t b, char *buf, size_t len)
 		snprintf(buf, len, "%llu B", (unsigned long long)b);
 }
 
-/* The symbolic name of an errno, for JSON and for short summaries. */
+/* The symbolic name of an errno ("ECONNRESET"); "" for 0. */
 const char *errno_name(int err)
 {
-	static const struct { int err; const char *name; } names[] = {
-		{ 0, "" }, { ECONNREFUSED, "ECONNREFUSED" },
-		{ ECONNRESET, "ECONNRESET" }, { ETIMEDOUT, "ETIMEDOUT" },
-		{ ENETUNREACH, "ENETUNREACH" }, { EHOSTUNREACH, "EHOSTUNREACH" },
-		{ ENETDOWN, "ENETDOWN" }, { EPIPE, "EPIPE" },
-		{ ESHUTDOWN, "ESHUTDOWN" }, { ECANCELED, "ECANCELED" },
-		{ EADDRINUSE, "EADDRINUSE" }, { EADDRNOTAVAIL, "EADDRNOTAVAIL" },
-		{ ENOMEM, "ENOMEM" }, { EINVAL, "EINVAL" },
-	};
+	const char *name;
 
-	if (err < 0)
-		err = -err;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].err == err)
-			return names[i].name;
-	return "E?";
+	if (!err)
+		return "";
+	name = strerrorname_np(err < 0 ? -err : err);
+	return name ? name : "E?";
 }

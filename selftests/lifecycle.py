@@ -1,0 +1,207 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""How sessions end: peer errors, a stop with a stalled peer, deletion
+of an endpoint's namespace, module unload mid-run; and the monitor
+notification that reports each end."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from calperf_test import *  # noqa: E402,F403
+
+t = Ktap()
+pair = None
+
+
+def both_ends(pair_, seconds, port=5201):
+    r = ctl_ok("session", "add", "time", seconds,
+               "sender", "netns", pair_.a, "addr", pair_.b4, "port", port,
+               "receiver", "netns", pair_.b, "addr", pair_.b4, "port", port)
+    return r.json["id"]
+
+
+def session(sid):
+    return ctl_ok("session", "show", sid).json
+
+
+def wait_done(sid, timeout):
+    return wait_for(lambda: (lambda s: s if s["state"] == "done" else None)(session(sid)),
+                    timeout, f"session {sid} to finish")
+
+
+def wait_listening(ns, port):
+    wait_for(lambda: sh(f"ip netns exec {ns} ss -Htln sport = :{port}",
+                        check_rc=False).stdout.strip(), 10, f"a listener on {port}")
+
+
+@t.test
+def setup():
+    global pair
+    module_load()
+    pair = VethPair()
+
+
+@t.test
+def connection_refused():
+    r = ctl("stream", pair.b4, "port", 9, "client-only", "client-netns", pair.a)
+    check(r.rc == 1, f"exit code {r.rc}")
+    check(r.json["session"]["sender"]["stats"]["error_name"] == "ECONNREFUSED",
+          f"error {r.json['error_name']}")
+    check("Error: the stream ended with ECONNREFUSED" in r.err, f"stderr {r.err!r}")
+
+
+@t.test
+def unreachable_peer():
+    r = ctl("stream", "198.18.250.1", "client-only", "client-netns", pair.a)
+    check(r.rc == 1 and r.json["error_name"] == "ENETUNREACH", f"error {r.json['error_name']}")
+
+
+@t.test
+def peer_reset():
+    """The receiver's namespace resets the connection mid-run (a
+    firewall-free way: the sink is killed while data flows)."""
+    sink = spawn(pair.exec(pair.b, "socat -u TCP-LISTEN:5310,reuseaddr /dev/null"))
+    try:
+        wait_listening(pair.b, 5310)
+        sid = ctl_ok("session", "add", "time", 30, "sender", "netns", pair.a,
+                     "addr", pair.b4, "port", 5310).json["id"]
+        ctl_ok("session", "start", sid)
+        wait_for(lambda: session(sid)["sender"]["stats"]["bytes"] > 0, 10, "data to flow")
+        kill_tree(sink)
+        s = wait_done(sid, 10)
+    finally:
+        kill_tree(sink)
+    err = s["sender"]["stats"]["error_name"]
+    diag(f"sender ended with {err} after {s['sender']['stats']['bytes']} bytes")
+    check(err in ("ECONNRESET", "EPIPE"), f"error {err}")
+    ctl_ok("session", "del", sid)
+
+
+@t.test
+def stop_with_stalled_peer():
+    """A sink that stops reading cannot hold a stop for a second."""
+    sink = spawn(pair.exec(pair.b, "socat -u TCP-LISTEN:5311,reuseaddr /dev/null"))
+    try:
+        wait_listening(pair.b, 5311)
+        sid = ctl_ok("session", "add", "time", 60, "sender", "netns", pair.a,
+                     "addr", pair.b4, "port", 5311).json["id"]
+        ctl_ok("session", "start", sid)
+        wait_for(lambda: session(sid)["sender"]["stats"]["bytes"] > 0, 10, "data to flow")
+        os.killpg(sink.pid, signal.SIGSTOP)
+        time.sleep(1)
+        before = session(sid)["sender"]["stats"]["bytes"]
+        time.sleep(0.5)
+        check(session(sid)["sender"]["stats"]["bytes"] == before, "the peer is not stalled")
+        t0 = time.monotonic()
+        ctl_ok("session", "stop", sid)
+        took = time.monotonic() - t0
+        diag(f"stop returned in {took * 1000:.0f} ms")
+        check(took < 1.0, f"stop took {took:.3f} s")
+        s = session(sid)
+        check(s["state"] == "done", f"state {s['state']}")
+        check(s["sender"]["stats"]["error"] == 0, "a stop is not an error")
+        check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
+        ctl_ok("session", "del", sid)
+    finally:
+        kill_tree(sink, signal.SIGCONT)
+        kill_tree(sink)
+
+
+@t.test
+def stop_keeps_counts_equal():
+    sid = both_ends(pair, 30)
+    ctl_ok("session", "start", sid)
+    wait_for(lambda: session(sid)["receiver"]["stats"]["bytes"] > 1000000, 10, "data")
+    ctl_ok("session", "stop", sid)
+    s = session(sid)
+    tx, rx = s["sender"]["stats"], s["receiver"]["stats"]
+    diag(f"sent {tx['bytes']}, received {rx['bytes']}")
+    check(tx["bytes"] == rx["bytes"], f"sent {tx['bytes']} != received {rx['bytes']}")
+    ctl_ok("session", "del", sid)
+
+
+@t.test
+def monitor_reports_done():
+    mon = spawn(f"{CALPERFCTL} -j monitor")
+    try:
+        time.sleep(0.5)
+        r = ctl_ok("stream", pair.b4, "bytes", "1M", "client-netns", pair.a,
+                   "server-netns", pair.b).json
+        sid = r["session"]["id"]
+        line = wait_for(lambda: mon.stdout.readline(), 10, "a notification")
+    finally:
+        kill_tree(mon)
+    ev = json.loads(line)
+    check(ev["id"] == sid and ev["state"] == "done", f"event {ev}")
+    check(ev["sender"]["stats"]["bytes"] == 1 << 20, "the event lacks the results")
+
+
+@t.test
+def namespace_deleted_mid_run():
+    """Deleting the receiver's namespace ends the session with ENETDOWN;
+    the session stays, with its results, in its own namespace."""
+    other = VethPair()
+    try:
+        sid = both_ends(other, 60)
+        ctl_ok("session", "start", sid)
+        wait_for(lambda: session(sid)["receiver"]["stats"]["bytes"] > 0, 10, "data")
+        sh(f"ip netns del {other.b}")
+        s = wait_done(sid, 20)
+    finally:
+        other.close()
+    diag(f"sender {s['sender']['stats']['error_name']}, "
+         f"receiver {s['receiver']['stats']['error_name']}")
+    check(s["error_name"] == "ENETDOWN", f"session error {s['error_name']}")
+    check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
+    r = ctl("session", "start", sid)
+    check(r.rc == 1, "restarted a finished session")
+    ctl_ok("session", "del", sid)
+
+
+@t.test
+def owner_namespace_deleted():
+    """Sessions die with the namespace that created them."""
+    ns = f"cpowner-{os.getpid()}"
+    sh(f"ip netns add {ns}")
+    sh(f"ip -n {ns} link set lo up")
+    sh(f"ip -n {ns} addr add 198.18.200.1/32 dev lo")
+    ctl_ok("session", "add", "time", 60, "sender", "addr", "198.18.200.1", "port", 5320,
+           "receiver", "addr", "198.18.200.1", "port", 5320, ns=ns)
+    ctl_ok("session", "start", 1, ns=ns)
+    sh(f"ip netns del {ns}")
+    wait_for(lambda: not calperf_kthreads(), 20, "the session's kthreads to end")
+
+
+@t.test
+def unload_mid_run():
+    sid = both_ends(pair, 60)
+    ctl_ok("session", "start", sid)
+    sink = spawn(pair.exec(pair.b, "socat -u TCP-LISTEN:5312,reuseaddr /dev/null"))
+    try:
+        wait_listening(pair.b, 5312)
+        stalled = ctl_ok("session", "add", "time", 60, "sender", "netns", pair.a,
+                         "addr", pair.b4, "port", 5312).json["id"]
+        ctl_ok("session", "start", stalled)
+        waiting = ctl_ok("session", "add", "receiver", "netns", pair.b, "port", 5313).json["id"]
+        ctl_ok("session", "start", waiting)
+        ctl_ok("session", "add", "sender", "addr", pair.b4, "port", 5314)
+        wait_for(lambda: session(sid)["receiver"]["stats"]["bytes"] > 0, 10, "data")
+        os.killpg(sink.pid, signal.SIGSTOP)
+        t0 = time.monotonic()
+        module_unload()
+        diag(f"rmmod took {(time.monotonic() - t0) * 1000:.0f} ms with 4 sessions")
+    finally:
+        kill_tree(sink, signal.SIGCONT)
+        kill_tree(sink)
+    check(not module_loaded(), "still loaded")
+    check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
+    module_load()
+
+
+@t.test
+def cleanup():
+    pair.close()
+    check(session_count() == 0, "sessions left behind")
+
+
+t.run()

@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""TCP streams between two namespaces over veth, IPv4 and IPv6, with
+byte counts checked against observers outside calperf (socat)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from calperf_test import *  # noqa: E402,F403
+
+t = Ktap()
+pair = None
+
+
+def stream(*args):
+    return ctl_ok("stream", *args, "client-netns", pair.a, "server-netns", pair.b).json
+
+
+def check_result(r, want_bytes=None):
+    s = r["session"]
+    tx, rx = s["sender"]["stats"], s["receiver"]["stats"]
+    diag(f"{r['bytes']} bytes in {r['elapsed_ns'] / 1e9:.3f} s = "
+         f"{r['throughput_bps'] / 1e6:.1f} Mb/s, cpu tx {r['sender_cpu_cores']:.2f} "
+         f"rx {r['receiver_cpu_cores']:.2f}")
+    check(r["error"] == 0, f"error {r['error_name']}")
+    check(tx["done"] and rx["done"], "an end did not finish")
+    check(tx["bytes"] > 0, "nothing was sent")
+    check(tx["bytes"] == rx["bytes"], f"sent {tx['bytes']} != received {rx['bytes']}")
+    if want_bytes is not None:
+        check(tx["bytes"] == want_bytes, f"sent {tx['bytes']}, wanted {want_bytes}")
+    for st in (tx, rx):
+        bps = st["bytes"] * 8e9 / st["elapsed_ns"]
+        check(abs(bps - st["throughput_bps"]) <= bps * 1e-6 + 1,
+              f"throughput {st['throughput_bps']} != bytes/elapsed {bps:.0f}")
+        check(0 < st["cpu_ns"] <= st["elapsed_ns"] * 1.05 + 8e6,
+              f"cpu {st['cpu_ns']} ns outside (0, elapsed {st['elapsed_ns']}]")
+    check(tx["calls"] > 0 and rx["calls"] > 0, "no calls counted")
+    check(tx["tcp"]["mss"] > 0, "no TCP_INFO")
+    check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
+
+
+@t.test
+def setup():
+    global pair
+    module_load()
+    pair = VethPair()
+
+
+@t.test
+def ipv4_timed():
+    r = stream(pair.b4, "time", "1.5", "msg-size", "20K")
+    check_result(r)
+    s = r["session"]
+    check(s["msg_size"] == 20480 and s["sender"]["sockbuf"] == 20480,
+          "the socket buffer does not follow the message size")
+    el = s["sender"]["stats"]["elapsed_ns"] / 1e9
+    check(1.4 <= el <= 2.5, f"a 1.5 s run took {el:.3f} s")
+
+
+@t.test
+def ipv6_byte_limit():
+    check_result(stream(pair.b6, "bytes", "8M"), want_bytes=8 << 20)
+
+
+@t.test
+def small_messages_nodelay_reno():
+    r = stream(pair.b4, "port", "5202", "bytes", "100000", "msg-size", "1000",
+               "nodelay", "congestion", "reno", "sockbuf", "0")
+    check_result(r, want_bytes=100000)
+    s = r["session"]
+    check(s["sender"]["stats"]["calls"] == 100, f"{s['sender']['stats']['calls']} sends")
+    check(s["nodelay"] and s["congestion"] == "reno", "options not reported")
+    check(s["sender"]["sockbuf"] == 0, "sockbuf 0 (autotuning) not kept")
+
+
+@t.test
+def pinned_cpus():
+    cpus = os.cpu_count()
+    r = stream(pair.b4, "bytes", "1M", "client-cpu", cpus - 1, "server-cpu", 0)
+    check_result(r, want_bytes=1 << 20)
+    check(r["session"]["sender"]["cpu"] == cpus - 1, "sender cpu not reported")
+
+
+def socat_sink(port):
+    """A byte-counting TCP sink in namespace B."""
+    out = f"/tmp/sink-{os.getpid()}-{port}"
+    p = spawn(pair.exec(pair.b, f"sh -c 'socat -u TCP-LISTEN:{port},reuseaddr STDOUT | wc -c > {out}'"))
+    wait_for(lambda: f":{port:04X}" in open(f"/proc/{p.pid}/net/tcp").read() or
+             sh(pair.exec(pair.b, f"ss -Htln sport = :{port}"), check_rc=False).stdout.strip(),
+             10, "socat to listen")
+    return p, out
+
+
+@t.test
+def sender_into_socat():
+    """calperf's sender count equals what an outside sink read."""
+    p, out = socat_sink(5301)
+    try:
+        r = ctl_ok("stream", pair.b4, "port", 5301, "client-only", "client-netns", pair.a,
+                   "bytes", "5M").json
+        p.wait(timeout=30)
+        got = int(open(out).read())
+    finally:
+        kill_tree(p)
+    tx = r["session"]["sender"]["stats"]
+    diag(f"calperf sent {tx['bytes']}, socat read {got}")
+    check(r["error"] == 0, f"error {r['error_name']}")
+    check(tx["bytes"] == 5 << 20 == got, f"sent {tx['bytes']}, socat read {got}")
+    check("receiver" not in r["session"], "a receiver in a client-only session")
+
+
+@t.test
+def socat_into_receiver():
+    """calperf's receiver count equals what an outside sender wrote."""
+    n = 3000000
+    rx = spawn(f"{CALPERFCTL} -j stream server-only port 5302 server-netns {pair.b}")
+    try:
+        wait_for(lambda: sh(pair.exec(pair.b, "ss -Htln sport = :5302"),
+                            check_rc=False).stdout.strip(), 10, "calperf to listen")
+        sh(pair.exec(pair.a, f"sh -c 'head -c {n} /dev/zero | socat -u STDIN TCP:{pair.b4}:5302'"))
+        out, err = rx.communicate(timeout=30)
+    finally:
+        kill_tree(rx)
+    check(rx.returncode == 0, f"calperfctl failed: {err}")
+    r = json.loads(out)
+    got = r["session"]["receiver"]["stats"]["bytes"]
+    diag(f"socat wrote {n}, calperf received {got}")
+    check(got == n, f"received {got}, socat wrote {n}")
+    check("sender" not in r["session"], "a sender in a server-only session")
+
+
+@t.test
+def text_output():
+    r = ctl_ok("stream", pair.b4, "time", "0.5", "client-netns", pair.a,
+               "server-netns", pair.b, as_json=False)
+    lines = r.out.splitlines()
+    diag(r.out)
+    check(lines[0].startswith(f"stream {pair.b4} port 5201  msg 64 KiB"), f"header {lines[0]!r}")
+    check(lines[1].lstrip().startswith("throughput") and "Gb/s" in lines[1], "no throughput line")
+
+
+@t.test
+def cleanup():
+    pair.close()
+    check(session_count() == 0, "sessions left behind")
+
+
+t.run()
