@@ -50,15 +50,17 @@ initramfs_build() {
 }
 
 # Download and unpack linux-image-REL once; print the cache directory
-# holding vmlinuz, the modules (depmod'ed) and the initramfs.
+# holding vmlinuz, the modules (depmod'ed) and, named in its file
+# "initramfs", the initramfs for the current selftests/vm/init.
 kernel_fetch() {
-	local rel=$1 kdir="$CALPERF_CACHE/kernels/$1" tmp deb
+	local rel=$1 kdir="$CALPERF_CACHE/kernels/$1" tmp deb sum
 
 	if [ ! -e "$kdir/.ready" ]; then
 		echo "vm/run: fetching linux-image-$rel" >&2
 		rm -rf "$kdir"
 		tmp=$(mktemp -d)
-		(cd "$tmp" && apt-get download -q "linux-image-$rel" >&2) || {
+		(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root \
+			"linux-image-$rel" >&2) || {
 			echo "vm/run: cannot download linux-image-$rel (apt-get update?)" >&2
 			rm -rf "$tmp"
 			return 1
@@ -74,8 +76,14 @@ kernel_fetch() {
 		fi
 		depmod -b "$kdir/root" "$rel"
 		cp "$kdir/root/boot/vmlinuz-$rel" "$kdir/vmlinuz"
-		initramfs_build "$kdir/root" "$rel" "$kdir/initramfs.cpio.gz"
 		touch "$kdir/.ready"
 	fi
+	# Rebuilt whenever selftests/vm/init changes.
+	sum=$(sha256sum "$(dirname "${BASH_SOURCE[0]}")/init" | cut -c1-16)
+	if [ ! -e "$kdir/initramfs-$sum.cpio.gz" ]; then
+		rm -f "$kdir"/initramfs-*.cpio.gz
+		initramfs_build "$kdir/root" "$rel" "$kdir/initramfs-$sum.cpio.gz"
+	fi
+	echo "$kdir/initramfs-$sum.cpio.gz" >"$kdir/initramfs"
 	echo "$kdir"
 }
