@@ -5,6 +5,8 @@
 #   make KDIR=/path      ... against any kernel build tree
 #   make W=1 C=1         extra warnings, sparse
 #   make deps            install the Debian packages everything needs
+#   make lint            W=1, sparse and checkpatch on both kernels
+#   make demo            a TCP stream over veth, measured in the VM
 #   make check           the selftests in the VM on both kernels
 #   make check KERNELS=6.12   ... on one of them
 
@@ -34,6 +36,12 @@ user/calperfctl: $(USER_SRCS) $(USER_HDRS)
 deps:
 	scripts/install-deps
 
+lint:
+	scripts/lint
+
+demo: user
+	selftests/vm/run --kernel $(lastword $(KERNELS)) -- scripts/demo
+
 check: user
 	selftests/check $(KERNELS)
 
@@ -41,4 +49,4 @@ clean:
 	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -f user/calperfctl
 
-.PHONY: all module user deps check clean
+.PHONY: all module user deps lint demo check clean

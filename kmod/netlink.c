@@ -36,7 +36,7 @@ static const struct nla_policy calperf_endpoint_policy[] = {
 	[CALPERF_A_ENDPOINT_ADDR4]	= { .type = NLA_BE32 },
 	[CALPERF_A_ENDPOINT_ADDR6]	= NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
 	[CALPERF_A_ENDPOINT_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
-	[CALPERF_A_ENDPOINT_CPU]	= NLA_POLICY_MAX(NLA_U32, NR_CPUS - 1),
+	[CALPERF_A_ENDPOINT_CPU]	= NLA_POLICY_MAX(NLA_U32, CONFIG_NR_CPUS - 1),
 	[CALPERF_A_ENDPOINT_SOCKBUF]	= NLA_POLICY_FULL_RANGE(NLA_U32,
 								&calperf_sockbuf_range),
 };
@@ -68,10 +68,11 @@ enum calperf_nl_mcgrp {
 
 /* Missing required attribute: say which, by name and by type. */
 #define CALPERF_REQUIRE(extack, nest, tb, type, msg) ({			\
+	struct netlink_ext_ack *__ext = (extack);			\
 	bool __missing = !(tb)[type];					\
 	if (__missing) {						\
-		NL_SET_ERR_MSG(extack, msg);				\
-		NL_SET_ERR_ATTR_MISS(extack, nest, type);		\
+		NL_SET_ERR_MSG(__ext, msg);				\
+		NL_SET_ERR_ATTR_MISS(__ext, nest, type);		\
 	}								\
 	__missing;							\
 })
@@ -243,6 +244,7 @@ static int calperf_nl_parse_session(struct sk_buff *skb,
 static int calperf_nl_put_stats(struct sk_buff *skb,
 				const struct calperf_endpoint *ep)
 {
+	/* Pairs with calperf_endpoint_finish(): final values are set. */
 	bool finished = smp_load_acquire(&ep->finished);
 	u64 bytes = READ_ONCE(ep->bytes);
 	u64 start = READ_ONCE(ep->start_ns);

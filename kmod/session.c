@@ -22,6 +22,7 @@
 /* How long a stop waits for the ends to drain before forcing them. */
 #define CALPERF_STOP_WAIT_MS	500
 
+/* Guards calperf_sessions and every session's configuration and state. */
 DEFINE_MUTEX(calperf_lock);
 static LIST_HEAD(calperf_sessions);
 static bool calperf_closing;		/* module unload has begun */
@@ -127,6 +128,7 @@ void calperf_endpoint_finish(struct calperf_session *s,
 			     struct calperf_endpoint *ep, int err)
 {
 	ep->error = err;
+	/* Publish the results above to lockless readers (netlink fill). */
 	smp_store_release(&ep->finished, true);
 	if (atomic_dec_and_test(&s->running)) {
 		WRITE_ONCE(s->state, CALPERF_STATE_DONE);
@@ -275,6 +277,7 @@ static void calperf_session_halt(struct calperf_session *s, int err)
 	if (s->stopping)
 		return;
 	s->abort_error = err;
+	/* The kthreads read abort_error once they see stopping. */
 	smp_store_release(&s->stopping, true);
 }
 

@@ -202,6 +202,7 @@ static bool calperf_interrupted(int ret)
 /* Past the end of the grace period that follows a stop? */
 static bool calperf_grace_over(struct calperf_session *s, u32 grace_ms)
 {
+	/* Pairs with calperf_session_halt(), as stop_ns is set before. */
 	return smp_load_acquire(&s->stopping) &&
 	       ktime_get_ns() > READ_ONCE(s->stop_ns) +
 				(u64)grace_ms * NSEC_PER_MSEC;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -207,7 +208,9 @@ static void print_json(const struct cp_session *s)
 static int wait_done(struct cp_nl *nl, struct cp_session *s)
 {
 	struct timespec t0, now, pause = { 0, STREAM_POLL_MS * 1000000L };
-	bool tty = isatty(STDERR_FILENO) && !opt_json, stopped = false;
+	const char *term = getenv("TERM");
+	bool tty = isatty(STDERR_FILENO) && !opt_json && term &&
+		   strcmp(term, "dumb"), stopped = false;
 	int err;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
