@@ -107,6 +107,7 @@ void calperf_sessions_shutdown(void);
 bool calperf_session_should_stop(const struct calperf_session *s);
 void calperf_endpoint_finish(struct calperf_session *s,
 			     struct calperf_endpoint *ep, int err);
+void calperf_endpoint_release(struct calperf_endpoint *ep);
 int calperf_pernet_init(void);
 void calperf_pernet_exit(void);
 

@@ -137,7 +137,8 @@ void calperf_endpoint_finish(struct calperf_session *s,
 	}
 }
 
-static void calperf_endpoint_release(struct calperf_endpoint *ep)
+/* Release the endpoint's sockets, if any are left. */
+void calperf_endpoint_release(struct calperf_endpoint *ep)
 {
 	if (ep->listener) {
 		sock_release(ep->listener);

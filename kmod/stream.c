@@ -37,6 +37,14 @@ static int calperf_addr_len(const struct sockaddr_storage *ss)
 					   sizeof(struct sockaddr_in);
 }
 
+static void calperf_addr_set_port(struct sockaddr_storage *ss, u16 port)
+{
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+}
+
 static int calperf_setsockopt_int(struct socket *sock, int level, int name,
 				  int val)
 {
@@ -112,10 +120,7 @@ static int calperf_receiver_listen(struct calperf_session *s,
 		ss->ss_family = s->sender.present ?
 				s->sender.addr.ss_family : AF_INET6;
 	}
-	if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(ep->port);
-	else
-		((struct sockaddr_in *)ss)->sin_port = htons(ep->port);
+	calperf_addr_set_port(ss, ep->port);
 
 	err = calperf_socket_create(s, ep, ss->ss_family, &ep->listener,
 				    extack);
@@ -164,10 +169,7 @@ int calperf_stream_prepare(struct calperf_session *s,
 		/* A recognisable, position-dependent payload. */
 		for (u32 i = 0; i < s->msg_size; i++)
 			((u8 *)tx->buf)[i] = i * 7 + 1;
-		if (ss->ss_family == AF_INET6)
-			((struct sockaddr_in6 *)ss)->sin6_port = htons(tx->port);
-		else
-			((struct sockaddr_in *)ss)->sin_port = htons(tx->port);
+		calperf_addr_set_port(ss, tx->port);
 		err = calperf_socket_create(s, tx, ss->ss_family, &tx->sock,
 					    extack);
 		if (err)
@@ -307,8 +309,7 @@ int calperf_stream_sender(void *data)
 out:
 	if (!err && calperf_session_should_stop(s))
 		err = READ_ONCE(s->abort_error);
-	sock_release(ep->sock);
-	ep->sock = NULL;
+	calperf_endpoint_release(ep);
 	calperf_endpoint_finish(s, ep, err);
 	return 0;
 }
@@ -383,14 +384,7 @@ int calperf_stream_receiver(void *data)
 out:
 	if (!err && calperf_session_should_stop(s))
 		err = READ_ONCE(s->abort_error);
-	if (ep->listener) {
-		sock_release(ep->listener);
-		ep->listener = NULL;
-	}
-	if (ep->sock) {
-		sock_release(ep->sock);
-		ep->sock = NULL;
-	}
+	calperf_endpoint_release(ep);
 	calperf_endpoint_finish(s, ep, err);
 	return 0;
 }

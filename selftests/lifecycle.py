@@ -29,9 +29,19 @@ def wait_done(sid, timeout):
                     timeout, f"session {sid} to finish")
 
 
-def wait_listening(ns, port):
-    wait_for(lambda: sh(f"ip netns exec {ns} ss -Htln sport = :{port}",
-                        check_rc=False).stdout.strip(), 10, f"a listener on {port}")
+def sender_into_sink(port):
+    """A socat sink in B and a running calperf sender feeding it."""
+    sink = spawn(pair.exec(pair.b, f"socat -u TCP-LISTEN:{port},reuseaddr /dev/null"))
+    try:
+        wait_listening(pair.b, port)
+        sid = ctl_ok("session", "add", "time", 60, "sender", "netns", pair.a,
+                     "addr", pair.b4, "port", port).json["id"]
+        ctl_ok("session", "start", sid)
+        wait_for(lambda: session(sid)["sender"]["stats"]["bytes"] > 0, 10, "data to flow")
+    except Exception:
+        kill_tree(sink)
+        raise
+    return sink, sid
 
 
 @t.test
@@ -60,13 +70,8 @@ def unreachable_peer():
 def peer_reset():
     """The receiver's namespace resets the connection mid-run (a
     firewall-free way: the sink is killed while data flows)."""
-    sink = spawn(pair.exec(pair.b, "socat -u TCP-LISTEN:5310,reuseaddr /dev/null"))
+    sink, sid = sender_into_sink(5310)
     try:
-        wait_listening(pair.b, 5310)
-        sid = ctl_ok("session", "add", "time", 30, "sender", "netns", pair.a,
-                     "addr", pair.b4, "port", 5310).json["id"]
-        ctl_ok("session", "start", sid)
-        wait_for(lambda: session(sid)["sender"]["stats"]["bytes"] > 0, 10, "data to flow")
         kill_tree(sink)
         s = wait_done(sid, 10)
     finally:
@@ -80,13 +85,8 @@ def peer_reset():
 @t.test
 def stop_with_stalled_peer():
     """A sink that stops reading cannot hold a stop for a second."""
-    sink = spawn(pair.exec(pair.b, "socat -u TCP-LISTEN:5311,reuseaddr /dev/null"))
+    sink, sid = sender_into_sink(5311)
     try:
-        wait_listening(pair.b, 5311)
-        sid = ctl_ok("session", "add", "time", 60, "sender", "netns", pair.a,
-                     "addr", pair.b4, "port", 5311).json["id"]
-        ctl_ok("session", "start", sid)
-        wait_for(lambda: session(sid)["sender"]["stats"]["bytes"] > 0, 10, "data to flow")
         os.killpg(sink.pid, signal.SIGSTOP)
         time.sleep(1)
         before = session(sid)["sender"]["stats"]["bytes"]
@@ -174,14 +174,12 @@ def owner_namespace_deleted():
 
 @t.test
 def unload_mid_run():
+    """Unload with sessions in every state: both ends streaming, a sender
+    into a stalled sink, a receiver waiting for a peer, one created."""
     sid = both_ends(pair, 60)
     ctl_ok("session", "start", sid)
-    sink = spawn(pair.exec(pair.b, "socat -u TCP-LISTEN:5312,reuseaddr /dev/null"))
+    sink, _ = sender_into_sink(5312)
     try:
-        wait_listening(pair.b, 5312)
-        stalled = ctl_ok("session", "add", "time", 60, "sender", "netns", pair.a,
-                         "addr", pair.b4, "port", 5312).json["id"]
-        ctl_ok("session", "start", stalled)
         waiting = ctl_ok("session", "add", "receiver", "netns", pair.b, "port", 5313).json["id"]
         ctl_ok("session", "start", waiting)
         ctl_ok("session", "add", "sender", "addr", pair.b4, "port", 5314)

@@ -85,9 +85,7 @@ def socat_sink(port):
     """A byte-counting TCP sink in namespace B."""
     out = f"/tmp/sink-{os.getpid()}-{port}"
     p = spawn(pair.exec(pair.b, f"sh -c 'socat -u TCP-LISTEN:{port},reuseaddr STDOUT | wc -c > {out}'"))
-    wait_for(lambda: f":{port:04X}" in open(f"/proc/{p.pid}/net/tcp").read() or
-             sh(pair.exec(pair.b, f"ss -Htln sport = :{port}"), check_rc=False).stdout.strip(),
-             10, "socat to listen")
+    wait_listening(pair.b, port)
     return p, out
 
 
@@ -115,8 +113,7 @@ def socat_into_receiver():
     n = 3000000
     rx = spawn(f"{CALPERFCTL} -j stream server-only port 5302 server-netns {pair.b}")
     try:
-        wait_for(lambda: sh(pair.exec(pair.b, "ss -Htln sport = :5302"),
-                            check_rc=False).stdout.strip(), 10, "calperf to listen")
+        wait_listening(pair.b, 5302)
         sh(pair.exec(pair.a, f"sh -c 'head -c {n} /dev/zero | socat -u STDIN TCP:{pair.b4}:5302'"))
         out, err = rx.communicate(timeout=30)
     finally:

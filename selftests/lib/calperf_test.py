@@ -205,6 +205,11 @@ class VethPair:
         self.close()
 
 
+def wait_listening(ns, port):
+    wait_for(lambda: sh(f"ip netns exec {ns} ss -Htln sport = :{port}",
+                        check_rc=False).stdout.strip(), 10, f"a listener on port {port}")
+
+
 def spawn(cmd, **kw):
     return subprocess.Popen(cmd, shell=True, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
