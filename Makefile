@@ -7,6 +7,7 @@
 #   make deps            install the Debian packages everything needs
 #   make lint            W=1, sparse and checkpatch on both kernels
 #   make demo            a TCP stream over veth, measured in the VM
+#   make bench           calperf against qperf in the VM (qemu64 CPU model)
 #   make check           the selftests in the VM on both kernels
 #   make check KERNELS=6.12   ... on one of them
 
@@ -42,6 +43,9 @@ lint:
 demo: user
 	selftests/vm/run --kernel $(lastword $(KERNELS)) -- scripts/demo
 
+bench: user
+	selftests/vm/run --kernel $(lastword $(KERNELS)) --cpu-model qemu64 -- scripts/bench
+
 check: user
 	selftests/check $(KERNELS)
 
@@ -49,4 +53,4 @@ clean:
 	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -f user/calperfctl
 
-.PHONY: all module user deps lint demo check clean
+.PHONY: all module user deps lint demo bench check clean

@@ -20,12 +20,21 @@
 #include <net/tcp.h>
 #include <uapi/linux/calperf.h>
 
+#include "cpu.h"
+#include "hist.h"
+
 #define CALPERF_MAX_SESSIONS_PER_NET	64
 #define CALPERF_MAX_MSG_SIZE		(4 << 20)
 #define CALPERF_MAX_SOCKBUF		(256 << 20)
 #define CALPERF_MAX_DURATION_MS		(24 * 3600 * 1000)
 #define CALPERF_DEFAULT_MSG_SIZE	65536
 #define CALPERF_DEFAULT_DURATION_MS	10000
+#define CALPERF_MAX_RR_SIZE		BIT(20)
+
+/* The longest a kthread sleeps in a socket call before looking for a stop. */
+#define CALPERF_POLL_MS			100
+/* After a stop, how long a receiver keeps draining (within the stop's wait). */
+#define CALPERF_RECEIVER_GRACE_MS	400
 
 struct calperf_session;
 
@@ -64,6 +73,7 @@ struct calperf_endpoint {
 	u64 cpu_ns;
 	int error;
 	struct calperf_tcp_result tcp;
+	struct calperf_hist rtt;	/* rr client: one value a transaction */
 	bool finished;
 };
 
@@ -74,14 +84,19 @@ struct calperf_session {
 	u8 kind;
 	u8 state;			/* enum calperf_state */
 
-	u32 msg_size;
+	u32 msg_size;			/* stream: bytes per send */
+	u32 req_size;			/* rr: request and response bytes */
+	u32 resp_size;
 	u32 duration_ms;		/* 0: no time limit */
-	u64 bytes_limit;		/* 0: no byte limit */
+	u64 bytes_limit;		/* stream: 0 for no byte limit */
+	u64 count_limit;		/* rr: 0 for no transaction limit */
 	bool nodelay;
 	char congestion[TCP_CA_NAME_MAX];
 
 	struct calperf_endpoint sender;
 	struct calperf_endpoint receiver;
+
+	struct calperf_cpu_acct cpu;	/* over the run */
 
 	atomic_t running;		/* kthreads not yet finished */
 	struct completion done;		/* all kthreads finished */
@@ -91,6 +106,14 @@ struct calperf_session {
 };
 
 extern struct mutex calperf_lock;
+
+/* Size of each endpoint's payload buffer. */
+static inline u32 calperf_session_buf_size(const struct calperf_session *s)
+{
+	if (s->kind == CALPERF_KIND_RR)
+		return max(s->req_size, s->resp_size);
+	return s->msg_size;
+}
 
 /* session.c */
 struct calperf_session *calperf_session_alloc(struct net *owner);
@@ -115,11 +138,26 @@ void calperf_pernet_exit(void);
 struct calperf_session *calperf_session_next(struct net *net,
 					     struct calperf_session *prev);
 
+/* socket.c */
+int calperf_sockets_prepare(struct calperf_session *s,
+			    struct netlink_ext_ack *extack);
+int calperf_sender_connect(struct calperf_session *s, u64 deadline);
+void calperf_sender_close(struct calperf_session *s);
+int calperf_receiver_accept(struct calperf_session *s);
+bool calperf_interrupted(int ret);
+bool calperf_grace_over(struct calperf_session *s, u32 grace_ms);
+void calperf_save_tcp_info(struct calperf_endpoint *ep);
+u64 calperf_task_cpu_ns(void);
+void calperf_endpoint_exit(struct calperf_session *s,
+			   struct calperf_endpoint *ep, int err);
+
 /* stream.c */
-int calperf_stream_prepare(struct calperf_session *s,
-			   struct netlink_ext_ack *extack);
 int calperf_stream_sender(void *data);
 int calperf_stream_receiver(void *data);
+
+/* rr.c */
+int calperf_rr_client(void *data);
+int calperf_rr_server(void *data);
 
 /* netlink.c */
 int calperf_nl_init(void);

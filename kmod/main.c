@@ -34,6 +34,7 @@ static void __exit calperf_exit(void)
 	calperf_sessions_shutdown();
 	calperf_nl_exit();
 	calperf_pernet_exit();
+	calperf_cpu_exit();
 }
 
 module_init(calperf_init);

@@ -25,6 +25,11 @@ static calperf_policy_range calperf_msg_size_range = {
 	.max = CALPERF_MAX_MSG_SIZE,
 };
 
+static calperf_policy_range calperf_rr_size_range = {
+	.min = 1,
+	.max = CALPERF_MAX_RR_SIZE,
+};
+
 static calperf_policy_range calperf_duration_range = {
 	.min = 1,
 	.max = CALPERF_MAX_DURATION_MS,
@@ -43,7 +48,7 @@ static const struct nla_policy calperf_endpoint_policy[] = {
 
 static const struct nla_policy calperf_session_new_policy[] = {
 	[CALPERF_A_SESSION_KIND]	= NLA_POLICY_RANGE(NLA_U8, CALPERF_KIND_STREAM,
-							   CALPERF_KIND_STREAM),
+							   CALPERF_KIND_RR),
 	[CALPERF_A_SESSION_MSG_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U32,
 								&calperf_msg_size_range),
 	[CALPERF_A_SESSION_DURATION_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32,
@@ -54,10 +59,20 @@ static const struct nla_policy calperf_session_new_policy[] = {
 					    .len = TCP_CA_NAME_MAX - 1 },
 	[CALPERF_A_SESSION_SENDER]	= NLA_POLICY_NESTED(calperf_endpoint_policy),
 	[CALPERF_A_SESSION_RECEIVER]	= NLA_POLICY_NESTED(calperf_endpoint_policy),
+	[CALPERF_A_SESSION_REQ_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+								&calperf_rr_size_range),
+	[CALPERF_A_SESSION_RESP_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+								&calperf_rr_size_range),
+	[CALPERF_A_SESSION_COUNT_LIMIT]	= NLA_POLICY_MIN(NLA_U64, 1),
 };
 
 static const struct nla_policy calperf_session_id_policy[] = {
 	[CALPERF_A_SESSION_ID]		= NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static const struct nla_policy calperf_session_get_policy[] = {
+	[CALPERF_A_SESSION_ID]		= NLA_POLICY_MIN(NLA_U32, 1),
+	[CALPERF_A_SESSION_HIST_BUCKETS] = { .type = NLA_FLAG },
 };
 
 static struct genl_family calperf_family;
@@ -121,7 +136,7 @@ static int calperf_nl_parse_endpoint(struct sk_buff *skb,
 				     struct genl_info *info,
 				     struct nlattr *nest,
 				     struct calperf_endpoint *ep,
-				     bool sender, u32 msg_size)
+				     bool sender, u32 sockbuf)
 {
 	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr *tb[CALPERF_A_ENDPOINT_MAX + 1];
@@ -167,8 +182,7 @@ static int calperf_nl_parse_endpoint(struct sk_buff *skb,
 	ep->port = nla_get_u16(tb[CALPERF_A_ENDPOINT_PORT]);
 	if (tb[CALPERF_A_ENDPOINT_CPU])
 		ep->cpu = nla_get_u32(tb[CALPERF_A_ENDPOINT_CPU]);
-	/* The socket buffer follows the message size unless given (qperf -m). */
-	ep->sockbuf = msg_size;
+	ep->sockbuf = sockbuf;
 	if (tb[CALPERF_A_ENDPOINT_SOCKBUF])
 		ep->sockbuf = nla_get_u32(tb[CALPERF_A_ENDPOINT_SOCKBUF]);
 
@@ -188,6 +202,47 @@ static void calperf_nl_put_endpoint_nets(struct calperf_session *s)
 		put_net(s->receiver.net);
 }
 
+/* An attribute given to the wrong kind of session. */
+#define CALPERF_REJECT(extack, attr, msg) ({				\
+	const struct nlattr *__a = (attr);				\
+	if (__a)							\
+		NL_SET_ERR_MSG_ATTR(extack, __a, msg);			\
+	!!__a;								\
+})
+
+static int calperf_nl_parse_kind_attrs(struct genl_info *info,
+				       struct calperf_session *s)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr **attrs = info->attrs;
+
+	if (s->kind != CALPERF_KIND_STREAM &&
+	    (CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_MSG_SIZE],
+			    "msg-size is for stream sessions") ||
+	     CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_BYTES_LIMIT],
+			    "bytes-limit is for stream sessions")))
+		return -EINVAL;
+	if (s->kind != CALPERF_KIND_RR &&
+	    (CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_REQ_SIZE],
+			    "req-size is for rr sessions") ||
+	     CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_RESP_SIZE],
+			    "resp-size is for rr sessions") ||
+	     CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_COUNT_LIMIT],
+			    "count-limit is for rr sessions")))
+		return -EINVAL;
+	if (attrs[CALPERF_A_SESSION_MSG_SIZE])
+		s->msg_size = nla_get_u32(attrs[CALPERF_A_SESSION_MSG_SIZE]);
+	if (attrs[CALPERF_A_SESSION_BYTES_LIMIT])
+		s->bytes_limit = nla_get_u64(attrs[CALPERF_A_SESSION_BYTES_LIMIT]);
+	if (attrs[CALPERF_A_SESSION_REQ_SIZE])
+		s->req_size = nla_get_u32(attrs[CALPERF_A_SESSION_REQ_SIZE]);
+	if (attrs[CALPERF_A_SESSION_RESP_SIZE])
+		s->resp_size = nla_get_u32(attrs[CALPERF_A_SESSION_RESP_SIZE]);
+	if (attrs[CALPERF_A_SESSION_COUNT_LIMIT])
+		s->count_limit = nla_get_u64(attrs[CALPERF_A_SESSION_COUNT_LIMIT]);
+	return 0;
+}
+
 static int calperf_nl_parse_session(struct sk_buff *skb,
 				    struct genl_info *info,
 				    struct calperf_session *s)
@@ -196,6 +251,7 @@ static int calperf_nl_parse_session(struct sk_buff *skb,
 	struct nlattr **attrs = info->attrs;
 	struct nlattr *tx = attrs[CALPERF_A_SESSION_SENDER];
 	struct nlattr *rx = attrs[CALPERF_A_SESSION_RECEIVER];
+	u32 sockbuf;
 	int err;
 
 	if (CALPERF_REQUIRE(extack, NULL, attrs, CALPERF_A_SESSION_KIND,
@@ -207,28 +263,29 @@ static int calperf_nl_parse_session(struct sk_buff *skb,
 		NL_SET_ERR_ATTR_MISS(extack, NULL, CALPERF_A_SESSION_SENDER);
 		return -EINVAL;
 	}
-	if (attrs[CALPERF_A_SESSION_MSG_SIZE])
-		s->msg_size = nla_get_u32(attrs[CALPERF_A_SESSION_MSG_SIZE]);
+	err = calperf_nl_parse_kind_attrs(info, s);
+	if (err)
+		return err;
 	if (attrs[CALPERF_A_SESSION_DURATION_MS])
 		s->duration_ms = nla_get_u32(attrs[CALPERF_A_SESSION_DURATION_MS]);
-	if (attrs[CALPERF_A_SESSION_BYTES_LIMIT])
-		s->bytes_limit = nla_get_u64(attrs[CALPERF_A_SESSION_BYTES_LIMIT]);
-	if (tx && !s->duration_ms && !s->bytes_limit)
+	if (tx && !s->duration_ms && !s->bytes_limit && !s->count_limit)
 		s->duration_ms = CALPERF_DEFAULT_DURATION_MS;
 	s->nodelay = nla_get_flag(attrs[CALPERF_A_SESSION_NODELAY]);
+	/* A stream's socket buffers follow its message size (qperf -m). */
+	sockbuf = s->kind == CALPERF_KIND_STREAM ? s->msg_size : 0;
 	if (attrs[CALPERF_A_SESSION_CONGESTION])
 		nla_strscpy(s->congestion, attrs[CALPERF_A_SESSION_CONGESTION],
 			    sizeof(s->congestion));
 
 	if (tx) {
 		err = calperf_nl_parse_endpoint(skb, info, tx, &s->sender, true,
-						s->msg_size);
+						sockbuf);
 		if (err)
 			return err;
 	}
 	if (rx) {
 		err = calperf_nl_parse_endpoint(skb, info, rx, &s->receiver,
-						false, s->msg_size);
+						false, sockbuf);
 		if (err)
 			return err;
 	}
@@ -241,8 +298,75 @@ static int calperf_nl_parse_session(struct sk_buff *skb,
 	return 0;
 }
 
+static int calperf_nl_put_u64(struct sk_buff *skb, int type, u64 v)
+{
+	return nla_put_u64_64bit(skb, type, v, CALPERF_A_HIST_PAD);
+}
+
+static int calperf_nl_put_buckets(struct sk_buff *skb,
+				  const struct calperf_hist *h)
+{
+	struct nlattr *b;
+	u64 n, lower, width;
+
+	for (unsigned int idx = 0; idx < CALPERF_HIST_BUCKETS; idx++) {
+		n = calperf_hist_bucket(h, idx);
+		if (!n)
+			continue;
+		calperf_hist_bounds(idx, &lower, &width);
+		b = nla_nest_start(skb, CALPERF_A_HIST_BUCKET);
+		if (!b ||
+		    nla_put_u64_64bit(skb, CALPERF_A_BUCKET_LOWER_NS, lower,
+				      CALPERF_A_BUCKET_PAD) ||
+		    nla_put_u64_64bit(skb, CALPERF_A_BUCKET_WIDTH_NS, width,
+				      CALPERF_A_BUCKET_PAD) ||
+		    nla_put_u64_64bit(skb, CALPERF_A_BUCKET_COUNT, n,
+				      CALPERF_A_BUCKET_PAD))
+			return -EMSGSIZE;
+		nla_nest_end(skb, b);
+	}
+	return 0;
+}
+
+static int calperf_nl_put_hist(struct sk_buff *skb, int type,
+			       const struct calperf_hist *h, bool buckets)
+{
+	static const struct { int type; unsigned int per_100k; } pct[] = {
+		{ CALPERF_A_HIST_P50_NS, 50000 },
+		{ CALPERF_A_HIST_P90_NS, 90000 },
+		{ CALPERF_A_HIST_P99_NS, 99000 },
+		{ CALPERF_A_HIST_P999_NS, 99900 },
+	};
+	struct calperf_hist_summary sum;
+	struct nlattr *nest;
+
+	calperf_hist_summary(h, &sum);
+	nest = nla_nest_start(skb, type);
+	if (!nest ||
+	    calperf_nl_put_u64(skb, CALPERF_A_HIST_COUNT, sum.count) ||
+	    calperf_nl_put_u64(skb, CALPERF_A_HIST_MIN_NS, sum.min) ||
+	    calperf_nl_put_u64(skb, CALPERF_A_HIST_MAX_NS, sum.max) ||
+	    calperf_nl_put_u64(skb, CALPERF_A_HIST_MEAN_NS,
+			       sum.count ? div64_u64(sum.sum, sum.count) : 0))
+		goto cancel;
+	for (int i = 0; i < ARRAY_SIZE(pct); i++)
+		if (calperf_nl_put_u64(skb, pct[i].type,
+				       calperf_hist_percentile(h, sum.count,
+							       pct[i].per_100k)))
+			goto cancel;
+	if (buckets && calperf_nl_put_buckets(skb, h))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
 static int calperf_nl_put_stats(struct sk_buff *skb,
-				const struct calperf_endpoint *ep)
+				const struct calperf_endpoint *ep,
+				bool buckets)
 {
 	/* Pairs with calperf_endpoint_finish(): final values are set. */
 	bool finished = smp_load_acquire(&ep->finished);
@@ -277,6 +401,9 @@ static int calperf_nl_put_stats(struct sk_buff *skb,
 	     nla_put_u32(skb, CALPERF_A_STATS_TCP_RETRANS, ep->tcp.retrans) ||
 	     nla_put_u32(skb, CALPERF_A_STATS_TCP_MSS, ep->tcp.mss)))
 		goto cancel;
+	if (ep->rtt.cpu &&
+	    calperf_nl_put_hist(skb, CALPERF_A_STATS_RTT, &ep->rtt, buckets))
+		goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;
 
@@ -286,7 +413,8 @@ cancel:
 }
 
 static int calperf_nl_put_endpoint(struct sk_buff *skb, int type,
-				   const struct calperf_endpoint *ep)
+				   const struct calperf_endpoint *ep,
+				   bool buckets)
 {
 	const struct sockaddr_storage *ss = &ep->addr;
 	struct nlattr *nest;
@@ -307,7 +435,7 @@ static int calperf_nl_put_endpoint(struct sk_buff *skb, int type,
 	if (nla_put_u16(skb, CALPERF_A_ENDPOINT_PORT, ep->port) ||
 	    nla_put_u32(skb, CALPERF_A_ENDPOINT_SOCKBUF, ep->sockbuf) ||
 	    (ep->cpu >= 0 && nla_put_u32(skb, CALPERF_A_ENDPOINT_CPU, ep->cpu)) ||
-	    calperf_nl_put_stats(skb, ep))
+	    calperf_nl_put_stats(skb, ep, buckets))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -323,11 +451,76 @@ static int calperf_session_error(const struct calperf_session *s)
 	return s->abort_error ?: s->sender.error ?: s->receiver.error;
 }
 
+/* Attributes of the session's kind: what it was configured with. */
+static int calperf_nl_put_kind_config(struct sk_buff *skb,
+				      const struct calperf_session *s)
+{
+	if (s->kind == CALPERF_KIND_RR)
+		return nla_put_u32(skb, CALPERF_A_SESSION_REQ_SIZE, s->req_size) ||
+		       nla_put_u32(skb, CALPERF_A_SESSION_RESP_SIZE,
+				   s->resp_size) ||
+		       (s->count_limit &&
+			nla_put_u64_64bit(skb, CALPERF_A_SESSION_COUNT_LIMIT,
+					  s->count_limit,
+					  CALPERF_A_SESSION_PAD));
+	return nla_put_u32(skb, CALPERF_A_SESSION_MSG_SIZE, s->msg_size) ||
+	       (s->bytes_limit &&
+		nla_put_u64_64bit(skb, CALPERF_A_SESSION_BYTES_LIMIT,
+				  s->bytes_limit, CALPERF_A_SESSION_PAD));
+}
+
+/* @buckets: include whole histograms (do-get only: they can be large). */
+static int calperf_nl_put_cpu(struct sk_buff *skb,
+			      const struct calperf_cpu_acct *a)
+{
+	struct nlattr *nest, *c;
+	int cpu;
+
+	nest = nla_nest_start(skb, CALPERF_A_SESSION_CPU);
+	if (!nest ||
+	    nla_put_u64_64bit(skb, CALPERF_A_CPU_ELAPSED_NS,
+			      a->end_ns - a->start_ns, CALPERF_A_CPU_PAD))
+		goto cancel;
+	for_each_online_cpu(cpu) {
+		const struct calperf_cpu_sample *d = &a->delta[cpu];
+		u64 other = 0;
+
+		for (int v = 0; v < NR_SOFTIRQS; v++)
+			if (v != NET_RX_SOFTIRQ && v != NET_TX_SOFTIRQ)
+				other += d->softirq_ns[v];
+		c = nla_nest_start(skb, CALPERF_A_CPU_STAT);
+		if (!c ||
+		    nla_put_u32(skb, CALPERF_A_CPU_STAT_CPU, cpu) ||
+		    calperf_nl_put_u64(skb, CALPERF_A_CPU_STAT_NET_RX_NS,
+				       d->softirq_ns[NET_RX_SOFTIRQ]) ||
+		    calperf_nl_put_u64(skb, CALPERF_A_CPU_STAT_NET_TX_NS,
+				       d->softirq_ns[NET_TX_SOFTIRQ]) ||
+		    calperf_nl_put_u64(skb, CALPERF_A_CPU_STAT_SOFTIRQ_OTHER_NS,
+				       other) ||
+		    calperf_nl_put_u64(skb, CALPERF_A_CPU_STAT_SOFTIRQ_SELF_NS,
+				       d->softirq_self_ns) ||
+		    calperf_nl_put_u64(skb, CALPERF_A_CPU_STAT_HARDIRQ_NS,
+				       d->hardirq_ns) ||
+		    calperf_nl_put_u64(skb, CALPERF_A_CPU_STAT_BUSY_NS,
+				       d->busy_ns))
+			goto cancel;
+		nla_nest_end(skb, c);
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
 static int calperf_nl_fill_session(struct sk_buff *skb,
 				   const struct calperf_session *s,
-				   u32 portid, u32 seq, int flags, u8 cmd)
+				   u32 portid, u32 seq, int flags, u8 cmd,
+				   bool buckets)
 {
-	u8 state = READ_ONCE(s->state);
+	/* Pairs with calperf_endpoint_finish(): a done session's results. */
+	u8 state = smp_load_acquire(&s->state);
 	void *hdr;
 
 	hdr = genlmsg_put(skb, portid, seq, &calperf_family, flags, cmd);
@@ -336,21 +529,21 @@ static int calperf_nl_fill_session(struct sk_buff *skb,
 	if (nla_put_u32(skb, CALPERF_A_SESSION_ID, s->id) ||
 	    nla_put_u8(skb, CALPERF_A_SESSION_KIND, s->kind) ||
 	    nla_put_u8(skb, CALPERF_A_SESSION_STATE, state) ||
-	    nla_put_u32(skb, CALPERF_A_SESSION_MSG_SIZE, s->msg_size) ||
+	    calperf_nl_put_kind_config(skb, s) ||
 	    (s->duration_ms &&
 	     nla_put_u32(skb, CALPERF_A_SESSION_DURATION_MS, s->duration_ms)) ||
-	    (s->bytes_limit &&
-	     nla_put_u64_64bit(skb, CALPERF_A_SESSION_BYTES_LIMIT,
-			       s->bytes_limit, CALPERF_A_SESSION_PAD)) ||
 	    (s->nodelay && nla_put_flag(skb, CALPERF_A_SESSION_NODELAY)) ||
 	    (s->congestion[0] &&
 	     nla_put_string(skb, CALPERF_A_SESSION_CONGESTION, s->congestion)) ||
 	    (state == CALPERF_STATE_DONE &&
 	     nla_put_s32(skb, CALPERF_A_SESSION_ERROR,
 			 calperf_session_error(s))) ||
-	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_SENDER, &s->sender) ||
+	    (state == CALPERF_STATE_DONE && s->cpu.delta &&
+	     calperf_nl_put_cpu(skb, &s->cpu)) ||
+	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_SENDER, &s->sender,
+				    buckets) ||
 	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_RECEIVER,
-				    &s->receiver)) {
+				    &s->receiver, buckets)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -358,14 +551,36 @@ static int calperf_nl_fill_session(struct sk_buff *skb,
 	return 0;
 }
 
-static int calperf_nl_reply_session(struct genl_info *info,
-				    struct sk_buff *msg,
-				    const struct calperf_session *s)
+/* Room for the non-empty buckets of @s's histograms, plus some slack
+ * for buckets a running session fills while the reply is built.
+ */
+static size_t calperf_nl_buckets_size(const struct calperf_session *s)
 {
+	const struct calperf_hist *h = &s->sender.rtt;
+	size_t n = 64;
+
+	if (!h->cpu)
+		return 0;
+	for (unsigned int idx = 0; idx < CALPERF_HIST_BUCKETS; idx++)
+		n += calperf_hist_bucket(h, idx) != 0;
+	return n * nla_total_size(3 * nla_total_size_64bit(sizeof(u64)));
+}
+
+static int calperf_nl_reply_session(struct genl_info *info,
+				    const struct calperf_session *s,
+				    bool buckets)
+{
+	size_t size = NLMSG_GOODSIZE;
+	struct sk_buff *msg;
 	int err;
 
+	if (buckets)
+		size += calperf_nl_buckets_size(s);
+	msg = genlmsg_new(size, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
 	err = calperf_nl_fill_session(msg, s, info->snd_portid, info->snd_seq,
-				      0, info->genlhdr->cmd);
+				      0, info->genlhdr->cmd, buckets);
 	if (err) {
 		nlmsg_free(msg);
 		return err;
@@ -396,7 +611,7 @@ static int calperf_nl_session_new(struct sk_buff *skb, struct genl_info *info)
 	if (!err)
 		err = calperf_nl_fill_session(msg, s, info->snd_portid,
 					      info->snd_seq, 0,
-					      CALPERF_CMD_SESSION_NEW);
+					      CALPERF_CMD_SESSION_NEW, false);
 	mutex_unlock(&calperf_lock);
 	/*
 	 * Published (or not) under the lock: from here the pernet exit hook
@@ -484,21 +699,13 @@ static int calperf_nl_session_del(struct sk_buff *skb, struct genl_info *info)
 
 static int calperf_nl_session_get(struct sk_buff *skb, struct genl_info *info)
 {
+	bool buckets = nla_get_flag(info->attrs[CALPERF_A_SESSION_HIST_BUCKETS]);
 	struct calperf_session *s;
-	struct sk_buff *msg;
 	int err;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
 	mutex_lock(&calperf_lock);
 	s = calperf_nl_find(info);
-	if (IS_ERR(s)) {
-		nlmsg_free(msg);
-		err = PTR_ERR(s);
-	} else {
-		err = calperf_nl_reply_session(info, msg, s);
-	}
+	err = IS_ERR(s) ? PTR_ERR(s) : calperf_nl_reply_session(info, s, buckets);
 	mutex_unlock(&calperf_lock);
 	return err;
 }
@@ -518,7 +725,7 @@ static int calperf_nl_session_dump(struct sk_buff *skb,
 		err = calperf_nl_fill_session(skb, s,
 					      NETLINK_CB(cb->skb).portid,
 					      cb->nlh->nlmsg_seq, NLM_F_MULTI,
-					      CALPERF_CMD_SESSION_GET);
+					      CALPERF_CMD_SESSION_GET, false);
 		if (err)
 			break;
 		cb->args[0] = s->id;
@@ -541,7 +748,8 @@ void calperf_nl_notify_done(struct calperf_session *s)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return;
-	if (calperf_nl_fill_session(msg, s, 0, 0, 0, CALPERF_CMD_SESSION_DONE)) {
+	if (calperf_nl_fill_session(msg, s, 0, 0, 0, CALPERF_CMD_SESSION_DONE,
+				    false)) {
 		nlmsg_free(msg);
 		return;
 	}
@@ -575,8 +783,8 @@ static const struct genl_ops calperf_nl_ops[] = {
 		.cmd = CALPERF_CMD_SESSION_GET,
 		.doit = calperf_nl_session_get,
 		.dumpit = calperf_nl_session_dump,
-		.policy = calperf_session_id_policy,
-		.maxattr = CALPERF_A_SESSION_ID,
+		.policy = calperf_session_get_policy,
+		.maxattr = ARRAY_SIZE(calperf_session_get_policy) - 1,
 	},
 	{
 		.cmd = CALPERF_CMD_SESSION_DEL,

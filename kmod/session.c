@@ -50,16 +50,31 @@ struct calperf_session *calperf_session_alloc(struct net *owner)
 	s->kind = CALPERF_KIND_STREAM;
 	s->state = CALPERF_STATE_CREATED;
 	s->msg_size = CALPERF_DEFAULT_MSG_SIZE;
+	s->req_size = 1;
+	s->resp_size = 1;
 	s->sender.cpu = -1;
 	s->receiver.cpu = -1;
 	init_completion(&s->done);
 	return s;
 }
 
+/* Undo what a start set up, but the kthreads. */
+static void calperf_session_unprepare(struct calperf_session *s)
+{
+	struct calperf_endpoint *ep[] = { &s->sender, &s->receiver };
+
+	for (int i = 0; i < ARRAY_SIZE(ep); i++) {
+		calperf_endpoint_release(ep[i]);
+		calperf_hist_free(&ep[i]->rtt);
+		kvfree(ep[i]->buf);
+		ep[i]->buf = NULL;
+	}
+	calperf_cpu_acct_free(&s->cpu);
+}
+
 void calperf_session_free(struct calperf_session *s)
 {
-	kvfree(s->sender.buf);
-	kvfree(s->receiver.buf);
+	calperf_session_unprepare(s);
 	kfree(s);
 }
 
@@ -131,7 +146,9 @@ void calperf_endpoint_finish(struct calperf_session *s,
 	/* Publish the results above to lockless readers (netlink fill). */
 	smp_store_release(&ep->finished, true);
 	if (atomic_dec_and_test(&s->running)) {
-		WRITE_ONCE(s->state, CALPERF_STATE_DONE);
+		calperf_cpu_acct_end(&s->cpu);
+		/* Readers of a done session's results pair with this. */
+		smp_store_release(&s->state, CALPERF_STATE_DONE);
 		calperf_nl_notify_done(s);
 		complete_all(&s->done);
 	}
@@ -204,6 +221,7 @@ static struct task_struct *calperf_endpoint_spawn(struct calperf_session *s,
 int calperf_session_start(struct calperf_session *s,
 			  struct netlink_ext_ack *extack)
 {
+	bool rr = s->kind == CALPERF_KIND_RR;
 	struct task_struct *task;
 	int n = 0, err;
 
@@ -223,13 +241,25 @@ int calperf_session_start(struct calperf_session *s,
 			return err;
 	}
 
-	err = calperf_stream_prepare(s, extack);
+	if (rr && s->sender.present) {
+		err = calperf_hist_init(&s->sender.rtt);
+		if (err)
+			goto err_release;
+	}
+	err = calperf_sockets_prepare(s, extack);
 	if (err)
 		goto err_release;
+	err = calperf_cpu_acct_start(&s->cpu);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot attach the CPU accounting probes");
+		goto err_release;
+	}
 
 	if (s->receiver.present) {
 		task = calperf_endpoint_spawn(s, &s->receiver,
-					      calperf_stream_receiver, "rx");
+					      rr ? calperf_rr_server :
+						   calperf_stream_receiver,
+					      rr ? "server" : "rx");
 		if (IS_ERR(task)) {
 			err = PTR_ERR(task);
 			goto err_spawn;
@@ -238,7 +268,9 @@ int calperf_session_start(struct calperf_session *s,
 	}
 	if (s->sender.present) {
 		task = calperf_endpoint_spawn(s, &s->sender,
-					      calperf_stream_sender, "tx");
+					      rr ? calperf_rr_client :
+						   calperf_stream_sender,
+					      rr ? "client" : "tx");
 		if (IS_ERR(task)) {
 			err = PTR_ERR(task);
 			goto err_spawn;
@@ -263,8 +295,7 @@ err_spawn:
 		s->receiver.task = NULL;
 	}
 err_release:
-	calperf_endpoint_release(&s->sender);
-	calperf_endpoint_release(&s->receiver);
+	calperf_session_unprepare(s);
 	return err;
 }
 

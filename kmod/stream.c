@@ -2,257 +2,15 @@
 /*
  * Bulk TCP stream: a sender kthread connects and sends message-sized
  * chunks; a receiver kthread accepts one connection and drains it.
- *
- * Every socket wait is bounded by a short timeout so a kthread notices a
- * stop within CALPERF_POLL_MS even when the peer has stalled. Sockets
- * close with zero linger: nothing is left behind, orphaned, in a
- * namespace that may be about to go away.
  */
 
-#include <linux/in.h>
-#include <linux/in6.h>
 #include <linux/kthread.h>
 #include <linux/net.h>
-#include <linux/sched.h>
-#include <linux/tcp.h>
 #include <linux/timekeeping.h>
 #include <linux/uio.h>
 #include <net/sock.h>
-#include <net/tcp.h>
 
 #include "calperf.h"
-
-#define CALPERF_POLL_MS		100
-/* After a stop: how long the sender waits for the peer to close, and how
- * long the receiver keeps draining; both fit within the stop's wait.
- */
-#define CALPERF_SENDER_GRACE_MS		200
-#define CALPERF_RECEIVER_GRACE_MS	400
-/* After a normal end: how long the sender waits for the peer to read all. */
-#define CALPERF_CLOSE_WAIT_MS		10000
-
-static int calperf_addr_len(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-					   sizeof(struct sockaddr_in);
-}
-
-static void calperf_addr_set_port(struct sockaddr_storage *ss, u16 port)
-{
-	if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-	else
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-}
-
-static int calperf_setsockopt_int(struct socket *sock, int level, int name,
-				  int val)
-{
-	sockptr_t p = KERNEL_SOCKPTR(&val);
-
-	if (level == SOL_SOCKET)
-		return sock_setsockopt(sock, level, name, p, sizeof(val));
-	return sock->ops->setsockopt(sock, level, name, p, sizeof(val));
-}
-
-static int calperf_socket_create(struct calperf_session *s,
-				 struct calperf_endpoint *ep, int family,
-				 struct socket **res,
-				 struct netlink_ext_ack *extack)
-{
-	long timeo = msecs_to_jiffies(CALPERF_POLL_MS);
-	struct socket *sock;
-	int err;
-
-	err = sock_create_kern(ep->net, family, SOCK_STREAM, IPPROTO_TCP,
-			       &sock);
-	if (err) {
-		NL_SET_ERR_MSG(extack, "cannot create a TCP socket");
-		return err;
-	}
-	sock_no_linger(sock->sk);
-	lock_sock(sock->sk);
-	sock->sk->sk_sndtimeo = timeo;
-	sock->sk->sk_rcvtimeo = timeo;
-	release_sock(sock->sk);
-
-	/* As qperf -m does: the socket buffer follows the message size. */
-	if (ep->sockbuf) {
-		err = calperf_setsockopt_int(sock, SOL_SOCKET, SO_SNDBUF,
-					     ep->sockbuf);
-		if (!err)
-			err = calperf_setsockopt_int(sock, SOL_SOCKET,
-						     SO_RCVBUF, ep->sockbuf);
-		if (err) {
-			NL_SET_ERR_MSG(extack, "cannot set the socket buffer size");
-			goto err_release;
-		}
-	}
-	if (s->nodelay)
-		tcp_sock_set_nodelay(sock->sk);
-	if (s->congestion[0]) {
-		err = sock->ops->setsockopt(sock, SOL_TCP, TCP_CONGESTION,
-					    KERNEL_SOCKPTR(s->congestion),
-					    strlen(s->congestion));
-		if (err) {
-			NL_SET_ERR_MSG(extack,
-				       "congestion control algorithm not available");
-			goto err_release;
-		}
-	}
-	*res = sock;
-	return 0;
-
-err_release:
-	sock_release(sock);
-	return err;
-}
-
-static int calperf_receiver_listen(struct calperf_session *s,
-				   struct netlink_ext_ack *extack)
-{
-	struct calperf_endpoint *ep = &s->receiver;
-	struct sockaddr_storage *ss = &ep->addr;
-	int err;
-
-	/* No address: listen on the wildcard of the sender's family. */
-	if (ss->ss_family == AF_UNSPEC) {
-		ss->ss_family = s->sender.present ?
-				s->sender.addr.ss_family : AF_INET6;
-	}
-	calperf_addr_set_port(ss, ep->port);
-
-	err = calperf_socket_create(s, ep, ss->ss_family, &ep->listener,
-				    extack);
-	if (err)
-		return err;
-	sock_set_reuseaddr(ep->listener->sk);
-	err = kernel_bind(ep->listener, (struct sockaddr *)ss,
-			  calperf_addr_len(ss));
-	if (err) {
-		NL_SET_ERR_MSG(extack,
-			       "receiver cannot bind its address and port");
-		return err;
-	}
-	err = kernel_listen(ep->listener, 1);
-	if (err)
-		NL_SET_ERR_MSG(extack, "receiver cannot listen");
-	return err;
-}
-
-/*
- * Set up what the kthreads need, in the caller's context so that a bad
- * address, a port in use or an unknown congestion control fail the start
- * command itself. The receiver listens before the sender exists, so the
- * sender never races the listen.
- */
-int calperf_stream_prepare(struct calperf_session *s,
-			   struct netlink_ext_ack *extack)
-{
-	struct calperf_endpoint *tx = &s->sender, *rx = &s->receiver;
-	int err;
-
-	if (rx->present) {
-		rx->buf = kvmalloc(s->msg_size, GFP_KERNEL);
-		if (!rx->buf)
-			return -ENOMEM;
-		err = calperf_receiver_listen(s, extack);
-		if (err)
-			return err;
-	}
-	if (tx->present) {
-		struct sockaddr_storage *ss = &tx->addr;
-
-		tx->buf = kvmalloc(s->msg_size, GFP_KERNEL);
-		if (!tx->buf)
-			return -ENOMEM;
-		/* A recognisable, position-dependent payload. */
-		for (u32 i = 0; i < s->msg_size; i++)
-			((u8 *)tx->buf)[i] = i * 7 + 1;
-		calperf_addr_set_port(ss, tx->port);
-		err = calperf_socket_create(s, tx, ss->ss_family, &tx->sock,
-					    extack);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-static u64 calperf_task_cpu_ns(void)
-{
-	return current->se.sum_exec_runtime;
-}
-
-static void calperf_save_tcp_info(struct calperf_endpoint *ep)
-{
-	struct tcp_info info;
-
-	tcp_get_info(ep->sock->sk, &info);
-	ep->tcp.rtt_us = info.tcpi_rtt;
-	ep->tcp.rttvar_us = info.tcpi_rttvar;
-	ep->tcp.cwnd = info.tcpi_snd_cwnd;
-	ep->tcp.retrans = info.tcpi_total_retrans;
-	ep->tcp.mss = info.tcpi_snd_mss;
-}
-
-/* Did kthread_stop() interrupt a socket call? Then it is no error. */
-static bool calperf_interrupted(int ret)
-{
-	return (ret == -EINTR || ret == -ERESTARTSYS) && kthread_should_stop();
-}
-
-/* Past the end of the grace period that follows a stop? */
-static bool calperf_grace_over(struct calperf_session *s, u32 grace_ms)
-{
-	/* Pairs with calperf_session_halt(), as stop_ns is set before. */
-	return smp_load_acquire(&s->stopping) &&
-	       ktime_get_ns() > READ_ONCE(s->stop_ns) +
-				(u64)grace_ms * NSEC_PER_MSEC;
-}
-
-static int calperf_sender_connect(struct calperf_session *s, u64 deadline)
-{
-	struct calperf_endpoint *ep = &s->sender;
-	struct sockaddr *sa = (struct sockaddr *)&ep->addr;
-	int len = calperf_addr_len(&ep->addr);
-	int err;
-
-	/* A blocking connect returns at each send timeout while in progress. */
-	err = kernel_connect(ep->sock, sa, len, 0);
-	while (err == -EINPROGRESS || err == -EALREADY ||
-	       calperf_interrupted(err)) {
-		if (calperf_session_should_stop(s))
-			return -ECANCELED;
-		if (deadline && ktime_get_ns() >= deadline)
-			return -ETIMEDOUT;
-		err = kernel_connect(ep->sock, sa, len, 0);
-	}
-	return err;
-}
-
-/*
- * Half-close and wait for the peer to close too, so that every byte
- * counted as sent has been read by the peer before the zero-linger close.
- */
-static void calperf_sender_close(struct calperf_session *s)
-{
-	struct calperf_endpoint *ep = &s->sender;
-	u64 limit = ktime_get_ns() + CALPERF_CLOSE_WAIT_MS * NSEC_PER_MSEC;
-	struct kvec vec = { .iov_base = ep->buf, .iov_len = s->msg_size };
-	struct msghdr msg = {};
-	int ret;
-
-	kernel_sock_shutdown(ep->sock, SHUT_WR);
-	for (;;) {
-		ret = kernel_recvmsg(ep->sock, &msg, &vec, 1, vec.iov_len, 0);
-		if (ret != -EAGAIN && ret <= 0)
-			break;
-		if (kthread_should_stop() ||
-		    calperf_grace_over(s, CALPERF_SENDER_GRACE_MS) ||
-		    ktime_get_ns() > limit)
-			break;
-	}
-}
 
 int calperf_stream_sender(void *data)
 {
@@ -307,31 +65,7 @@ int calperf_stream_sender(void *data)
 		calperf_sender_close(s);
 	calperf_save_tcp_info(ep);
 out:
-	if (!err && calperf_session_should_stop(s))
-		err = READ_ONCE(s->abort_error);
-	calperf_endpoint_release(ep);
-	calperf_endpoint_finish(s, ep, err);
-	return 0;
-}
-
-static int calperf_receiver_accept(struct calperf_session *s)
-{
-	struct calperf_endpoint *ep = &s->receiver;
-	int err;
-
-	for (;;) {
-		err = kernel_accept(ep->listener, &ep->sock, 0);
-		if (err != -EAGAIN && !calperf_interrupted(err))
-			break;
-		if (calperf_session_should_stop(s))
-			return -ECANCELED;
-	}
-	/* One connection per session: stop listening at once. */
-	sock_release(ep->listener);
-	ep->listener = NULL;
-	if (err)
-		return err;
-	sock_no_linger(ep->sock->sk);
+	calperf_endpoint_exit(s, ep, err);
 	return 0;
 }
 
@@ -382,9 +116,6 @@ int calperf_stream_receiver(void *data)
 	ep->cpu_ns = calperf_task_cpu_ns() - cpu0;
 	calperf_save_tcp_info(ep);
 out:
-	if (!err && calperf_session_should_stop(s))
-		err = READ_ONCE(s->abort_error);
-	calperf_endpoint_release(ep);
-	calperf_endpoint_finish(s, ep, err);
+	calperf_endpoint_exit(s, ep, err);
 	return 0;
 }

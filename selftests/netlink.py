@@ -28,7 +28,7 @@ GOOD = KIND + TX
 # name: (command, payload, errno or None for any, message part or None)
 BAD = {
     "new_without_attributes": ("new", b"", errno.EINVAL, "missing session kind"),
-    "new_kind_out_of_range": ("new", u8(S["kind"], 2) + TX, None, "out of range"),
+    "new_kind_zero": ("new", u8(S["kind"], 0) + TX, None, "out of range"),
     "new_kind_wrong_type": ("new", u32(S["kind"], 1) + TX, errno.EINVAL, "length"),
     "new_without_endpoints": ("new", KIND, errno.EINVAL, "a sender, a receiver or both"),
     "new_msg_size_zero": ("new", GOOD + u32(S["msg_size"], 0), None, "out of range"),
@@ -88,8 +88,33 @@ for cmd in ("start", "stop", "get", "del"):
     BAD[f"{cmd}_id_zero"] = (cmd, u32(S["id"], 0), None, "out of range")
     BAD[f"{cmd}_id_wrong_type"] = (cmd, u64(S["id"], 1), errno.EINVAL, "length")
     BAD[f"{cmd}_no_such_session"] = (cmd, u32(S["id"], 424242), errno.ENOENT, "no such session")
-    BAD[f"{cmd}_unknown_attribute"] = (cmd, u32(S["id"], 1) + u32(S["msg_size"], 1),
+    BAD[f"{cmd}_unknown_attribute"] = (cmd, u32(S["id"], 1) + u32(99, 1),
                                        errno.EINVAL, "Unknown attribute")
+    BAD[f"{cmd}_foreign_attribute"] = (cmd, u32(S["id"], 1) + u32(S["msg_size"], 1),
+                                       errno.EINVAL, None)
+BAD["start_hist_buckets_flag"] = ("start", u32(S["id"], 1) + nla(S["hist_buckets"], b""),
+                                  errno.EINVAL, "Unknown attribute")
+BAD["get_hist_buckets_with_payload"] = ("get", u32(S["id"], 1) + u32(S["hist_buckets"], 1),
+                                        None, None)
+RR = u8(S["kind"], 2) + TX
+BAD.update({
+    "new_rr_req_size_zero": ("new", RR + u32(S["req_size"], 0), None, "out of range"),
+    "new_rr_req_size_too_big": ("new", RR + u32(S["req_size"], (1 << 20) + 1), None, "out of range"),
+    "new_rr_resp_size_zero": ("new", RR + u32(S["resp_size"], 0), None, "out of range"),
+    "new_rr_resp_size_wrong_type": ("new", RR + u16(S["resp_size"], 1), errno.EINVAL, "length"),
+    "new_rr_count_zero": ("new", RR + u64(S["count_limit"], 0), None, "out of range"),
+    "new_rr_with_msg_size": ("new", RR + u32(S["msg_size"], 100), errno.EINVAL,
+                             "msg-size is for stream sessions"),
+    "new_rr_with_bytes_limit": ("new", RR + u64(S["bytes_limit"], 100), errno.EINVAL,
+                                "bytes-limit is for stream sessions"),
+    "new_stream_with_req_size": ("new", GOOD + u32(S["req_size"], 1), errno.EINVAL,
+                                 "req-size is for rr sessions"),
+    "new_stream_with_resp_size": ("new", GOOD + u32(S["resp_size"], 1), errno.EINVAL,
+                                  "resp-size is for rr sessions"),
+    "new_stream_with_count": ("new", GOOD + u64(S["count_limit"], 1), errno.EINVAL,
+                              "count-limit is for rr sessions"),
+    "new_kind_three": ("new", u8(S["kind"], 3) + TX, None, "out of range"),
+})
 
 
 def expect_refused(g, cmd, payload, err, text):

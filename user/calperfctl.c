@@ -21,10 +21,11 @@ static int usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: calperfctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
-		"where  OBJECT := { session | stream | monitor }\n"
+		"where  OBJECT := { stream | rr | session | monitor }\n"
 		"       OPTIONS := { -j[son] | -p[retty] | -s[tats] | -V[ersion] | -h[elp] }\n"
 		"\n"
 		"  stream    run one TCP stream measurement and print its results\n"
+		"  rr        run one TCP request/response (latency) measurement\n"
 		"  session   create, start, stop, show and delete sessions\n"
 		"  monitor   print each session as it finishes\n"
 		"\n"
@@ -70,6 +71,8 @@ int main(int argc, char **argv)
 		return cmd_session(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "stream"))
 		return cmd_stream(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "rr"))
+		return cmd_rr(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "monitor"))
 		return cmd_monitor(argc - 1, argv + 1);
 	cp_error("unknown object \"%s\"; try \"calperfctl help\"", argv[0]);

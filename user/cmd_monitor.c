@@ -17,10 +17,10 @@ static int on_event(struct nlattr **tb, uint8_t cmd, void *arg)
 	if (cmd != CALPERF_CMD_SESSION_DONE || cp_session_parse(tb, &s))
 		return 0;
 	if (opt_json) {
-		cp_session_json(NULL, &s);
+		cp_session_json(NULL, &s, NULL);
 		json_end();
 	} else {
-		cp_session_show(&s);
+		cp_session_show(&s, NULL);
 		fflush(stdout);
 	}
 	return 0;

@@ -2,6 +2,7 @@
 /* calperfctl session { add | start | stop | show | del } */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -14,27 +15,32 @@
 static int usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: calperfctl session add [ OPTIONS ] [ sender ENDPOINT ] [ receiver ENDPOINT ]\n"
+		"Usage: calperfctl session add [ kind { stream | rr } ] [ OPTIONS ]\n"
+		"                              [ sender ENDPOINT ] [ receiver ENDPOINT ]\n"
 		"       calperfctl session { start | stop | del } ID\n"
-		"       calperfctl session show [ ID ]\n"
-		"where  OPTIONS := [ msg-size SIZE ] [ time DURATION | bytes SIZE ]\n"
-		"                  [ nodelay ] [ congestion NAME ]\n"
+		"       calperfctl [ -s ] session show [ ID ]\n"
+		"where  OPTIONS := [ time DURATION ] [ nodelay ] [ congestion NAME ]\n"
+		"                  stream: [ msg-size SIZE ] [ bytes SIZE ]\n"
+		"                  rr: [ req-size SIZE ] [ resp-size SIZE ] [ count N ]\n"
 		"       ENDPOINT := [ netns NAME | netns-pid PID ] [ addr ADDR ] [ port PORT ]\n"
 		"                   [ cpu CPU ] [ sockbuf SIZE ]\n"
 		"\n"
 		"A sender connects to its ADDR and PORT; a receiver listens on them\n"
 		"(no ADDR: any). SIZE takes K, M, G (powers of 1024); DURATION takes\n"
-		"s (default) or ms. sockbuf defaults to msg-size (0: kernel autotuning).\n");
+		"s (default) or ms. sockbuf defaults to msg-size (0: kernel autotuning).\n"
+		"In an rr session the sender is the client, the receiver the server.\n"
+		"-s shows the rr latency histogram's buckets.\n");
 	return f == stdout ? 0 : 1;
 }
 
-static void print_session(const struct cp_session *s)
+static void print_session(const struct cp_session *s,
+			  const struct cp_buckets *rtt)
 {
 	if (opt_json) {
-		cp_session_json(NULL, s);
+		cp_session_json(NULL, s, rtt);
 		json_end();
 	} else {
-		cp_session_show(s);
+		cp_session_show(s, rtt);
 	}
 }
 
@@ -65,7 +71,7 @@ static int session_add(struct cp_nl *nl, int argc, char **argv)
 	}
 	err = cp_session_create(nl, &c, &s);
 	if (!err)
-		print_session(&s);
+		print_session(&s, NULL);
 out:
 	cp_config_release(&c);
 	return err;
@@ -99,9 +105,9 @@ static int show_one(struct nlattr **tb, uint8_t cmd, void *arg)
 	if (cp_session_parse(tb, &s))
 		return -EPROTO;
 	if (opt_json)
-		cp_session_json(NULL, &s);
+		cp_session_json(NULL, &s, NULL);
 	else
-		cp_session_show(&s);
+		cp_session_show(&s, NULL);
 	return 0;
 }
 
@@ -113,11 +119,16 @@ static int session_show(struct cp_nl *nl, int argc, char **argv)
 	int err;
 
 	if (argc > 0) {
+		struct cp_buckets rtt = {};
+
 		if (parse_id(argc, argv, &id))
 			return -EINVAL;
-		err = cp_session_get(nl, id, &s);
+		/* -s: whole histograms too. */
+		err = opt_stats ? cp_session_get_buckets(nl, id, &s, &rtt) :
+				  cp_session_get(nl, id, &s);
 		if (!err)
-			print_session(&s);
+			print_session(&s, opt_stats ? &rtt : NULL);
+		free(rtt.b);
 		return err;
 	}
 	msg = cp_nl_msg(nl, CALPERF_CMD_SESSION_GET, NLM_F_DUMP);

@@ -5,6 +5,7 @@
 
 int cmd_session(int argc, char **argv);
 int cmd_stream(int argc, char **argv);
+int cmd_rr(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 
 #endif

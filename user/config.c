@@ -21,7 +21,10 @@ void cp_endpoint_cfg_init(struct cp_endpoint_cfg *ep)
 void cp_config_init(struct cp_config *c)
 {
 	memset(c, 0, sizeof(*c));
+	c->kind = CALPERF_KIND_STREAM;
 	c->msg_size = -1;
+	c->req_size = -1;
+	c->resp_size = -1;
 	c->duration_ms = -1;
 	c->bytes = -1;
 	cp_endpoint_cfg_init(&c->sender);
@@ -115,11 +118,34 @@ int cp_config_option(struct cp_config *c, int argc, char **argv)
 		return 1;
 	}
 	if (strcmp(k, "msg-size") && strcmp(k, "time") && strcmp(k, "bytes") &&
-	    strcmp(k, "congestion"))
+	    strcmp(k, "congestion") && strcmp(k, "kind") &&
+	    strcmp(k, "req-size") && strcmp(k, "resp-size") && strcmp(k, "count"))
 		return 0;
 	if (need_arg(argc, argv))
 		return -1;
-	if (!strcmp(k, "msg-size")) {
+	if (!strcmp(k, "kind")) {
+		if (!strcmp(argv[1], "stream")) {
+			c->kind = CALPERF_KIND_STREAM;
+		} else if (!strcmp(argv[1], "rr")) {
+			c->kind = CALPERF_KIND_RR;
+		} else {
+			cp_error("kind: \"%s\" is not stream or rr", argv[1]);
+			return -1;
+		}
+	} else if (!strcmp(k, "req-size")) {
+		if (take_u32("req-size", argv[1], true, &c->req_size))
+			return -1;
+	} else if (!strcmp(k, "resp-size")) {
+		if (take_u32("resp-size", argv[1], true, &c->resp_size))
+			return -1;
+	} else if (!strcmp(k, "count")) {
+		if (!parse_uint(argv[1], UINT64_MAX, &v)) {
+			cp_error("count: \"%s\" is not a number", argv[1]);
+			return -1;
+		}
+		c->count = v;
+		c->has_count = true;
+	} else if (!strcmp(k, "msg-size")) {
 		if (take_u32("msg-size", argv[1], true, &c->msg_size))
 			return -1;
 	} else if (!strcmp(k, "time")) {
@@ -172,9 +198,15 @@ struct nl_msg *cp_config_msg(struct cp_nl *nl, const struct cp_config *c)
 
 	if (!msg)
 		return NULL;
-	nla_put_u8(msg, CALPERF_A_SESSION_KIND, CALPERF_KIND_STREAM);
+	nla_put_u8(msg, CALPERF_A_SESSION_KIND, c->kind);
 	if (c->msg_size >= 0)
 		nla_put_u32(msg, CALPERF_A_SESSION_MSG_SIZE, c->msg_size);
+	if (c->req_size >= 0)
+		nla_put_u32(msg, CALPERF_A_SESSION_REQ_SIZE, c->req_size);
+	if (c->resp_size >= 0)
+		nla_put_u32(msg, CALPERF_A_SESSION_RESP_SIZE, c->resp_size);
+	if (c->has_count)
+		nla_put_u64(msg, CALPERF_A_SESSION_COUNT_LIMIT, c->count);
 	if (c->duration_ms >= 0)
 		nla_put_u32(msg, CALPERF_A_SESSION_DURATION_MS, c->duration_ms);
 	if (c->bytes >= 0)

@@ -20,7 +20,12 @@ struct cp_endpoint_cfg {
 };
 
 struct cp_config {
+	uint8_t kind;			/* enum calperf_kind */
 	int64_t msg_size;		/* -1: kernel default */
+	int64_t req_size;		/* -1: kernel default */
+	int64_t resp_size;		/* -1: kernel default */
+	bool has_count;
+	uint64_t count;
 	int64_t duration_ms;		/* -1: not given */
 	int64_t bytes;			/* -1: not given */
 	bool nodelay;

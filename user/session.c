@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/calperf.h>
@@ -10,6 +11,25 @@
 #include "nl.h"
 #include "session.h"
 #include "util.h"
+
+static void parse_hist(struct nlattr *nest, struct cp_hist *h)
+{
+	struct nlattr *tb[CALPERF_A_HIST_MAX + 1];
+
+	if (nla_parse_nested(tb, CALPERF_A_HIST_MAX, nest, NULL))
+		return;
+	h->present = true;
+#define U64(a, f) if (tb[a]) h->f = nla_get_u64(tb[a])
+	U64(CALPERF_A_HIST_COUNT, count);
+	U64(CALPERF_A_HIST_MIN_NS, min);
+	U64(CALPERF_A_HIST_MAX_NS, max);
+	U64(CALPERF_A_HIST_MEAN_NS, mean);
+	U64(CALPERF_A_HIST_P50_NS, p50);
+	U64(CALPERF_A_HIST_P90_NS, p90);
+	U64(CALPERF_A_HIST_P99_NS, p99);
+	U64(CALPERF_A_HIST_P999_NS, p999);
+#undef U64
+}
 
 static void parse_stats(struct nlattr *nest, struct cp_stats *st)
 {
@@ -33,6 +53,8 @@ static void parse_stats(struct nlattr *nest, struct cp_stats *st)
 #undef U64
 #undef U32
 	st->done = tb[CALPERF_A_STATS_DONE] != NULL;
+	if (tb[CALPERF_A_STATS_RTT])
+		parse_hist(tb[CALPERF_A_STATS_RTT], &st->rtt);
 }
 
 static void parse_endpoint(struct nlattr *nest, struct cp_endpoint *ep)
@@ -61,6 +83,102 @@ static void parse_endpoint(struct nlattr *nest, struct cp_endpoint *ep)
 		parse_stats(tb[CALPERF_A_ENDPOINT_STATS], &ep->stats);
 }
 
+static void parse_cpu(struct nlattr *nest, struct cp_cpu *c)
+{
+	struct nlattr *tb[CALPERF_A_CPU_MAX + 1], *a;
+	int rem;
+
+	if (nla_parse_nested(tb, CALPERF_A_CPU_MAX, nest, NULL))
+		return;
+	c->present = true;
+	if (tb[CALPERF_A_CPU_ELAPSED_NS])
+		c->elapsed_ns = nla_get_u64(tb[CALPERF_A_CPU_ELAPSED_NS]);
+	nla_for_each_nested(a, nest, rem) {
+		struct nlattr *st[CALPERF_A_CPU_STAT_MAX + 1];
+		struct cp_cpu_stat *o;
+
+		if (nla_type(a) != CALPERF_A_CPU_STAT || c->n == CP_MAX_CPUS ||
+		    nla_parse_nested(st, CALPERF_A_CPU_STAT_MAX, a, NULL))
+			continue;
+		o = &c->stat[c->n++];
+#define U64(x, f) o->f = st[x] ? nla_get_u64(st[x]) : 0
+		o->cpu = st[CALPERF_A_CPU_STAT_CPU] ?
+			 nla_get_u32(st[CALPERF_A_CPU_STAT_CPU]) : 0;
+		U64(CALPERF_A_CPU_STAT_NET_RX_NS, net_rx);
+		U64(CALPERF_A_CPU_STAT_NET_TX_NS, net_tx);
+		U64(CALPERF_A_CPU_STAT_SOFTIRQ_OTHER_NS, softirq_other);
+		U64(CALPERF_A_CPU_STAT_SOFTIRQ_SELF_NS, softirq_self);
+		U64(CALPERF_A_CPU_STAT_HARDIRQ_NS, hardirq);
+		U64(CALPERF_A_CPU_STAT_BUSY_NS, busy);
+#undef U64
+	}
+}
+
+void cp_cpu_totals(const struct cp_cpu *c, struct cp_cpu_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned int i = 0; i < c->n; i++) {
+		const struct cp_cpu_stat *s = &c->stat[i];
+
+		t->net_rx += s->net_rx;
+		t->net_tx += s->net_tx;
+		t->softirq_other += s->softirq_other;
+		t->softirq_self += s->softirq_self;
+		t->hardirq += s->hardirq;
+		t->busy += s->busy;
+	}
+	t->softirq = t->net_rx + t->net_tx + t->softirq_other;
+}
+
+uint64_t cp_path_cpu_ns(const struct cp_session *s)
+{
+	struct cp_cpu_totals t;
+	uint64_t ns = 0;
+
+	cp_cpu_totals(&s->cpu, &t);
+	if (s->sender.present)
+		ns += s->sender.stats.cpu_ns;
+	if (s->receiver.present)
+		ns += s->receiver.stats.cpu_ns;
+	return ns + t.softirq - t.softirq_self + t.hardirq;
+}
+
+void cp_cpu_json(const struct cp_session *s)
+{
+	const struct cp_cpu *c = &s->cpu;
+	struct cp_cpu_totals t;
+
+	if (!c->present)
+		return;
+	cp_cpu_totals(c, &t);
+	json_open("cpu", '{');
+	json_u64("elapsed_ns", c->elapsed_ns);
+	json_u64("path_ns", cp_path_cpu_ns(s));
+	json_u64("softirq_ns", t.softirq);
+	json_u64("net_rx_ns", t.net_rx);
+	json_u64("net_tx_ns", t.net_tx);
+	json_u64("softirq_other_ns", t.softirq_other);
+	json_u64("softirq_self_ns", t.softirq_self);
+	json_u64("hardirq_ns", t.hardirq);
+	json_u64("busy_ns", t.busy);
+	json_open("per_cpu", '[');
+	for (unsigned int i = 0; i < c->n; i++) {
+		const struct cp_cpu_stat *st = &c->stat[i];
+
+		json_open(NULL, '{');
+		json_u64("cpu", st->cpu);
+		json_u64("net_rx_ns", st->net_rx);
+		json_u64("net_tx_ns", st->net_tx);
+		json_u64("softirq_other_ns", st->softirq_other);
+		json_u64("softirq_self_ns", st->softirq_self);
+		json_u64("hardirq_ns", st->hardirq);
+		json_u64("busy_ns", st->busy);
+		json_close();
+	}
+	json_close();
+	json_close();
+}
+
 int cp_session_parse(struct nlattr **tb, struct cp_session *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -77,6 +195,12 @@ int cp_session_parse(struct nlattr **tb, struct cp_session *s)
 		s->duration_ms = nla_get_u32(tb[CALPERF_A_SESSION_DURATION_MS]);
 	if (tb[CALPERF_A_SESSION_BYTES_LIMIT])
 		s->bytes_limit = nla_get_u64(tb[CALPERF_A_SESSION_BYTES_LIMIT]);
+	if (tb[CALPERF_A_SESSION_REQ_SIZE])
+		s->req_size = nla_get_u32(tb[CALPERF_A_SESSION_REQ_SIZE]);
+	if (tb[CALPERF_A_SESSION_RESP_SIZE])
+		s->resp_size = nla_get_u32(tb[CALPERF_A_SESSION_RESP_SIZE]);
+	if (tb[CALPERF_A_SESSION_COUNT_LIMIT])
+		s->count_limit = nla_get_u64(tb[CALPERF_A_SESSION_COUNT_LIMIT]);
 	s->nodelay = tb[CALPERF_A_SESSION_NODELAY] != NULL;
 	if (tb[CALPERF_A_SESSION_CONGESTION])
 		snprintf(s->congestion, sizeof(s->congestion), "%s",
@@ -87,6 +211,8 @@ int cp_session_parse(struct nlattr **tb, struct cp_session *s)
 	}
 	parse_endpoint(tb[CALPERF_A_SESSION_SENDER], &s->sender);
 	parse_endpoint(tb[CALPERF_A_SESSION_RECEIVER], &s->receiver);
+	if (tb[CALPERF_A_SESSION_CPU])
+		parse_cpu(tb[CALPERF_A_SESSION_CPU], &s->cpu);
 	return 0;
 }
 
@@ -100,7 +226,47 @@ const char *cp_state_name(uint8_t state)
 	return "unknown";
 }
 
-static void show_endpoint(const char *role, const struct cp_endpoint *ep)
+const char *cp_kind_name(uint8_t kind)
+{
+	return kind == CALPERF_KIND_RR ? "rr" : "stream";
+}
+
+/* 1234 ns -> "1.234 us" */
+static const char *fmt_ns(uint64_t ns, char *buf, size_t len)
+{
+	if (ns >= 10000000)
+		snprintf(buf, len, "%.2f ms", ns / 1e6);
+	else if (ns >= 1000)
+		snprintf(buf, len, "%.1f us", ns / 1e3);
+	else
+		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+	return buf;
+}
+
+static void show_hist(const char *indent, const struct cp_hist *h)
+{
+	char a[24], b[24], c[24], d[24];
+
+	printf("%srtt %llu  min %s  mean %s  max %s\n", indent,
+	       (unsigned long long)h->count, fmt_ns(h->min, a, sizeof(a)),
+	       fmt_ns(h->mean, b, sizeof(b)), fmt_ns(h->max, c, sizeof(c)));
+	printf("%s    p50 %s  p90 %s  p99 %s  p99.9 ", indent,
+	       fmt_ns(h->p50, a, sizeof(a)), fmt_ns(h->p90, b, sizeof(b)),
+	       fmt_ns(h->p99, c, sizeof(c)));
+	printf("%s\n", fmt_ns(h->p999, d, sizeof(d)));
+}
+
+static void show_buckets(const char *indent, const struct cp_buckets *rtt)
+{
+	for (size_t i = 0; i < rtt->n; i++)
+		printf("%s[%llu, %llu) ns  %llu\n", indent,
+		       (unsigned long long)rtt->b[i].lower,
+		       (unsigned long long)(rtt->b[i].lower + rtt->b[i].width),
+		       (unsigned long long)rtt->b[i].count);
+}
+
+static void show_endpoint(const char *role, const struct cp_endpoint *ep,
+			  const struct cp_buckets *rtt)
 {
 	const struct cp_stats *st = &ep->stats;
 	char addr[64] = "*", buf[32];
@@ -128,22 +294,35 @@ static void show_endpoint(const char *role, const struct cp_endpoint *ep)
 		printf("  cpu %.3f s%s%s", st->cpu_ns / 1e9,
 		       st->error ? "  error " : "", errno_name(st->error));
 	putchar('\n');
+	if (st->rtt.present)
+		show_hist("           ", &st->rtt);
+	if (rtt && st->rtt.present)
+		show_buckets("             ", rtt);
 	if (st->done && opt_stats)
 		printf("           tcp rtt %u us  rttvar %u us  cwnd %u  retrans %u  mss %u\n",
 		       st->rtt_us, st->rttvar_us, st->cwnd, st->retrans, st->mss);
 }
 
-void cp_session_show(const struct cp_session *s)
+void cp_session_show(const struct cp_session *s, const struct cp_buckets *rtt)
 {
-	char buf[32];
+	char buf[32], buf2[32];
 
-	format_size(s->msg_size, buf, sizeof(buf));
-	printf("session %u stream %s  msg %s", s->id, cp_state_name(s->state),
-	       buf);
+	printf("session %u %s %s", s->id, cp_kind_name(s->kind),
+	       cp_state_name(s->state));
+	if (s->kind == CALPERF_KIND_RR) {
+		format_size(s->req_size, buf, sizeof(buf));
+		format_size(s->resp_size, buf2, sizeof(buf2));
+		printf("  request %s  response %s", buf, buf2);
+		if (s->count_limit)
+			printf("  count %llu", (unsigned long long)s->count_limit);
+	} else {
+		format_size(s->msg_size, buf, sizeof(buf));
+		printf("  msg %s", buf);
+		if (s->bytes_limit)
+			printf("  bytes %llu", (unsigned long long)s->bytes_limit);
+	}
 	if (s->duration_ms)
 		printf("  time %.3f s", s->duration_ms / 1e3);
-	if (s->bytes_limit)
-		printf("  bytes %llu", (unsigned long long)s->bytes_limit);
 	if (s->nodelay)
 		printf("  nodelay");
 	if (s->congestion[0])
@@ -151,11 +330,38 @@ void cp_session_show(const struct cp_session *s)
 	if (s->has_error && s->error)
 		printf("  error %s", errno_name(s->error));
 	putchar('\n');
-	show_endpoint("sender", &s->sender);
-	show_endpoint("receiver", &s->receiver);
+	show_endpoint("sender", &s->sender, rtt);
+	show_endpoint("receiver", &s->receiver, NULL);
 }
 
-static void json_endpoint(const char *role, const struct cp_endpoint *ep)
+static void json_hist(const char *key, const struct cp_hist *h,
+		      const struct cp_buckets *rtt)
+{
+	json_open(key, '{');
+	json_u64("count", h->count);
+	json_u64("min_ns", h->min);
+	json_u64("mean_ns", h->mean);
+	json_u64("max_ns", h->max);
+	json_u64("p50_ns", h->p50);
+	json_u64("p90_ns", h->p90);
+	json_u64("p99_ns", h->p99);
+	json_u64("p99_9_ns", h->p999);
+	if (rtt) {
+		json_open("buckets", '[');
+		for (size_t i = 0; i < rtt->n; i++) {
+			json_open(NULL, '{');
+			json_u64("lower_ns", rtt->b[i].lower);
+			json_u64("width_ns", rtt->b[i].width);
+			json_u64("count", rtt->b[i].count);
+			json_close();
+		}
+		json_close();
+	}
+	json_close();
+}
+
+static void json_endpoint(const char *role, const struct cp_endpoint *ep,
+			  const struct cp_buckets *rtt)
 {
 	const struct cp_stats *st = &ep->stats;
 	char addr[64];
@@ -177,6 +383,8 @@ static void json_endpoint(const char *role, const struct cp_endpoint *ep)
 	json_u64("calls", st->calls);
 	json_u64("elapsed_ns", st->elapsed_ns);
 	json_u64("throughput_bps", st->bps);
+	if (st->rtt.present)
+		json_hist("rtt", &st->rtt, rtt);
 	if (st->done) {
 		json_u64("cpu_ns", st->cpu_ns);
 		json_s64("error", st->error);
@@ -193,17 +401,25 @@ static void json_endpoint(const char *role, const struct cp_endpoint *ep)
 	json_close();
 }
 
-void cp_session_json(const char *key, const struct cp_session *s)
+void cp_session_json(const char *key, const struct cp_session *s,
+		     const struct cp_buckets *rtt)
 {
 	json_open(key, '{');
 	json_u64("id", s->id);
-	json_str("kind", "stream");
+	json_str("kind", cp_kind_name(s->kind));
 	json_str("state", cp_state_name(s->state));
-	json_u64("msg_size", s->msg_size);
+	if (s->kind == CALPERF_KIND_RR) {
+		json_u64("req_size", s->req_size);
+		json_u64("resp_size", s->resp_size);
+		if (s->count_limit)
+			json_u64("count_limit", s->count_limit);
+	} else {
+		json_u64("msg_size", s->msg_size);
+		if (s->bytes_limit)
+			json_u64("bytes_limit", s->bytes_limit);
+	}
 	if (s->duration_ms)
 		json_u64("duration_ms", s->duration_ms);
-	if (s->bytes_limit)
-		json_u64("bytes_limit", s->bytes_limit);
 	json_bool("nodelay", s->nodelay);
 	if (s->congestion[0])
 		json_str("congestion", s->congestion);
@@ -211,9 +427,30 @@ void cp_session_json(const char *key, const struct cp_session *s)
 		json_s64("error", s->error);
 		json_str("error_name", errno_name(s->error));
 	}
-	json_endpoint("sender", &s->sender);
-	json_endpoint("receiver", &s->receiver);
+	json_endpoint("sender", &s->sender, rtt);
+	json_endpoint("receiver", &s->receiver, NULL);
+	cp_cpu_json(s);
 	json_close();
+}
+
+uint64_t cp_buckets_percentile(const struct cp_buckets *b, double pct)
+{
+	uint64_t total = 0, seen = 0, rank;
+
+	for (size_t i = 0; i < b->n; i++)
+		total += b->b[i].count;
+	if (!total)
+		return 0;
+	/* The rank of the value asked for, 1-based: ceil(total * pct / 100). */
+	rank = (uint64_t)(total * pct / 100.0 + 0.999999999);
+	if (rank < 1)
+		rank = 1;
+	for (size_t i = 0; i < b->n; i++) {
+		seen += b->b[i].count;
+		if (seen >= rank)
+			return b->b[i].lower + b->b[i].width / 2;
+	}
+	return b->b[b->n - 1].lower + b->b[b->n - 1].width / 2;
 }
 
 static int keep_session(struct nlattr **tb, uint8_t cmd, void *arg)
@@ -250,4 +487,65 @@ int cp_session_cmd(struct cp_nl *nl, uint8_t cmd, uint32_t id)
 		return -ENOMEM;
 	nla_put_u32(msg, CALPERF_A_SESSION_ID, id);
 	return cp_nl_request(nl, msg, NULL, NULL);
+}
+
+struct bucket_request {
+	struct cp_session *s;
+	struct cp_buckets *out;
+};
+
+static int keep_buckets(struct nlattr **tb, uint8_t cmd, void *arg)
+{
+	struct nlattr *ep[CALPERF_A_ENDPOINT_MAX + 1];
+	struct nlattr *st[CALPERF_A_STATS_MAX + 1];
+	struct bucket_request *r = arg;
+	struct nlattr *a;
+	int rem;
+
+	(void)cmd;
+	if (cp_session_parse(tb, r->s))
+		return -EPROTO;
+	if (!tb[CALPERF_A_SESSION_SENDER] ||
+	    nla_parse_nested(ep, CALPERF_A_ENDPOINT_MAX,
+			     tb[CALPERF_A_SESSION_SENDER], NULL) ||
+	    !ep[CALPERF_A_ENDPOINT_STATS] ||
+	    nla_parse_nested(st, CALPERF_A_STATS_MAX,
+			     ep[CALPERF_A_ENDPOINT_STATS], NULL) ||
+	    !st[CALPERF_A_STATS_RTT])
+		return 0;
+	nla_for_each_nested(a, st[CALPERF_A_STATS_RTT], rem) {
+		struct nlattr *b[CALPERF_A_BUCKET_MAX + 1];
+		struct cp_bucket *grown;
+
+		if (nla_type(a) != CALPERF_A_HIST_BUCKET ||
+		    nla_parse_nested(b, CALPERF_A_BUCKET_MAX, a, NULL) ||
+		    !b[CALPERF_A_BUCKET_LOWER_NS] || !b[CALPERF_A_BUCKET_WIDTH_NS] ||
+		    !b[CALPERF_A_BUCKET_COUNT])
+			continue;
+		grown = realloc(r->out->b, (r->out->n + 1) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		r->out->b = grown;
+		grown[r->out->n++] = (struct cp_bucket){
+			.lower = nla_get_u64(b[CALPERF_A_BUCKET_LOWER_NS]),
+			.width = nla_get_u64(b[CALPERF_A_BUCKET_WIDTH_NS]),
+			.count = nla_get_u64(b[CALPERF_A_BUCKET_COUNT]),
+		};
+	}
+	return 0;
+}
+
+int cp_session_get_buckets(struct cp_nl *nl, uint32_t id,
+			   struct cp_session *s, struct cp_buckets *out)
+{
+	struct bucket_request r = { .s = s, .out = out };
+	struct nl_msg *msg = cp_nl_msg(nl, CALPERF_CMD_SESSION_GET, 0);
+
+	out->n = 0;
+	out->b = NULL;
+	if (!msg)
+		return -ENOMEM;
+	nla_put_u32(msg, CALPERF_A_SESSION_ID, id);
+	nla_put_flag(msg, CALPERF_A_SESSION_HIST_BUCKETS);
+	return cp_nl_request(nl, msg, keep_buckets, &r);
 }

@@ -7,11 +7,49 @@
 #include <stdint.h>
 #include <netlink/attr.h>
 
+/* A latency histogram's summary (all in ns). */
+struct cp_hist {
+	bool present;
+	uint64_t count, min, max, mean, p50, p90, p99, p999;
+};
+
+/* A histogram's non-empty buckets: values in [lower, lower + width). */
+struct cp_bucket {
+	uint64_t lower, width, count;
+};
+
+struct cp_buckets {
+	size_t n;
+	struct cp_bucket *b;
+};
+
 struct cp_stats {
 	bool done;
 	uint64_t bytes, calls, elapsed_ns, bps, cpu_ns;
 	int32_t error;
 	uint32_t rtt_us, rttvar_us, cwnd, retrans, mss;
+	struct cp_hist rtt;		/* rr client */
+};
+
+#define CP_MAX_CPUS 256
+
+/* One CPU over a session's run (ns); see enum calperf_a_cpu_stat. */
+struct cp_cpu_stat {
+	uint32_t cpu;
+	uint64_t net_rx, net_tx, softirq_other, softirq_self, hardirq, busy;
+};
+
+struct cp_cpu {
+	bool present;
+	uint64_t elapsed_ns;
+	unsigned int n;
+	struct cp_cpu_stat stat[CP_MAX_CPUS];
+};
+
+/* Sums over all CPUs, in ns. */
+struct cp_cpu_totals {
+	uint64_t net_rx, net_tx, softirq_other, softirq, softirq_self;
+	uint64_t hardirq, busy;
 };
 
 struct cp_endpoint {
@@ -29,18 +67,36 @@ struct cp_session {
 	uint8_t kind, state;
 	uint32_t msg_size, duration_ms;
 	uint64_t bytes_limit;
+	uint32_t req_size, resp_size;
+	uint64_t count_limit;
 	bool nodelay;
 	char congestion[32];
 	bool has_error;
 	int32_t error;
 	struct cp_endpoint sender, receiver;
+	struct cp_cpu cpu;
 };
+
+void cp_cpu_totals(const struct cp_cpu *c, struct cp_cpu_totals *t);
+/*
+ * CPU the data path used over the run, in ns: both ends' kthreads, and
+ * the softirq and hardirq time that did not run inside them.
+ */
+uint64_t cp_path_cpu_ns(const struct cp_session *s);
+void cp_cpu_json(const struct cp_session *s);
 
 int cp_session_parse(struct nlattr **tb, struct cp_session *s);
 const char *cp_state_name(uint8_t state);
-/* "session show": text, or a JSON object (@key: NULL at top level). */
-void cp_session_show(const struct cp_session *s);
-void cp_session_json(const char *key, const struct cp_session *s);
+const char *cp_kind_name(uint8_t kind);
+/*
+ * "session show": text, or a JSON object (@key: NULL at top level).
+ * @rtt: the rr client's buckets, shown too when not NULL.
+ */
+void cp_session_show(const struct cp_session *s, const struct cp_buckets *rtt);
+void cp_session_json(const char *key, const struct cp_session *s,
+		     const struct cp_buckets *rtt);
+/* The value at @pct percent, from the buckets (midpoint of its bucket). */
+uint64_t cp_buckets_percentile(const struct cp_buckets *b, double pct);
 
 struct cp_nl;
 struct cp_config;
@@ -49,5 +105,8 @@ int cp_session_create(struct cp_nl *nl, const struct cp_config *c,
 		      struct cp_session *out);
 int cp_session_get(struct cp_nl *nl, uint32_t id, struct cp_session *out);
 int cp_session_cmd(struct cp_nl *nl, uint8_t cmd, uint32_t id);
+/* Get @id with its rr client's buckets into @out (free out->b). */
+int cp_session_get_buckets(struct cp_nl *nl, uint32_t id,
+			   struct cp_session *s, struct cp_buckets *out);
 
 #endif

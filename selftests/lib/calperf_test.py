@@ -243,7 +243,8 @@ CTRL_ATTR_MCAST_GRP_NAME = 1
 CMD = {"new": 1, "start": 2, "stop": 3, "get": 4, "del": 5, "done": 6}
 A_SESSION = {"id": 2, "kind": 3, "state": 4, "msg_size": 5, "duration_ms": 6,
              "bytes_limit": 7, "nodelay": 8, "congestion": 9, "sender": 10,
-             "receiver": 11, "error": 12}
+             "receiver": 11, "error": 12, "req_size": 13, "resp_size": 14,
+             "count_limit": 15, "hist_buckets": 16}
 A_EP = {"netns_fd": 2, "netns_pid": 3, "addr4": 4, "addr6": 5, "port": 6,
         "cpu": 7, "sockbuf": 8, "stats": 9}
 NLA_F_NESTED = 0x8000

@@ -27,6 +27,7 @@ enum calperf_cmd {
 
 enum calperf_kind {
 	CALPERF_KIND_STREAM = 1,	/* bulk TCP, sender -> receiver */
+	CALPERF_KIND_RR,		/* request/response, client -> server */
 };
 
 enum calperf_state {
@@ -50,6 +51,11 @@ enum calperf_a_session {
 	CALPERF_A_SESSION_SENDER,	/* nest, calperf_a_endpoint */
 	CALPERF_A_SESSION_RECEIVER,	/* nest, calperf_a_endpoint */
 	CALPERF_A_SESSION_ERROR,	/* s32, first error of the run (reply) */
+	CALPERF_A_SESSION_REQ_SIZE,	/* u32, rr request bytes (default 1) */
+	CALPERF_A_SESSION_RESP_SIZE,	/* u32, rr response bytes (default 1) */
+	CALPERF_A_SESSION_COUNT_LIMIT,	/* u64, rr: stop after N transactions */
+	CALPERF_A_SESSION_HIST_BUCKETS,	/* flag, get: include histogram buckets */
+	CALPERF_A_SESSION_CPU,		/* nest, calperf_a_cpu: once done */
 
 	__CALPERF_A_SESSION_MAX,
 	CALPERF_A_SESSION_MAX = __CALPERF_A_SESSION_MAX - 1
@@ -91,9 +97,77 @@ enum calperf_a_stats {
 	CALPERF_A_STATS_TCP_CWND,	/* u32, segments */
 	CALPERF_A_STATS_TCP_RETRANS,	/* u32, total retransmitted segments */
 	CALPERF_A_STATS_TCP_MSS,	/* u32 */
+	CALPERF_A_STATS_RTT,		/* nest, calperf_a_hist: rr client */
 
 	__CALPERF_A_STATS_MAX,
 	CALPERF_A_STATS_MAX = __CALPERF_A_STATS_MAX - 1
+};
+
+/* CPU accounting over a session's run (from start to the last end). */
+enum calperf_a_cpu {
+	CALPERF_A_CPU_UNSPEC,
+	CALPERF_A_CPU_PAD,
+	CALPERF_A_CPU_ELAPSED_NS,	/* u64, the accounting window */
+	CALPERF_A_CPU_STAT,		/* nest, calperf_a_cpu_stat, per CPU */
+
+	__CALPERF_A_CPU_MAX,
+	CALPERF_A_CPU_MAX = __CALPERF_A_CPU_MAX - 1
+};
+
+/*
+ * One online CPU over the run, in ns. Softirq times are exact (tracepoint
+ * timestamps) and exclude hardirqs that interrupted them; SOFTIRQ_SELF is
+ * the part of all softirq time that ran inside calperf's own kthreads (it
+ * is also in their CPU_NS). BUSY is kcpustat's non-idle time, which is
+ * tick-sampled unless CONFIG_IRQ_TIME_ACCOUNTING.
+ */
+enum calperf_a_cpu_stat {
+	CALPERF_A_CPU_STAT_UNSPEC,
+	CALPERF_A_CPU_STAT_PAD,
+	CALPERF_A_CPU_STAT_CPU,		/* u32 */
+	CALPERF_A_CPU_STAT_NET_RX_NS,	/* u64 */
+	CALPERF_A_CPU_STAT_NET_TX_NS,	/* u64 */
+	CALPERF_A_CPU_STAT_SOFTIRQ_OTHER_NS,	/* u64, all other vectors */
+	CALPERF_A_CPU_STAT_SOFTIRQ_SELF_NS,	/* u64 */
+	CALPERF_A_CPU_STAT_HARDIRQ_NS,	/* u64, device interrupt handlers */
+	CALPERF_A_CPU_STAT_BUSY_NS,	/* u64 */
+
+	__CALPERF_A_CPU_STAT_MAX,
+	CALPERF_A_CPU_STAT_MAX = __CALPERF_A_CPU_STAT_MAX - 1
+};
+
+/*
+ * A latency histogram. Percentiles are bucket midpoints: buckets are
+ * 1 ns wide below 256 ns and at most 1/128 of their lower bound above,
+ * so a percentile is within 0.4 % of the true value.
+ */
+enum calperf_a_hist {
+	CALPERF_A_HIST_UNSPEC,
+	CALPERF_A_HIST_PAD,
+	CALPERF_A_HIST_COUNT,		/* u64, values */
+	CALPERF_A_HIST_MIN_NS,		/* u64, exact */
+	CALPERF_A_HIST_MAX_NS,		/* u64, exact */
+	CALPERF_A_HIST_MEAN_NS,		/* u64, exact */
+	CALPERF_A_HIST_P50_NS,		/* u64 */
+	CALPERF_A_HIST_P90_NS,		/* u64 */
+	CALPERF_A_HIST_P99_NS,		/* u64 */
+	CALPERF_A_HIST_P999_NS,		/* u64 */
+	CALPERF_A_HIST_BUCKET,		/* nest, calperf_a_bucket, repeated */
+
+	__CALPERF_A_HIST_MAX,
+	CALPERF_A_HIST_MAX = __CALPERF_A_HIST_MAX - 1
+};
+
+/* One non-empty bucket: values in [lower, lower + width). */
+enum calperf_a_bucket {
+	CALPERF_A_BUCKET_UNSPEC,
+	CALPERF_A_BUCKET_PAD,
+	CALPERF_A_BUCKET_LOWER_NS,	/* u64 */
+	CALPERF_A_BUCKET_WIDTH_NS,	/* u64 */
+	CALPERF_A_BUCKET_COUNT,		/* u64 */
+
+	__CALPERF_A_BUCKET_MAX,
+	CALPERF_A_BUCKET_MAX = __CALPERF_A_BUCKET_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_CALPERF_H */

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Exact softirq and hardirq time, the way bcc's softirqs tool measures
+ * it: a per-CPU timestamp at softirq_entry, the difference added at
+ * softirq_exit. Debian's kernels lack CONFIG_IRQ_TIME_ACCOUNTING, so
+ * /proc/stat only samples softirq time at each tick; this does not.
+ *
+ * The probes are attached while at least one session runs. They touch
+ * only their own CPU's counters, in softirq or hardirq context, so they
+ * take no lock; sessions read all CPUs' counters at start and at end.
+ */
+
+#include <linux/kernel_stat.h>
+#include <linux/kthread.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/sched/clock.h>
+#include <linux/slab.h>
+#include <linux/tracepoint.h>
+
+#include "calperf.h"
+#include "cpu.h"
+
+struct calperf_cpu_state {
+	struct calperf_cpu_sample total;
+	u64 softirq_start;		/* 0: not in a softirq */
+	u64 hardirq_at_softirq_start;
+	bool softirq_self;
+	u64 hardirq_start;
+	unsigned int hardirq_depth;
+};
+
+static DEFINE_PER_CPU(struct calperf_cpu_state, calperf_cpu_state);
+
+/* Guards the probes' registration and their user count. */
+static DEFINE_MUTEX(calperf_cpu_mutex);
+static unsigned int calperf_cpu_users;
+
+static bool calperf_is_our_kthread(struct task_struct *t)
+{
+	void *fn;
+
+	if (!(t->flags & PF_KTHREAD))
+		return false;
+	fn = kthread_func(t);
+	return fn == calperf_stream_sender || fn == calperf_stream_receiver ||
+	       fn == calperf_rr_client || fn == calperf_rr_server;
+}
+
+static void calperf_probe_softirq_entry(void *data, unsigned int vec)
+{
+	struct calperf_cpu_state *c = this_cpu_ptr(&calperf_cpu_state);
+
+	c->hardirq_at_softirq_start = c->total.hardirq_ns;
+	c->softirq_self = calperf_is_our_kthread(current);
+	c->softirq_start = local_clock();
+}
+
+static void calperf_probe_softirq_exit(void *data, unsigned int vec)
+{
+	struct calperf_cpu_state *c = this_cpu_ptr(&calperf_cpu_state);
+	u64 now = local_clock(), d;
+
+	if (!c->softirq_start || vec >= NR_SOFTIRQS)
+		return;
+	/* Hardirqs that interrupted this softirq are counted as hardirq. */
+	d = now - c->softirq_start -
+	    (c->total.hardirq_ns - c->hardirq_at_softirq_start);
+	c->softirq_start = 0;
+	if ((s64)d <= 0)
+		return;
+	WRITE_ONCE(c->total.softirq_ns[vec], c->total.softirq_ns[vec] + d);
+	if (c->softirq_self)
+		WRITE_ONCE(c->total.softirq_self_ns,
+			   c->total.softirq_self_ns + d);
+}
+
+static void calperf_probe_irq_entry(void *data, int irq,
+				    struct irqaction *action)
+{
+	struct calperf_cpu_state *c = this_cpu_ptr(&calperf_cpu_state);
+
+	if (!c->hardirq_depth++)
+		c->hardirq_start = local_clock();
+}
+
+static void calperf_probe_irq_exit(void *data, int irq,
+				   struct irqaction *action, int ret)
+{
+	struct calperf_cpu_state *c = this_cpu_ptr(&calperf_cpu_state);
+
+	if (c->hardirq_depth && !--c->hardirq_depth)
+		WRITE_ONCE(c->total.hardirq_ns, c->total.hardirq_ns +
+			   local_clock() - c->hardirq_start);
+}
+
+static struct calperf_tp {
+	const char *name;
+	void *probe;
+	struct tracepoint *tp;
+} calperf_tps[] = {
+	{ "softirq_entry", calperf_probe_softirq_entry },
+	{ "softirq_exit", calperf_probe_softirq_exit },
+	{ "irq_handler_entry", calperf_probe_irq_entry },
+	{ "irq_handler_exit", calperf_probe_irq_exit },
+};
+
+static void calperf_find_tp(struct tracepoint *tp, void *priv)
+{
+	for (int i = 0; i < ARRAY_SIZE(calperf_tps); i++)
+		if (!strcmp(tp->name, calperf_tps[i].name))
+			calperf_tps[i].tp = tp;
+}
+
+static void calperf_probes_unregister(int n)
+{
+	while (n--)
+		tracepoint_probe_unregister(calperf_tps[n].tp,
+					    calperf_tps[n].probe, NULL);
+	/* No probe runs, or will run, once this returns. */
+	tracepoint_synchronize_unregister();
+}
+
+static int calperf_probes_register(void)
+{
+	int cpu, i, err = 0;
+
+	/* No probe runs now: forget any softirq or irq seen half before. */
+	for_each_possible_cpu(cpu) {
+		per_cpu_ptr(&calperf_cpu_state, cpu)->softirq_start = 0;
+		per_cpu_ptr(&calperf_cpu_state, cpu)->hardirq_depth = 0;
+	}
+	for_each_kernel_tracepoint(calperf_find_tp, NULL);
+	for (i = 0; i < ARRAY_SIZE(calperf_tps); i++) {
+		err = calperf_tps[i].tp ?
+		      tracepoint_probe_register(calperf_tps[i].tp,
+						calperf_tps[i].probe, NULL) :
+		      -ENOENT;
+		if (err)
+			break;
+	}
+	if (err)
+		calperf_probes_unregister(i);
+	return err;
+}
+
+static int calperf_probes_get(void)
+{
+	int err = 0;
+
+	mutex_lock(&calperf_cpu_mutex);
+	if (!calperf_cpu_users)
+		err = calperf_probes_register();
+	if (!err)
+		calperf_cpu_users++;
+	mutex_unlock(&calperf_cpu_mutex);
+	return err;
+}
+
+static void calperf_probes_put(void)
+{
+	mutex_lock(&calperf_cpu_mutex);
+	if (!--calperf_cpu_users)
+		calperf_probes_unregister(ARRAY_SIZE(calperf_tps));
+	mutex_unlock(&calperf_cpu_mutex);
+}
+
+static void calperf_cpu_read(struct calperf_cpu_sample *out)
+{
+	struct kernel_cpustat kcs;
+	int cpu;
+
+	for_each_online_cpu(cpu) {
+		const struct calperf_cpu_sample *t =
+			&per_cpu_ptr(&calperf_cpu_state, cpu)->total;
+		struct calperf_cpu_sample *o = &out[cpu];
+		const u64 *st = kcs.cpustat;
+
+		for (int v = 0; v < NR_SOFTIRQS; v++)
+			o->softirq_ns[v] = READ_ONCE(t->softirq_ns[v]);
+		o->softirq_self_ns = READ_ONCE(t->softirq_self_ns);
+		o->hardirq_ns = READ_ONCE(t->hardirq_ns);
+		kcpustat_cpu_fetch(&kcs, cpu);
+		o->busy_ns = st[CPUTIME_USER] + st[CPUTIME_NICE] +
+			     st[CPUTIME_SYSTEM] + st[CPUTIME_IRQ] +
+			     st[CPUTIME_SOFTIRQ] + st[CPUTIME_STEAL];
+	}
+}
+
+int calperf_cpu_acct_start(struct calperf_cpu_acct *a)
+{
+	int err;
+
+	a->start = kcalloc(nr_cpu_ids, sizeof(*a->start), GFP_KERNEL);
+	a->delta = kcalloc(nr_cpu_ids, sizeof(*a->delta), GFP_KERNEL);
+	if (!a->start || !a->delta) {
+		calperf_cpu_acct_free(a);
+		return -ENOMEM;
+	}
+	err = calperf_probes_get();
+	if (err) {
+		calperf_cpu_acct_free(a);
+		return err;
+	}
+	a->probes = true;
+	a->start_ns = ktime_get_ns();
+	calperf_cpu_read(a->start);
+	return 0;
+}
+
+/* The run is over: keep what changed, and let the probes go. */
+void calperf_cpu_acct_end(struct calperf_cpu_acct *a)
+{
+	u64 *now, *then;
+	int cpu;
+
+	if (!a->probes)
+		return;
+	a->end_ns = ktime_get_ns();
+	calperf_cpu_read(a->delta);
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		/* The sample is all u64: subtract field by field. */
+		now = (u64 *)&a->delta[cpu];
+		then = (u64 *)&a->start[cpu];
+		for (int i = 0; i < sizeof(a->delta[cpu]) / sizeof(u64); i++)
+			now[i] = now[i] > then[i] ? now[i] - then[i] : 0;
+	}
+	calperf_probes_put();
+	a->probes = false;
+}
+
+void calperf_cpu_acct_free(struct calperf_cpu_acct *a)
+{
+	if (a->probes) {
+		calperf_probes_put();
+		a->probes = false;
+	}
+	kfree(a->start);
+	kfree(a->delta);
+	a->start = NULL;
+	a->delta = NULL;
+}
+
+void calperf_cpu_exit(void)
+{
+	WARN_ON(calperf_cpu_users);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * CPU accounting of a session: exact softirq time per CPU and vector and
+ * device hardirq time, from the irq tracepoints, plus each CPU's busy
+ * time from kcpustat, over the session's run.
+ */
+#ifndef _CALPERF_CPU_H
+#define _CALPERF_CPU_H
+
+#include <linux/interrupt.h>
+#include <linux/types.h>
+
+/* One CPU's counters at one moment, or their change over a run (ns). */
+struct calperf_cpu_sample {
+	u64 softirq_ns[NR_SOFTIRQS];	/* without hardirqs nested in them */
+	u64 softirq_self_ns;		/* ran inside a calperf kthread */
+	u64 hardirq_ns;			/* device interrupt handlers */
+	u64 busy_ns;			/* kcpustat: all but idle and iowait */
+};
+
+struct calperf_cpu_acct {
+	bool probes;			/* holds the tracepoint probes */
+	u64 start_ns;
+	u64 end_ns;
+	struct calperf_cpu_sample *start;	/* [nr_cpu_ids] */
+	struct calperf_cpu_sample *delta;	/* [nr_cpu_ids], once ended */
+};
+
+int calperf_cpu_acct_start(struct calperf_cpu_acct *a);
+void calperf_cpu_acct_end(struct calperf_cpu_acct *a);
+void calperf_cpu_acct_free(struct calperf_cpu_acct *a);
+/* The probes must be gone before the module: checked at unload. */
+void calperf_cpu_exit(void);
+
+#endif /* _CALPERF_CPU_H */

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Request/response over TCP, the in-kernel counterpart of qperf's tcp_lat
+ * and netperf's TCP_RR: a client kthread sends a request of req_size
+ * bytes and waits for the whole response of resp_size bytes from a
+ * server kthread, one transaction at a time. Each round trip goes into
+ * the client's latency histogram.
+ */
+
+#include <linux/kthread.h>
+#include <linux/net.h>
+#include <linux/timekeeping.h>
+#include <linux/uio.h>
+#include <net/sock.h>
+
+#include "calperf.h"
+
+/* Send @len bytes of the buffer: 0, -ECANCELED on a stop, or an error. */
+static int calperf_send_all(struct calperf_session *s,
+			    struct calperf_endpoint *ep, size_t len)
+{
+	size_t done = 0;
+	int ret;
+
+	while (done < len) {
+		struct kvec vec = {
+			.iov_base = ep->buf + done,
+			.iov_len = len - done,
+		};
+		struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+
+		ret = kernel_sendmsg(ep->sock, &msg, &vec, 1, vec.iov_len);
+		if (ret > 0) {
+			done += ret;
+		} else if (ret == -EAGAIN || calperf_interrupted(ret)) {
+			if (calperf_session_should_stop(s))
+				return -ECANCELED;
+		} else {
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Receive exactly @len bytes: 0, 1 if the peer closed before the first
+ * byte (a clean end between transactions), -ECANCELED on a stop, or an
+ * error (a close in mid-message is -ECONNRESET).
+ */
+static int calperf_recv_all(struct calperf_session *s,
+			    struct calperf_endpoint *ep, size_t len)
+{
+	size_t done = 0;
+	int ret;
+
+	while (done < len) {
+		struct kvec vec = {
+			.iov_base = ep->buf + done,
+			.iov_len = len - done,
+		};
+		struct msghdr msg = {};
+
+		ret = kernel_recvmsg(ep->sock, &msg, &vec, 1, vec.iov_len, 0);
+		if (ret > 0) {
+			done += ret;
+		} else if (ret == 0) {
+			ret = sock_error(ep->sock->sk);
+			return ret ?: done ? -ECONNRESET : 1;
+		} else if (ret == -EAGAIN || calperf_interrupted(ret)) {
+			if (calperf_session_should_stop(s))
+				return -ECANCELED;
+		} else {
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static void calperf_rr_count(struct calperf_endpoint *ep, u32 bytes, u64 now)
+{
+	WRITE_ONCE(ep->bytes, ep->bytes + bytes);
+	WRITE_ONCE(ep->calls, ep->calls + 1);
+	WRITE_ONCE(ep->end_ns, now);
+}
+
+int calperf_rr_client(void *data)
+{
+	struct calperf_session *s = data;
+	struct calperf_endpoint *ep = &s->sender;
+	u64 deadline = 0, now, t0, cpu0;
+	int err;
+
+	if (s->duration_ms)
+		deadline = ktime_get_ns() +
+			   (u64)s->duration_ms * NSEC_PER_MSEC;
+	err = calperf_sender_connect(s, deadline);
+	if (err == -ECANCELED)
+		err = 0;
+	if (err || calperf_session_should_stop(s))
+		goto out;
+
+	now = ktime_get_ns();
+	cpu0 = calperf_task_cpu_ns();
+	WRITE_ONCE(ep->start_ns, now);
+	WRITE_ONCE(ep->end_ns, now);
+	if (s->duration_ms)
+		deadline = now + (u64)s->duration_ms * NSEC_PER_MSEC;
+
+	while (!calperf_session_should_stop(s)) {
+		if (s->count_limit && ep->calls >= s->count_limit)
+			break;
+		t0 = ktime_get_ns();
+		err = calperf_send_all(s, ep, s->req_size);
+		if (!err)
+			err = calperf_recv_all(s, ep, s->resp_size);
+		if (err == 1)
+			err = -ECONNRESET;	/* the server closed first */
+		if (err)
+			break;
+		now = ktime_get_ns();
+		calperf_hist_add(&ep->rtt, now - t0);
+		calperf_rr_count(ep, s->req_size + s->resp_size, now);
+		if (deadline && now >= deadline)
+			break;
+	}
+	if (err == -ECANCELED)
+		err = 0;
+	ep->cpu_ns = calperf_task_cpu_ns() - cpu0;
+	if (!err && !kthread_should_stop())
+		calperf_sender_close(s);
+	calperf_save_tcp_info(ep);
+out:
+	calperf_endpoint_exit(s, ep, err);
+	return 0;
+}
+
+int calperf_rr_server(void *data)
+{
+	struct calperf_session *s = data;
+	struct calperf_endpoint *ep = &s->receiver;
+	u64 deadline = 0, now, cpu0;
+	int err;
+
+	err = calperf_receiver_accept(s);
+	if (err == -ECANCELED)
+		err = 0;
+	if (err || !ep->sock)
+		goto out;
+
+	now = ktime_get_ns();
+	cpu0 = calperf_task_cpu_ns();
+	WRITE_ONCE(ep->start_ns, now);
+	WRITE_ONCE(ep->end_ns, now);
+	if (!s->sender.present && s->duration_ms)
+		deadline = now + (u64)s->duration_ms * NSEC_PER_MSEC;
+
+	for (;;) {
+		err = calperf_recv_all(s, ep, s->req_size);
+		if (!err)
+			err = calperf_send_all(s, ep, s->resp_size);
+		if (err)
+			break;
+		now = ktime_get_ns();
+		calperf_rr_count(ep, s->req_size + s->resp_size, now);
+		if (deadline && now >= deadline)
+			break;
+	}
+	if (err == 1 || err == -ECANCELED)
+		err = 0;		/* the client closed, or a stop */
+	ep->cpu_ns = calperf_task_cpu_ns() - cpu0;
+	calperf_save_tcp_info(ep);
+out:
+	calperf_endpoint_exit(s, ep, err);
+	return 0;
+}

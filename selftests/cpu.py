@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""CPU accounting: exact softirq time per CPU from the irq tracepoints,
+checked against /proc/stat's tick-sampled softirq time on a long run,
+and the path CPU figure's parts."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from calperf_test import *  # noqa: E402,F403
+
+t = Ktap()
+pair = None
+USER_HZ = os.sysconf("SC_CLK_TCK")
+# /proc/stat samples softirq time at each tick (HZ=250 on Debian, no
+# CONFIG_IRQ_TIME_ACCOUNTING) and the test reads it a little before and
+# after the run: agreement within 20 % plus 100 ms is what a 5 s run can
+# promise.
+TOLERANCE_SHARE = 0.20
+TOLERANCE_NS = 100_000_000
+
+
+def proc_stat_softirq_ns():
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu "):
+                return int(line.split()[7]) * 1_000_000_000 // USER_HZ
+    raise AssertionError("no cpu line in /proc/stat")
+
+
+@t.test
+def setup():
+    global pair
+    module_load()
+    pair = VethPair()
+
+
+@t.test
+def softirq_agrees_with_proc_stat():
+    before = proc_stat_softirq_ns()
+    r = ctl_ok("stream", pair.b4, "time", 5, "msg-size", "64K",
+               "client-netns", pair.a, "server-netns", pair.b).json
+    after = proc_stat_softirq_ns()
+    cpu = r["session"]["cpu"]
+    ours, theirs = cpu["softirq_ns"], after - before
+    diag(f"softirq over {cpu['elapsed_ns']/1e9:.2f} s: calperf {ours/1e6:.1f} ms "
+         f"(NET_RX {cpu['net_rx_ns']/1e6:.1f}, NET_TX {cpu['net_tx_ns']/1e6:.1f}), "
+         f"/proc/stat {theirs/1e6:.1f} ms")
+    check(ours > 0, "no softirq time accounted")
+    check(abs(ours - theirs) <= ours * TOLERANCE_SHARE + TOLERANCE_NS,
+          f"calperf {ours} ns vs /proc/stat {theirs} ns")
+
+
+@t.test
+def path_cpu_parts():
+    r = ctl_ok("stream", pair.b4, "time", 2, "client-netns", pair.a,
+               "server-netns", pair.b).json
+    s, cpu = r["session"], r["session"]["cpu"]
+    kthreads = s["sender"]["stats"]["cpu_ns"] + s["receiver"]["stats"]["cpu_ns"]
+    check(cpu["path_ns"] == kthreads + cpu["softirq_ns"] - cpu["softirq_self_ns"] +
+          cpu["hardirq_ns"], "path CPU is not kthreads + softirq outside them + hardirq")
+    check(cpu["softirq_ns"] == cpu["net_rx_ns"] + cpu["net_tx_ns"] + cpu["softirq_other_ns"],
+          "softirq total is not the sum of its vectors")
+    check(0 <= cpu["softirq_self_ns"] <= cpu["softirq_ns"], "self share out of range")
+    ncpu = os.cpu_count()
+    check(len(cpu["per_cpu"]) == ncpu, f"{len(cpu['per_cpu'])} CPUs reported, {ncpu} online")
+    for c in cpu["per_cpu"]:
+        for k in ("net_rx_ns", "busy_ns"):
+            check(c[k] <= cpu["elapsed_ns"] * 1.05 + 8_000_000,
+                  f"cpu {c['cpu']} {k} {c[k]} over the window {cpu['elapsed_ns']}")
+    check(r["cpu_per_gbps"] > 0 and r["path_cpu_cores"] > 0, "no CPU per Gb/s")
+    diag(f"path {r['path_cpu_cores']:.2f} cores, {r['cpu_per_gbps']:.2f} cores per Gb/s, "
+         f"busy cost {r['busy_cost_s_per_gb']:.2f} CPU-s/GB")
+
+
+@t.test
+def rr_has_cpu_per_transaction():
+    r = ctl_ok("rr", pair.b4, "count", 300, "client-netns", pair.a,
+               "server-netns", pair.b).json
+    check(r["path_cpu_ns_per_transaction"] > 0, "no CPU per transaction")
+    check(r["session"]["cpu"]["net_rx_ns"] > 0, "no NET_RX time in an rr run")
+
+
+@t.test
+def cleanup():
+    pair.close()
+    check(session_count() == 0, "sessions left behind")
+
+
+t.run()

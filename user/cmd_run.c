@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * calperfctl stream and rr: run one measurement and print it. "stream"
+ * is the in-kernel counterpart of "qperf HOST tcp_bw", "rr" of "qperf
+ * HOST tcp_lat" and netperf's TCP_RR. Each creates a session (server in
+ * one namespace, client in another), runs it, waits, prints the results
+ * and deletes it.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "config.h"
+#include "json.h"
+#include "nl.h"
+#include "session.h"
+#include "util.h"
+
+#define RUN_DEFAULT_PORT	5201
+#define RUN_POLL_MS		100
+#define RUN_MAX_PERCENTILES	16
+
+static volatile sig_atomic_t interrupted;
+
+struct run {
+	struct cp_config c;
+	bool have_addr;
+	int n_pct;
+	double pct[RUN_MAX_PERCENTILES];	/* rr: percentiles asked for */
+};
+
+static const char *common_usage =
+	"                  [ time DURATION ] [ nodelay ] [ congestion NAME ]\n"
+	"                  [ sockbuf SIZE ] [ client-netns NAME ] [ server-netns NAME ]\n"
+	"                  [ client-cpu CPU ] [ server-cpu CPU ]\n"
+	"                  [ client-only | server-only ]\n"
+	"\n"
+	"The server listens on ADDR:PORT (default port 5201) in server-netns;\n"
+	"the client connects to it from client-netns. client-only talks to any\n"
+	"TCP server, server-only serves any TCP client. --word is accepted\n"
+	"for word.\n";
+
+static int usage(FILE *f, uint8_t kind)
+{
+	if (kind == CALPERF_KIND_RR)
+		fprintf(f,
+			"Usage: calperfctl rr [ to ] ADDR [ port PORT ] [ OPTIONS ]\n"
+			"where  OPTIONS := [ req-size SIZE ] [ resp-size SIZE ] [ count N ]\n"
+			"                  [ percentile P ]...\n%s"
+			"Defaults: 1-byte request and response, time 10 s, percentiles\n"
+			"50 90 99 99.9. -s prints the latency histogram's buckets.\n",
+			common_usage);
+	else
+		fprintf(f,
+			"Usage: calperfctl stream [ to ] ADDR [ port PORT ] [ OPTIONS ]\n"
+			"where  OPTIONS := [ msg-size SIZE ] [ bytes SIZE ]\n%s"
+			"Defaults: msg-size 64K, time 10 s, sockbuf = msg-size.\n"
+			"-m and -t stand for msg-size and time.\n",
+			common_usage);
+	return f == stdout ? 0 : 1;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* "--client-netns" -> "client-netns", "-m" -> "msg-size", "-t" -> "time" */
+static const char *keyword(const char *arg)
+{
+	if (!strcmp(arg, "-m"))
+		return "msg-size";
+	if (!strcmp(arg, "-t"))
+		return "time";
+	if (!strncmp(arg, "--", 2))
+		return arg + 2;
+	return arg;
+}
+
+/* rr's "percentile P", e.g. 95 or 99.99. */
+static int take_percentile(struct run *r, int argc, char **argv)
+{
+	char *end;
+	double p;
+
+	if (argc < 2) {
+		cp_error("\"percentile\" needs a value");
+		return -1;
+	}
+	p = strtod(argv[1], &end);
+	if (*end || p <= 0 || p > 100 || r->n_pct == RUN_MAX_PERCENTILES) {
+		cp_error("percentile: \"%s\" is not in (0, 100] (at most %d of them)",
+			 argv[1], RUN_MAX_PERCENTILES);
+		return -1;
+	}
+	r->pct[r->n_pct++] = p;
+	return 2;
+}
+
+static int parse_args(struct run *r, int argc, char **argv)
+{
+	struct cp_config *c = &r->c;
+	struct cp_endpoint_cfg *tx = &c->sender, *rx = &c->receiver;
+	bool client_only = false, server_only = false;
+	const char *k;
+	char *kv[2];
+	int n;
+
+	tx->present = rx->present = true;
+	tx->port = rx->port = RUN_DEFAULT_PORT;
+	while (argc > 0) {
+		k = keyword(argv[0]);
+		kv[0] = (char *)k;
+		kv[1] = argc > 1 ? argv[1] : NULL;
+		n = 0;
+		if (!strcmp(k, "client-only") || !strcmp(k, "server-only")) {
+			*(k[0] == 'c' ? &client_only : &server_only) = true;
+			n = 1;
+		} else if (!strcmp(k, "to") || !strcmp(k, "port") ||
+			   !strcmp(k, "sockbuf")) {
+			if (!strcmp(k, "to"))
+				kv[0] = "addr";
+			n = cp_endpoint_option(tx, argc, kv);
+			if (n > 0)
+				cp_endpoint_option(rx, argc, kv);
+			if (n > 0 && !strcmp(k, "to"))
+				r->have_addr = true;
+		} else if (!strncmp(k, "client-", 7) || !strncmp(k, "server-", 7)) {
+			kv[0] = (char *)k + 7;
+			n = cp_endpoint_option(k[0] == 'c' ? tx : rx, argc, kv);
+		} else if (!r->have_addr && parse_addr(k, &tx->family, tx->addr)) {
+			memcpy(rx->addr, tx->addr, sizeof(rx->addr));
+			rx->family = tx->family;
+			r->have_addr = true;
+			n = 1;
+		} else if (!strcmp(k, "percentile") && c->kind == CALPERF_KIND_RR) {
+			n = take_percentile(r, argc, argv);
+		} else if (strcmp(k, "kind")) {
+			n = cp_config_option(c, argc, kv);
+		}
+		if (n == 0)
+			cp_error("unknown argument \"%s\"; try \"calperfctl %s help\"",
+				 argv[0], cp_kind_name(c->kind));
+		if (n <= 0)
+			return -1;
+		argc -= n, argv += n;
+	}
+	if (client_only && server_only) {
+		cp_error("client-only and server-only are exclusive");
+		return -1;
+	}
+	if (!r->have_addr && !server_only) {
+		cp_error("missing the server's address; try \"calperfctl %s help\"",
+			 cp_kind_name(c->kind));
+		return -1;
+	}
+	if (client_only) {
+		if (rx->netns_fd >= 0)
+			close(rx->netns_fd);
+		cp_endpoint_cfg_init(rx);
+	}
+	if (server_only) {
+		if (tx->netns_fd >= 0)
+			close(tx->netns_fd);
+		cp_endpoint_cfg_init(tx);
+	}
+	return 0;
+}
+
+static double seconds(uint64_t ns)
+{
+	return ns / 1e9;
+}
+
+static double cores(const struct cp_stats *st)
+{
+	return st->elapsed_ns ? (double)st->cpu_ns / st->elapsed_ns : 0;
+}
+
+/* The figures a reader wants first: what arrived, and how fast. */
+static const struct cp_stats *headline(const struct cp_session *s)
+{
+	return s->receiver.present && s->kind == CALPERF_KIND_STREAM ?
+	       &s->receiver.stats : &s->sender.stats;
+}
+
+static void progress(const struct cp_session *s, double t)
+{
+	const struct cp_stats *st = headline(s);
+
+	if (s->kind == CALPERF_KIND_RR)
+		fprintf(stderr, "\r  %6.1f s  %12llu transactions ", t,
+			(unsigned long long)st->calls);
+	else
+		fprintf(stderr, "\r  %6.1f s  %12llu bytes  %8.3f Gb/s ", t,
+			(unsigned long long)st->bytes, st->bps / 1e9);
+}
+
+static void print_ends_cpu(const struct cp_session *s)
+{
+	const struct cp_endpoint *tx = &s->sender, *rx = &s->receiver;
+	const char *what = s->kind == CALPERF_KIND_RR ? "transactions" : NULL;
+
+	if (tx->present)
+		printf("  %-12s %llu bytes in %llu %s, %.3f s, cpu %.2f (kthread)\n",
+		       s->kind == CALPERF_KIND_RR ? "client" : "sender",
+		       (unsigned long long)tx->stats.bytes,
+		       (unsigned long long)tx->stats.calls, what ?: "sends",
+		       seconds(tx->stats.elapsed_ns), cores(&tx->stats));
+	if (rx->present)
+		printf("  %-12s %llu bytes in %llu %s, %.3f s, cpu %.2f (kthread)\n",
+		       s->kind == CALPERF_KIND_RR ? "server" : "receiver",
+		       (unsigned long long)rx->stats.bytes,
+		       (unsigned long long)rx->stats.calls, what ?: "receives",
+		       seconds(rx->stats.elapsed_ns), cores(&rx->stats));
+}
+
+/* Share of one CPU over the accounting window. */
+static double cpu_cores(const struct cp_session *s, uint64_t ns)
+{
+	return s->cpu.elapsed_ns ? (double)ns / s->cpu.elapsed_ns : 0;
+}
+
+static uint64_t kthreads_ns(const struct cp_session *s)
+{
+	return (s->sender.present ? s->sender.stats.cpu_ns : 0) +
+	       (s->receiver.present ? s->receiver.stats.cpu_ns : 0);
+}
+
+static void print_cpu(const struct cp_session *s)
+{
+	struct cp_cpu_totals t;
+
+	if (!s->cpu.present)
+		return;
+	cp_cpu_totals(&s->cpu, &t);
+	printf("  cpu          path %.2f = kthreads %.2f + softirq %.2f + hardirq %.2f  (cores)\n",
+	       cpu_cores(s, cp_path_cpu_ns(s)), cpu_cores(s, kthreads_ns(s)),
+	       cpu_cores(s, t.softirq - t.softirq_self), cpu_cores(s, t.hardirq));
+	printf("  softirq      %.2f cores: NET_RX %.2f  NET_TX %.2f  other %.2f;"
+	       " %.2f of it inside the kthreads\n",
+	       cpu_cores(s, t.softirq), cpu_cores(s, t.net_rx),
+	       cpu_cores(s, t.net_tx), cpu_cores(s, t.softirq_other),
+	       cpu_cores(s, t.softirq_self));
+	printf("  busy         %.2f cores (kcpustat, all CPUs, tick-sampled)\n",
+	       cpu_cores(s, t.busy));
+}
+
+static void print_endpoint_header(const struct cp_session *s, const char *what)
+{
+	const struct cp_endpoint *ep = s->sender.present ? &s->sender : &s->receiver;
+	char addr[64] = "*";
+
+	if (ep->family)
+		format_addr(ep->family, ep->addr, addr, sizeof(addr));
+	printf("%s %s port %u", what, addr, ep->port);
+}
+
+static void print_stream(const struct cp_session *s)
+{
+	const struct cp_endpoint *tx = &s->sender;
+	const struct cp_endpoint *ep = tx->present ? tx : &s->receiver;
+	const struct cp_stats *st = headline(s);
+	char msg[32], buf[32];
+
+	format_size(s->msg_size, msg, sizeof(msg));
+	if (ep->sockbuf)
+		format_size(ep->sockbuf, buf, sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "auto");
+	print_endpoint_header(s, "stream");
+	printf("  msg %s  sockbuf %s  %.2f s  copy\n", msg, buf,
+	       seconds(st->elapsed_ns));
+	printf("  throughput   %.3f Gb/s  (%.1f MB/s)   %llu bytes\n",
+	       st->bps / 1e9, st->bps / 8e6, (unsigned long long)st->bytes);
+	print_ends_cpu(s);
+	print_cpu(s);
+	if (s->cpu.present && st->bps) {
+		struct cp_cpu_totals t;
+
+		cp_cpu_totals(&s->cpu, &t);
+		printf("  cpu per Gb/s %.3f cores   (busy cost %.3f CPU-s/GB, as qperf's send/recv_cost)\n",
+		       cpu_cores(s, cp_path_cpu_ns(s)) / (st->bps / 1e9),
+		       st->bytes ? (double)t.busy / st->bytes : 0);
+	}
+	if (tx->present)
+		printf("  tcp          retrans %u  rtt %u us  cwnd %u  mss %u\n",
+		       tx->stats.retrans, tx->stats.rtt_us, tx->stats.cwnd,
+		       tx->stats.mss);
+}
+
+static double per_second(const struct cp_stats *st)
+{
+	return st->elapsed_ns ? st->calls * 1e9 / st->elapsed_ns : 0;
+}
+
+static void print_rr(const struct run *r, const struct cp_session *s,
+		     const struct cp_buckets *b)
+{
+	const struct cp_stats *st = &s->sender.stats;
+	const struct cp_hist *h = &st->rtt;
+	char req[32], resp[32];
+
+	format_size(s->req_size, req, sizeof(req));
+	format_size(s->resp_size, resp, sizeof(resp));
+	print_endpoint_header(s, "rr");
+	printf("  request %s  response %s  %.2f s\n", req, resp,
+	       seconds(st->elapsed_ns));
+	if (!s->sender.present) {
+		print_ends_cpu(s);
+		return;
+	}
+	printf("  transactions %.1f/s   %llu in %.3f s\n", per_second(st),
+	       (unsigned long long)st->calls, seconds(st->elapsed_ns));
+	printf("  rtt          min %.1f us  mean %.1f us  max %.1f us\n",
+	       h->min / 1e3, h->mean / 1e3, h->max / 1e3);
+	printf("              ");
+	for (int i = 0; i < r->n_pct; i++)
+		printf(" p%g %.1f us ", r->pct[i],
+		       cp_buckets_percentile(b, r->pct[i]) / 1e3);
+	printf("\n  latency      %.1f us  (mean rtt / 2, as qperf tcp_lat reports)\n",
+	       h->mean / 2e3);
+	print_ends_cpu(s);
+	print_cpu(s);
+	if (s->cpu.present && st->calls)
+		printf("  cpu          %.1f us per transaction (path)\n",
+		       cp_path_cpu_ns(s) / 1e3 / st->calls);
+	if (opt_stats) {
+		printf("  buckets\n");
+		for (size_t i = 0; i < b->n; i++)
+			printf("    [%llu, %llu) ns  %llu\n",
+			       (unsigned long long)b->b[i].lower,
+			       (unsigned long long)(b->b[i].lower + b->b[i].width),
+			       (unsigned long long)b->b[i].count);
+	}
+}
+
+static void print_json(const struct run *r, const struct cp_session *s,
+		       const struct cp_buckets *b)
+{
+	const struct cp_stats *st = headline(s);
+	char key[32];
+
+	json_open(NULL, '{');
+	if (s->kind == CALPERF_KIND_RR && s->sender.present) {
+		json_u64("transactions", st->calls);
+		json_double("transactions_per_s", per_second(st));
+		json_u64("elapsed_ns", st->elapsed_ns);
+		json_u64("latency_ns", st->rtt.mean / 2);
+		json_open("rtt_percentiles_ns", '{');
+		for (int i = 0; i < r->n_pct; i++) {
+			snprintf(key, sizeof(key), "p%g", r->pct[i]);
+			json_u64(key, cp_buckets_percentile(b, r->pct[i]));
+		}
+		json_close();
+	} else {
+		json_u64("bytes", st->bytes);
+		json_u64("elapsed_ns", st->elapsed_ns);
+		json_u64("throughput_bps", st->bps);
+	}
+	if (s->sender.present)
+		json_double("sender_cpu_cores", cores(&s->sender.stats));
+	if (s->receiver.present)
+		json_double("receiver_cpu_cores", cores(&s->receiver.stats));
+	if (s->cpu.present) {
+		struct cp_cpu_totals t;
+
+		cp_cpu_totals(&s->cpu, &t);
+		json_double("path_cpu_cores", cpu_cores(s, cp_path_cpu_ns(s)));
+		json_double("softirq_cores", cpu_cores(s, t.softirq));
+		json_double("busy_cores", cpu_cores(s, t.busy));
+		if (s->kind == CALPERF_KIND_STREAM && st->bps) {
+			json_double("cpu_per_gbps",
+				    cpu_cores(s, cp_path_cpu_ns(s)) / (st->bps / 1e9));
+			json_double("busy_cost_s_per_gb",
+				    st->bytes ? (double)t.busy / st->bytes : 0);
+		}
+		if (s->kind == CALPERF_KIND_RR && st->calls)
+			json_double("path_cpu_ns_per_transaction",
+				    (double)cp_path_cpu_ns(s) / st->calls);
+	}
+	json_s64("error", s->error);
+	json_str("error_name", errno_name(s->error));
+	cp_session_json("session", s, opt_stats ? b : NULL);
+	json_close();
+	json_end();
+}
+
+static int wait_done(struct cp_nl *nl, struct cp_session *s)
+{
+	struct timespec t0, now, pause = { 0, RUN_POLL_MS * 1000000L };
+	const char *term = getenv("TERM");
+	bool tty = isatty(STDERR_FILENO) && !opt_json && term &&
+		   strcmp(term, "dumb"), stopped = false;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		err = cp_session_get(nl, s->id, s);
+		if (err || s->state == CALPERF_STATE_DONE)
+			break;
+		if (interrupted && !stopped) {
+			stopped = true;
+			err = cp_session_cmd(nl, CALPERF_CMD_SESSION_STOP, s->id);
+			if (err)
+				break;
+			continue;
+		}
+		if (tty) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			progress(s, now.tv_sec - t0.tv_sec +
+				    (now.tv_nsec - t0.tv_nsec) / 1e9);
+		}
+		nanosleep(&pause, NULL);
+	}
+	if (tty)
+		fputs("\r\033[K", stderr);
+	return err;
+}
+
+static int run(uint8_t kind, int argc, char **argv)
+{
+	static const double default_pct[] = { 50, 90, 99, 99.9 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct cp_buckets b = {};
+	struct cp_session s;
+	struct run r = {};
+	struct cp_nl nl;
+	int err;
+
+	if (argc > 0 && !strcmp(argv[0], "help"))
+		return usage(stdout, kind);
+	json_setup(opt_pretty);
+	cp_config_init(&r.c);
+	r.c.kind = kind;
+	if (parse_args(&r, argc, argv)) {
+		cp_config_release(&r.c);
+		return 1;
+	}
+	if (!r.n_pct) {
+		r.n_pct = sizeof(default_pct) / sizeof(default_pct[0]);
+		memcpy(r.pct, default_pct, sizeof(default_pct));
+	}
+	if (cp_nl_open(&nl)) {
+		cp_config_release(&r.c);
+		return 1;
+	}
+	err = cp_session_create(&nl, &r.c, &s);
+	cp_config_release(&r.c);
+	if (err)
+		goto out;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	err = cp_session_cmd(&nl, CALPERF_CMD_SESSION_START, s.id);
+	if (!err)
+		err = wait_done(&nl, &s);
+	if (!err && kind == CALPERF_KIND_RR)
+		err = cp_session_get_buckets(&nl, s.id, &s, &b);
+	if (!err) {
+		if (opt_json)
+			print_json(&r, &s, &b);
+		else if (kind == CALPERF_KIND_RR)
+			print_rr(&r, &s, &b);
+		else
+			print_stream(&s);
+		if (s.error) {
+			cp_error("the %s ended with %s (%s)", cp_kind_name(kind),
+				 errno_name(s.error), strerror(-s.error));
+			err = s.error;
+		}
+	}
+	free(b.b);
+	cp_session_cmd(&nl, CALPERF_CMD_SESSION_DEL, s.id);
+out:
+	cp_nl_close(&nl);
+	return err ? 1 : 0;
+}
+
+int cmd_stream(int argc, char **argv)
+{
+	return run(CALPERF_KIND_STREAM, argc, argv);
+}
+
+int cmd_rr(int argc, char **argv)
+{
+	return run(CALPERF_KIND_RR, argc, argv);
+}
