@@ -271,7 +271,10 @@ static int calperf_nl_parse_session(struct sk_buff *skb,
 	if (tx && !s->duration_ms && !s->bytes_limit && !s->count_limit)
 		s->duration_ms = CALPERF_DEFAULT_DURATION_MS;
 	s->nodelay = nla_get_flag(attrs[CALPERF_A_SESSION_NODELAY]);
-	/* A stream's socket buffers follow its message size (qperf -m). */
+	/*
+	 * A stream's socket buffers follow its message size, as the seed
+	 * experiment ran it (qperf needs -sb for that; -m alone autotunes).
+	 */
 	sockbuf = s->kind == CALPERF_KIND_STREAM ? s->msg_size : 0;
 	if (attrs[CALPERF_A_SESSION_CONGESTION])
 		nla_strscpy(s->congestion, attrs[CALPERF_A_SESSION_CONGESTION],

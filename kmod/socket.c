@@ -73,7 +73,7 @@ static int calperf_socket_create(struct calperf_session *s,
 	sock->sk->sk_rcvtimeo = timeo;
 	release_sock(sock->sk);
 
-	/* As qperf -m does: the socket buffer follows the message size. */
+	/* By default the socket buffer follows the message size (netlink.c). */
 	if (ep->sockbuf) {
 		err = calperf_setsockopt_int(sock, SOL_SOCKET, SO_SNDBUF,
 					     ep->sockbuf);
