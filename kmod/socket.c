@@ -144,7 +144,7 @@ static int calperf_receiver_listen(struct calperf_session *s,
  * sender never races the listen.
  */
 int calperf_sockets_prepare(struct calperf_session *s,
-			   struct netlink_ext_ack *extack)
+			    struct netlink_ext_ack *extack)
 {
 	struct calperf_endpoint *tx = &s->sender, *rx = &s->receiver;
 	int err;
@@ -274,7 +274,6 @@ int calperf_receiver_accept(struct calperf_session *s)
 	sock_no_linger(ep->sock->sk);
 	return 0;
 }
-
 
 /*
  * The end of every kthread: an early end reports the session's reason
