@@ -1,0 +1,212 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""A netlink fuzzer that learns the family's commands and policies from
+the kernel (the genl controller's policy dump), not from our headers,
+and sends thousands of requests built to break them: values just out of
+range, wrong lengths, unknown and foreign attributes, garbage nests and
+random bytes, from a privileged and an unprivileged caller. Every
+request must be answered; every malformed one refused with an extack
+message; none may create a session."""
+import os
+import random
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from calperf_test import *  # noqa: E402,F403
+
+t = Ktap()
+SEED = int(os.environ.get("CALPERF_FUZZ_SEED", "20261126"))
+ROUNDS = int(os.environ.get("CALPERF_FUZZ_ROUNDS", "2000"))
+
+CTRL_CMD_GETPOLICY = 10
+CTRL_ATTR_POLICY, CTRL_ATTR_OP_POLICY = 8, 9
+CTRL_ATTR_POLICY_DO = 1
+PT_TYPE, PT_MIN_S, PT_MAX_S, PT_MIN_U, PT_MAX_U = 1, 2, 3, 4, 5
+PT_MIN_LEN, PT_MAX_LEN, PT_POLICY_IDX, PT_MAXTYPE = 6, 7, 8, 9
+T_FLAG, T_U8, T_U16, T_U32, T_U64, T_S8, T_S16, T_S32, T_S64 = range(1, 10)
+T_BINARY, T_STRING, T_NUL_STRING, T_NESTED = 10, 11, 12, 13
+WIDTH = {T_U8: 1, T_U16: 2, T_U32: 4, T_U64: 8, T_S8: 1, T_S16: 2, T_S32: 4, T_S64: 8}
+FMT = {T_U8: "=B", T_U16: "=H", T_U32: "=I", T_U64: "=Q",
+       T_S8: "=b", T_S16: "=h", T_S32: "=i", T_S64: "=q"}
+
+ops = {}        # command -> policy index of its "do"
+policies = {}   # policy index -> {attr type -> {PT_* -> value}}
+maxtype = {}    # policy index -> highest attribute type it knows
+rng = random.Random(SEED)
+stats = {"sent": 0, "refused": 0, "accepted": 0}
+
+
+def num(v):
+    return struct.unpack("=Q" if len(v) == 8 else "=I", v)[0]
+
+
+def snum(v):
+    return struct.unpack("=q" if len(v) == 8 else "=i", v)[0]
+
+
+def learn():
+    g = Genl()
+    try:
+        fam = g.family_id
+        g.family_id = GENL_ID_CTRL
+        replies = g.recv(g.send_raw(CTRL_CMD_GETPOLICY, string(CTRL_ATTR_FAMILY_NAME, "calperf"),
+                                    flags=NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP))
+        g.family_id = fam
+    finally:
+        g.close()
+    for _, attrs in replies:
+        if CTRL_ATTR_OP_POLICY in attrs:
+            for cmd, body in parse_attrs(attrs[CTRL_ATTR_OP_POLICY]).items():
+                do = parse_attrs(body).get(CTRL_ATTR_POLICY_DO)
+                if do is not None:
+                    ops[cmd] = num(do)
+        if CTRL_ATTR_POLICY in attrs:
+            for idx, body in parse_attrs(attrs[CTRL_ATTR_POLICY]).items():
+                for atype, spec in parse_attrs(body).items():
+                    p = parse_attrs(spec)
+                    policies.setdefault(idx, {})[atype] = p
+    for idx, pol in policies.items():
+        maxtype[idx] = max(pol)
+
+
+def attr_type(p):
+    return num(p[PT_TYPE])
+
+
+def bad_value(atype, p):
+    """An attribute of type @atype that breaks its policy @p, or None."""
+    ty = attr_type(p)
+    choices = []
+    if ty in WIDTH:
+        w = WIDTH[ty]
+        # A wrong length for a fixed-size integer.
+        choices.append(nla(atype, bytes(rng.randrange(256) for _ in range(rng.choice(
+            [n for n in (0, 1, 2, 3, 4, 5, 8, 16) if n != w])))))
+        signed = ty >= T_S8
+        lo = snum(p[PT_MIN_S]) if PT_MIN_S in p else num(p[PT_MIN_U]) if PT_MIN_U in p else None
+        hi = snum(p[PT_MAX_S]) if PT_MAX_S in p else num(p[PT_MAX_U]) if PT_MAX_U in p else None
+        limit_lo = -(1 << (8 * w - 1)) if signed else 0
+        limit_hi = (1 << (8 * w - 1)) - 1 if signed else (1 << (8 * w)) - 1
+        if lo is not None and lo > limit_lo:
+            choices.append(nla(atype, struct.pack(FMT[ty], lo - 1)))
+        if hi is not None and hi < limit_hi:
+            choices.append(nla(atype, struct.pack(FMT[ty], rng.randint(hi + 1, limit_hi))))
+    elif ty == T_FLAG:
+        choices.append(nla(atype, bytes(rng.randrange(1, 9))))
+    elif ty in (T_BINARY, T_STRING, T_NUL_STRING):
+        mx = num(p[PT_MAX_LEN]) if PT_MAX_LEN in p else None
+        mn = num(p[PT_MIN_LEN]) if PT_MIN_LEN in p else None
+        if mx is not None:
+            choices.append(nla(atype, b"x" * (mx + 1 + rng.randrange(64))))
+        if mn is not None and mn > 0:
+            choices.append(nla(atype, b"y" * rng.randrange(mn)))
+        if ty == T_NUL_STRING:
+            choices.append(nla(atype, b"no-terminator"))
+    elif ty == T_NESTED:
+        # Garbage inside: a truncated header, or a length past the end.
+        choices.append(nla(atype | NLA_F_NESTED, bytes([rng.randrange(256) for _ in range(rng.randrange(1, 4))])))
+        choices.append(nla(atype | NLA_F_NESTED, struct.pack("=HH", 200, 1) + b"\0" * 4))
+        sub = num(p[PT_POLICY_IDX]) if PT_POLICY_IDX in p else None
+        if sub in policies:
+            inner = bad_attr(sub)
+            if inner:
+                choices.append(nla(atype | NLA_F_NESTED, inner))
+    return rng.choice(choices) if choices else None
+
+
+def bad_attr(idx):
+    pol = policies.get(idx, {})
+    kind = rng.randrange(3)
+    if kind == 0 or not pol:
+        # Unknown to this command: past its highest type.
+        return u32(maxtype.get(idx, 0) + 1 + rng.randrange(40), rng.randrange(1 << 32))
+    if kind == 1:
+        # A raw attribute header whose length runs past the message.
+        return struct.pack("=HH", 4 + rng.randrange(8, 200), rng.choice(list(pol))) + b"\0\0\0\0"
+    atype = rng.choice(list(pol))
+    return bad_value(atype, pol[atype]) or u32(maxtype[idx] + 1, 0)
+
+
+def fuzz_one(g, cmd):
+    idx = ops[cmd]
+    pol = policies.get(idx, {})
+    # Plausible attributes (any value), then at least one that breaks a rule.
+    payload = b""
+    for atype in rng.sample(list(pol), rng.randrange(len(pol) + 1)) if pol else []:
+        ty = attr_type(pol[atype])
+        if ty in WIDTH and ty != T_U8:
+            payload += nla(atype, struct.pack(FMT[ty], rng.choice([1, 2, 5201])))
+    bad = bad_attr(idx)
+    pos = rng.randrange(2)
+    payload = payload + bad if pos else bad + payload
+    stats["sent"] += 1
+    try:
+        g.request(cmd, payload)
+    except NlError as e:
+        stats["refused"] += 1
+        if e.errno == errno.EPERM:
+            return None
+        return e
+    stats["accepted"] += 1
+    return "accepted"
+
+
+@t.test
+def setup():
+    module_load()
+    learn()
+    diag(f"learnt {len(ops)} commands and {len(policies)} policies from the kernel: "
+         f"commands {sorted(ops)}")
+    check(sorted(ops) == [1, 2, 3, 4, 5], f"commands {sorted(ops)}")
+    check(len(policies) >= 3, "too few policies")
+
+
+@t.test
+def privileged_fuzz():
+    g = Genl()
+    bad = []
+    try:
+        for i in range(ROUNDS):
+            cmd = rng.choice(sorted(ops))
+            r = fuzz_one(g, cmd)
+            if r == "accepted" or (isinstance(r, NlError) and not r.msg):
+                bad.append((cmd, r if r == "accepted" else f"{os.strerror(r.errno)} without message"))
+            if i % 200 == 0:
+                check(len(g.dump(CMD["get"])) == 0, f"a session exists after request {i}")
+    finally:
+        g.close()
+    diag(f"{stats['sent']} requests: {stats['refused']} refused, {stats['accepted']} accepted")
+    check(not bad, f"{len(bad)} malformed requests not refused with a message, e.g. {bad[:5]}")
+    check(session_count() == 0, "a malformed request created a session")
+
+
+@t.test
+def unprivileged_fuzz():
+    """The same as nobody: configuring commands are refused with EPERM."""
+    code = (f"import sys; sys.path.insert(0, {os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib')!r});"
+            "from calperf_test import *; import random; g = Genl(); n = 0;"
+            f"rng = random.Random({SEED});"
+            "\nfor i in range(300):\n"
+            "    cmd = rng.choice([1, 2, 3, 5])\n"
+            "    try:\n"
+            "        g.request(cmd, u32(2, rng.randrange(1, 5)) + bytes(rng.randrange(256) for _ in range(rng.randrange(8))))\n"
+            "    except NlError as e:\n"
+            "        n += e.errno == errno.EPERM\n"
+            "print(n)\n")
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "/usr/bin/python3", "-c", code],
+                       capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0, f"the unprivileged fuzzer failed: {r.stderr}")
+    check(r.stdout.strip() == "300", f"EPERM for {r.stdout.strip()} of 300 unprivileged requests")
+    check(session_count() == 0, "an unprivileged request created a session")
+
+
+@t.test
+def unload_after_fuzz():
+    module_unload()
+    check(not module_loaded(), "calperf did not unload")
+    module_load()
+
+
+t.run()
