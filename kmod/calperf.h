@@ -144,6 +144,9 @@ int calperf_sockets_prepare(struct calperf_session *s,
 int calperf_sender_connect(struct calperf_session *s, u64 deadline);
 void calperf_sender_close(struct calperf_session *s);
 int calperf_receiver_accept(struct calperf_session *s);
+int calperf_sender_begin(struct calperf_session *s, u64 *deadline, u64 *cpu0);
+int calperf_receiver_begin(struct calperf_session *s, u64 *deadline,
+			   u64 *cpu0);
 bool calperf_interrupted(int ret);
 bool calperf_grace_over(struct calperf_session *s, u32 grace_ms);
 void calperf_save_tcp_info(struct calperf_endpoint *ep);

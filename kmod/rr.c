@@ -90,21 +90,11 @@ int calperf_rr_client(void *data)
 	u64 deadline = 0, now, t0, cpu0;
 	int err;
 
-	if (s->duration_ms)
-		deadline = ktime_get_ns() +
-			   (u64)s->duration_ms * NSEC_PER_MSEC;
-	err = calperf_sender_connect(s, deadline);
-	if (err == -ECANCELED)
-		err = 0;
-	if (err || calperf_session_should_stop(s))
+	err = calperf_sender_begin(s, &deadline, &cpu0);
+	if (err) {
+		err = err == 1 ? 0 : err;
 		goto out;
-
-	now = ktime_get_ns();
-	cpu0 = calperf_task_cpu_ns();
-	WRITE_ONCE(ep->start_ns, now);
-	WRITE_ONCE(ep->end_ns, now);
-	if (s->duration_ms)
-		deadline = now + (u64)s->duration_ms * NSEC_PER_MSEC;
+	}
 
 	while (!calperf_session_should_stop(s)) {
 		if (s->count_limit && ep->calls >= s->count_limit)
@@ -141,18 +131,11 @@ int calperf_rr_server(void *data)
 	u64 deadline = 0, now, cpu0;
 	int err;
 
-	err = calperf_receiver_accept(s);
-	if (err == -ECANCELED)
-		err = 0;
-	if (err || !ep->sock)
+	err = calperf_receiver_begin(s, &deadline, &cpu0);
+	if (err) {
+		err = err == 1 ? 0 : err;
 		goto out;
-
-	now = ktime_get_ns();
-	cpu0 = calperf_task_cpu_ns();
-	WRITE_ONCE(ep->start_ns, now);
-	WRITE_ONCE(ep->end_ns, now);
-	if (!s->sender.present && s->duration_ms)
-		deadline = now + (u64)s->duration_ms * NSEC_PER_MSEC;
+	}
 
 	for (;;) {
 		err = calperf_recv_all(s, ep, s->req_size);

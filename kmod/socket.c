@@ -275,6 +275,54 @@ int calperf_receiver_accept(struct calperf_session *s)
 	return 0;
 }
 
+/* The data phase begins: its clock, its deadline if @timed, its CPU count. */
+static u64 calperf_data_begin(struct calperf_session *s,
+			      struct calperf_endpoint *ep, bool timed,
+			      u64 *deadline)
+{
+	u64 now = ktime_get_ns();
+
+	WRITE_ONCE(ep->start_ns, now);
+	WRITE_ONCE(ep->end_ns, now);
+	*deadline = timed && s->duration_ms ?
+		    now + (u64)s->duration_ms * NSEC_PER_MSEC : 0;
+	return calperf_task_cpu_ns();
+}
+
+/*
+ * Connect (within the session's duration), then begin the data phase.
+ * Returns 0 to go on, 1 if stopped before connected, or an error.
+ */
+int calperf_sender_begin(struct calperf_session *s, u64 *deadline, u64 *cpu0)
+{
+	u64 limit = s->duration_ms ? ktime_get_ns() +
+		    (u64)s->duration_ms * NSEC_PER_MSEC : 0;
+	int err;
+
+	err = calperf_sender_connect(s, limit);
+	if (err == -ECANCELED || (!err && calperf_session_should_stop(s)))
+		return 1;
+	if (err)
+		return err;
+	*cpu0 = calperf_data_begin(s, &s->sender, true, deadline);
+	return 0;
+}
+
+/* Accept, then begin the data phase; returns as calperf_sender_begin(). */
+int calperf_receiver_begin(struct calperf_session *s, u64 *deadline, u64 *cpu0)
+{
+	int err = calperf_receiver_accept(s);
+
+	if (err == -ECANCELED)
+		return 1;
+	if (err)
+		return err;
+	/* Alone, the receiver keeps time itself; else the sender does. */
+	*cpu0 = calperf_data_begin(s, &s->receiver, !s->sender.present,
+				   deadline);
+	return 0;
+}
+
 /*
  * The end of every kthread: an early end reports the session's reason
  * for it, the sockets go, and the result is published.

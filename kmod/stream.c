@@ -20,21 +20,11 @@ int calperf_stream_sender(void *data)
 	u64 deadline = 0, now, cpu0 = 0;
 	int ret, err;
 
-	if (s->duration_ms)
-		deadline = ktime_get_ns() +
-			   (u64)s->duration_ms * NSEC_PER_MSEC;
-	err = calperf_sender_connect(s, deadline);
-	if (err == -ECANCELED)
-		err = 0;
-	if (err || calperf_session_should_stop(s))
+	err = calperf_sender_begin(s, &deadline, &cpu0);
+	if (err) {
+		err = err == 1 ? 0 : err;
 		goto out;
-
-	now = ktime_get_ns();
-	cpu0 = calperf_task_cpu_ns();
-	WRITE_ONCE(ep->start_ns, now);
-	WRITE_ONCE(ep->end_ns, now);
-	if (s->duration_ms)
-		deadline = now + (u64)s->duration_ms * NSEC_PER_MSEC;
+	}
 
 	while (!calperf_session_should_stop(s)) {
 		struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
@@ -77,19 +67,11 @@ int calperf_stream_receiver(void *data)
 	u64 deadline = 0, now, cpu0;
 	int ret, err;
 
-	err = calperf_receiver_accept(s);
-	if (err == -ECANCELED)
-		err = 0;
-	if (err || !ep->sock)
+	err = calperf_receiver_begin(s, &deadline, &cpu0);
+	if (err) {
+		err = err == 1 ? 0 : err;
 		goto out;
-
-	now = ktime_get_ns();
-	cpu0 = calperf_task_cpu_ns();
-	WRITE_ONCE(ep->start_ns, now);
-	WRITE_ONCE(ep->end_ns, now);
-	/* Alone, the receiver keeps time itself; else the sender does. */
-	if (!s->sender.present && s->duration_ms)
-		deadline = now + (u64)s->duration_ms * NSEC_PER_MSEC;
+	}
 
 	for (;;) {
 		struct msghdr msg = {};
