@@ -17,6 +17,7 @@
 #include <linux/mutex.h>
 #include <linux/socket.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <net/tcp.h>
 #include <uapi/linux/calperf.h>
 
@@ -97,6 +98,8 @@ struct calperf_session {
 	struct calperf_endpoint receiver;
 
 	struct calperf_cpu_acct cpu;	/* over the run */
+	u32 interval_ms;		/* 0: no interval reports */
+	struct delayed_work interval_work;
 
 	atomic_t running;		/* kthreads not yet finished */
 	struct completion done;		/* all kthreads finished */
@@ -165,6 +168,6 @@ int calperf_rr_server(void *data);
 /* netlink.c */
 int calperf_nl_init(void);
 void calperf_nl_exit(void);
-void calperf_nl_notify_done(struct calperf_session *s);
+void calperf_nl_notify(struct calperf_session *s, u8 cmd);
 
 #endif /* _CALPERF_H */

@@ -30,6 +30,11 @@ static calperf_policy_range calperf_rr_size_range = {
 	.max = CALPERF_MAX_RR_SIZE,
 };
 
+static calperf_policy_range calperf_interval_range = {
+	.min = 10,
+	.max = 3600 * 1000,
+};
+
 static calperf_policy_range calperf_duration_range = {
 	.min = 1,
 	.max = CALPERF_MAX_DURATION_MS,
@@ -64,6 +69,8 @@ static const struct nla_policy calperf_session_new_policy[] = {
 	[CALPERF_A_SESSION_RESP_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U32,
 								&calperf_rr_size_range),
 	[CALPERF_A_SESSION_COUNT_LIMIT]	= NLA_POLICY_MIN(NLA_U64, 1),
+	[CALPERF_A_SESSION_INTERVAL_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+								&calperf_interval_range),
 };
 
 static const struct nla_policy calperf_session_id_policy[] = {
@@ -268,6 +275,8 @@ static int calperf_nl_parse_session(struct sk_buff *skb,
 		return err;
 	if (attrs[CALPERF_A_SESSION_DURATION_MS])
 		s->duration_ms = nla_get_u32(attrs[CALPERF_A_SESSION_DURATION_MS]);
+	if (attrs[CALPERF_A_SESSION_INTERVAL_MS])
+		s->interval_ms = nla_get_u32(attrs[CALPERF_A_SESSION_INTERVAL_MS]);
 	if (tx && !s->duration_ms && !s->bytes_limit && !s->count_limit)
 		s->duration_ms = CALPERF_DEFAULT_DURATION_MS;
 	s->nodelay = nla_get_flag(attrs[CALPERF_A_SESSION_NODELAY]);
@@ -535,6 +544,8 @@ static int calperf_nl_fill_session(struct sk_buff *skb,
 	    calperf_nl_put_kind_config(skb, s) ||
 	    (s->duration_ms &&
 	     nla_put_u32(skb, CALPERF_A_SESSION_DURATION_MS, s->duration_ms)) ||
+	    (s->interval_ms &&
+	     nla_put_u32(skb, CALPERF_A_SESSION_INTERVAL_MS, s->interval_ms)) ||
 	    (s->nodelay && nla_put_flag(skb, CALPERF_A_SESSION_NODELAY)) ||
 	    (s->congestion[0] &&
 	     nla_put_string(skb, CALPERF_A_SESSION_CONGESTION, s->congestion)) ||
@@ -740,8 +751,11 @@ static int calperf_nl_session_dump(struct sk_buff *skb,
 	return err ?: skb->len;
 }
 
-/* Tell "monitor" listeners that @s has finished, with its results. */
-void calperf_nl_notify_done(struct calperf_session *s)
+/*
+ * Tell "monitor" listeners about @s: that it finished, with its results
+ * (CALPERF_CMD_SESSION_DONE), or how far it has got (..._INTERVAL).
+ */
+void calperf_nl_notify(struct calperf_session *s, u8 cmd)
 {
 	struct sk_buff *msg;
 
@@ -751,8 +765,7 @@ void calperf_nl_notify_done(struct calperf_session *s)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return;
-	if (calperf_nl_fill_session(msg, s, 0, 0, 0, CALPERF_CMD_SESSION_DONE,
-				    false)) {
+	if (calperf_nl_fill_session(msg, s, 0, 0, 0, cmd, false)) {
 		nlmsg_free(msg);
 		return;
 	}

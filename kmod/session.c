@@ -38,6 +38,20 @@ static struct calperf_pernet *calperf_pernet(struct net *net)
 	return net_generic(net, calperf_net_id);
 }
 
+/* Multicast a running session's counters, every interval_ms. */
+static void calperf_session_interval(struct work_struct *work)
+{
+	struct calperf_session *s = container_of(to_delayed_work(work),
+						 struct calperf_session,
+						 interval_work);
+
+	if (READ_ONCE(s->state) != CALPERF_STATE_RUNNING)
+		return;
+	calperf_nl_notify(s, CALPERF_CMD_SESSION_INTERVAL);
+	schedule_delayed_work(&s->interval_work,
+			      msecs_to_jiffies(s->interval_ms));
+}
+
 struct calperf_session *calperf_session_alloc(struct net *owner)
 {
 	struct calperf_session *s;
@@ -55,6 +69,7 @@ struct calperf_session *calperf_session_alloc(struct net *owner)
 	s->sender.cpu = -1;
 	s->receiver.cpu = -1;
 	init_completion(&s->done);
+	INIT_DELAYED_WORK(&s->interval_work, calperf_session_interval);
 	return s;
 }
 
@@ -149,7 +164,7 @@ void calperf_endpoint_finish(struct calperf_session *s,
 		calperf_cpu_acct_end(&s->cpu);
 		/* Readers of a done session's results pair with this. */
 		smp_store_release(&s->state, CALPERF_STATE_DONE);
-		calperf_nl_notify_done(s);
+		calperf_nl_notify(s, CALPERF_CMD_SESSION_DONE);
 		complete_all(&s->done);
 	}
 }
@@ -183,6 +198,8 @@ static void calperf_endpoint_reap(struct calperf_session *s,
 
 static void calperf_session_reap(struct calperf_session *s)
 {
+	/* The report reads the session: it must not outlive it. */
+	cancel_delayed_work_sync(&s->interval_work);
 	calperf_endpoint_reap(s, &s->sender);
 	calperf_endpoint_reap(s, &s->receiver);
 }
@@ -280,6 +297,9 @@ int calperf_session_start(struct calperf_session *s,
 
 	atomic_set(&s->running, n);
 	s->state = CALPERF_STATE_RUNNING;
+	if (s->interval_ms)
+		schedule_delayed_work(&s->interval_work,
+				      msecs_to_jiffies(s->interval_ms));
 	if (s->receiver.task)
 		wake_up_process(s->receiver.task);
 	if (s->sender.task)

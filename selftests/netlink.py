@@ -114,6 +114,10 @@ BAD.update({
     "new_stream_with_count": ("new", GOOD + u64(S["count_limit"], 1), errno.EINVAL,
                               "count-limit is for rr sessions"),
     "new_kind_three": ("new", u8(S["kind"], 3) + TX, None, "out of range"),
+    "new_interval_too_short": ("new", GOOD + u32(S["interval_ms"], 9), None, "out of range"),
+    "new_interval_too_long": ("new", GOOD + u32(S["interval_ms"], 3600001), None, "out of range"),
+    "new_interval_wrong_type": ("new", GOOD + u64(S["interval_ms"], 100), errno.EINVAL, "length"),
+    "new_cpu_in_request": ("new", GOOD + nest(S["cpu"]), errno.EINVAL, None),
 })
 
 

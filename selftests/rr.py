@@ -17,6 +17,9 @@ baseline_p50 = None
 # (qperf sees the same); this is the allowance above 2 ms + the no-delay
 # median. On hardware it could be a tenth of that.
 NETEM_TOLERANCE_NS = 2_000_000
+# The mean is pulled by the few transactions the guest's scheduler stalls
+# (10-20 ms under TCG), in qperf's runs as in ours: allow 1.5 x qperf's.
+QPERF_TOLERANCE = 1.5
 
 
 def rr(*args):
@@ -116,7 +119,7 @@ def netem_delay_shows():
     check(p50 >= 2_000_000, f"median {p50} ns under the 2 ms injected")
     limit = 2_000_000 + baseline_p50 + NETEM_TOLERANCE_NS
     check(p50 <= limit, f"median {p50} ns over 2 ms + {baseline_p50} + {NETEM_TOLERANCE_NS}")
-    check(rtt(r)["mean_ns"] <= qperf_rtt * 1.25,
+    check(rtt(r)["mean_ns"] <= qperf_rtt * QPERF_TOLERANCE,
           f"calperf's mean RTT {rtt(r)['mean_ns']} ns is well over qperf's {qperf_rtt:.0f}")
 
 

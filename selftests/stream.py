@@ -137,6 +137,26 @@ def text_output():
 
 
 @t.test
+def interval_reports():
+    """A running session reports its counters every interval."""
+    r = stream(pair.b4, "time", 2, "interval", "0.4")
+    iv = r["intervals"]
+    total = r["session"]["receiver"]["stats"]["bytes"]
+    diag(f"{len(iv)} reports: " + ", ".join(f"{i['bytes']}" for i in iv))
+    check(len(iv) >= 3, f"{len(iv)} interval reports in 2 s at 0.4 s")
+    for a, b in zip(iv, iv[1:]):
+        check(a["end_ns"] == b["start_ns"] and b["end_ns"] >= b["start_ns"],
+              f"intervals do not follow each other: {a} {b}")
+    check(sum(i["bytes"] for i in iv) <= total, "the reports add up to more than the total")
+    check(sum(i["bytes"] for i in iv) > 0, "no bytes in any report")
+    check(r["session"]["interval_ms"] == 400, "interval not reported back")
+    r = ctl_ok("stream", pair.b4, "time", 1, "-i", "0.3", "client-netns", pair.a,
+               "server-netns", pair.b, as_json=False)
+    lines = [ln for ln in r.out.splitlines() if ln.lstrip().startswith("[")]
+    check(len(lines) >= 2 and "Gb/s" in lines[0], f"interval lines: {r.out!r}")
+
+
+@t.test
 def cleanup():
     pair.close()
     check(session_count() == 0, "sessions left behind")

@@ -14,7 +14,8 @@ static int on_event(struct nlattr **tb, uint8_t cmd, void *arg)
 	struct cp_session s;
 
 	(void)arg;
-	if (cmd != CALPERF_CMD_SESSION_DONE || cp_session_parse(tb, &s))
+	if ((cmd != CALPERF_CMD_SESSION_DONE &&
+	     cmd != CALPERF_CMD_SESSION_INTERVAL) || cp_session_parse(tb, &s))
 		return 0;
 	if (opt_json) {
 		cp_session_json(NULL, &s, NULL);
@@ -36,8 +37,9 @@ int cmd_monitor(int argc, char **argv)
 
 		fprintf(help ? stdout : stderr,
 			"Usage: calperfctl monitor\n"
-			"Prints every session of this network namespace as it finishes\n"
-			"(one JSON object per line with -j).\n");
+			"Prints every session of this network namespace as it finishes,\n"
+			"and running sessions' interval reports (one JSON object per line\n"
+			"with -j; \"state\" tells them apart).\n");
 		return help ? 0 : 1;
 	}
 	json_setup(opt_pretty);

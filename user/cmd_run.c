@@ -27,23 +27,36 @@
 
 static volatile sig_atomic_t interrupted;
 
+/* One interval report, as a change from the one before. */
+struct interval {
+	uint64_t start_ns, end_ns;	/* since the data phase began */
+	uint64_t bytes, calls;
+	uint64_t rtt_sum_ns;		/* rr */
+};
+
 struct run {
 	struct cp_config c;
 	bool have_addr;
 	int n_pct;
 	double pct[RUN_MAX_PERCENTILES];	/* rr: percentiles asked for */
+	uint32_t id;
+	struct interval last;		/* totals at the last report */
+	size_t n_iv;
+	struct interval *iv;		/* -j: every report */
 };
 
 static const char *common_usage =
-	"                  [ time DURATION ] [ nodelay ] [ congestion NAME ]\n"
+	"                  [ time DURATION ] [ interval DURATION ]\n"
+	"                  [ nodelay ] [ congestion NAME ]\n"
 	"                  [ sockbuf SIZE ] [ client-netns NAME ] [ server-netns NAME ]\n"
 	"                  [ client-cpu CPU ] [ server-cpu CPU ]\n"
 	"                  [ client-only | server-only ]\n"
 	"\n"
 	"The server listens on ADDR:PORT (default port 5201) in server-netns;\n"
 	"the client connects to it from client-netns. client-only talks to any\n"
-	"TCP server, server-only serves any TCP client. --word is accepted\n"
-	"for word.\n";
+	"TCP server, server-only serves any TCP client. interval (-i) prints\n"
+	"one line per interval (JSON: an \"intervals\" array). --word is\n"
+	"accepted for word.\n";
 
 static int usage(FILE *f, uint8_t kind)
 {
@@ -78,6 +91,8 @@ static const char *keyword(const char *arg)
 		return "msg-size";
 	if (!strcmp(arg, "-t"))
 		return "time";
+	if (!strcmp(arg, "-i"))
+		return "interval";
 	if (!strncmp(arg, "--", 2))
 		return arg + 2;
 	return arg;
@@ -341,6 +356,26 @@ static void print_rr(const struct run *r, const struct cp_session *s,
 	}
 }
 
+static void print_intervals_json(const struct run *r)
+{
+	json_open("intervals", '[');
+	for (size_t i = 0; i < r->n_iv; i++) {
+		const struct interval *d = &r->iv[i];
+		uint64_t t = d->end_ns - d->start_ns;
+
+		json_open(NULL, '{');
+		json_u64("start_ns", d->start_ns);
+		json_u64("end_ns", d->end_ns);
+		json_u64("bytes", d->bytes);
+		json_u64("calls", d->calls);
+		json_u64("throughput_bps", t ? (uint64_t)(d->bytes * 8e9 / t) : 0);
+		if (r->c.kind == CALPERF_KIND_RR)
+			json_u64("mean_rtt_ns", d->calls ? d->rtt_sum_ns / d->calls : 0);
+		json_close();
+	}
+	json_close();
+}
+
 static void print_json(const struct run *r, const struct cp_session *s,
 		       const struct cp_buckets *b)
 {
@@ -387,12 +422,60 @@ static void print_json(const struct run *r, const struct cp_session *s,
 	}
 	json_s64("error", s->error);
 	json_str("error_name", errno_name(s->error));
+	if (r->c.interval_ms >= 0)
+		print_intervals_json(r);
 	cp_session_json("session", s, opt_stats ? b : NULL);
 	json_close();
 	json_end();
 }
 
-static int wait_done(struct cp_nl *nl, struct cp_session *s)
+/* An interval report of our session: print it, or keep it for -j. */
+static int on_interval(struct nlattr **tb, uint8_t cmd, void *arg)
+{
+	struct run *r = arg;
+	const struct cp_stats *st;
+	struct cp_session s;
+	struct interval now, d, *grown;
+
+	if (cmd != CALPERF_CMD_SESSION_INTERVAL || cp_session_parse(tb, &s) ||
+	    s.id != r->id)
+		return 0;
+	st = headline(&s);
+	now = (struct interval){
+		.end_ns = st->elapsed_ns, .bytes = st->bytes, .calls = st->calls,
+		.rtt_sum_ns = st->rtt.mean * st->rtt.count,
+	};
+	d = (struct interval){
+		.start_ns = r->last.end_ns, .end_ns = now.end_ns,
+		.bytes = now.bytes - r->last.bytes,
+		.calls = now.calls - r->last.calls,
+		.rtt_sum_ns = now.rtt_sum_ns - r->last.rtt_sum_ns,
+	};
+	r->last = now;
+	if (opt_json) {
+		grown = realloc(r->iv, (r->n_iv + 1) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		r->iv = grown;
+		r->iv[r->n_iv++] = d;
+	} else if (s.kind == CALPERF_KIND_RR) {
+		printf("  [%6.2f-%6.2f s]  %8llu transactions  mean rtt %.1f us\n",
+		       d.start_ns / 1e9, d.end_ns / 1e9,
+		       (unsigned long long)d.calls,
+		       d.calls ? d.rtt_sum_ns / 1e3 / d.calls : 0);
+	} else {
+		double t = (d.end_ns - d.start_ns) / 1e9;
+
+		printf("  [%6.2f-%6.2f s]  %12llu bytes  %8.3f Gb/s\n",
+		       d.start_ns / 1e9, d.end_ns / 1e9,
+		       (unsigned long long)d.bytes, t > 0 ? d.bytes * 8 / t / 1e9 : 0);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static int wait_done(struct cp_nl *nl, struct cp_nl *mon, struct run *r,
+		     struct cp_session *s)
 {
 	struct timespec t0, now, pause = { 0, RUN_POLL_MS * 1000000L };
 	const char *term = getenv("TERM");
@@ -412,13 +495,19 @@ static int wait_done(struct cp_nl *nl, struct cp_session *s)
 				break;
 			continue;
 		}
-		if (tty) {
+		if (mon) {
+			err = cp_nl_drain(mon, on_interval, r);
+			if (err)
+				break;
+		} else if (tty) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			progress(s, now.tv_sec - t0.tv_sec +
 				    (now.tv_nsec - t0.tv_nsec) / 1e9);
 		}
 		nanosleep(&pause, NULL);
 	}
+	if (mon && !err)
+		err = cp_nl_drain(mon, on_interval, r);
 	if (tty)
 		fputs("\r\033[K", stderr);
 	return err;
@@ -429,9 +518,9 @@ static int run(uint8_t kind, int argc, char **argv)
 	static const double default_pct[] = { 50, 90, 99, 99.9 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct cp_buckets b = {};
+	struct cp_nl nl, mon = {}, *monp = NULL;
 	struct cp_session s;
 	struct run r = {};
-	struct cp_nl nl;
 	int err;
 
 	if (argc > 0 && !strcmp(argv[0], "help"))
@@ -455,12 +544,22 @@ static int run(uint8_t kind, int argc, char **argv)
 	cp_config_release(&r.c);
 	if (err)
 		goto out;
+	r.id = s.id;
+	/* Interval reports come on the monitor group: listen before start. */
+	if (r.c.interval_ms >= 0) {
+		err = cp_nl_open(&mon);
+		if (!err)
+			err = cp_nl_subscribe(&mon, CALPERF_MCGRP_MONITOR);
+		if (err)
+			goto del;
+		monp = &mon;
+	}
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	err = cp_session_cmd(&nl, CALPERF_CMD_SESSION_START, s.id);
 	if (!err)
-		err = wait_done(&nl, &s);
+		err = wait_done(&nl, monp, &r, &s);
 	if (!err && kind == CALPERF_KIND_RR)
 		err = cp_session_get_buckets(&nl, s.id, &s, &b);
 	if (!err) {
@@ -476,8 +575,11 @@ static int run(uint8_t kind, int argc, char **argv)
 			err = s.error;
 		}
 	}
+del:
 	free(b.b);
+	free(r.iv);
 	cp_session_cmd(&nl, CALPERF_CMD_SESSION_DEL, s.id);
+	cp_nl_close(&mon);
 out:
 	cp_nl_close(&nl);
 	return err ? 1 : 0;

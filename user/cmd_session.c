@@ -19,7 +19,8 @@ static int usage(FILE *f)
 		"                              [ sender ENDPOINT ] [ receiver ENDPOINT ]\n"
 		"       calperfctl session { start | stop | del } ID\n"
 		"       calperfctl [ -s ] session show [ ID ]\n"
-		"where  OPTIONS := [ time DURATION ] [ nodelay ] [ congestion NAME ]\n"
+		"where  OPTIONS := [ time DURATION ] [ interval DURATION ]\n"
+		"                  [ nodelay ] [ congestion NAME ]\n"
 		"                  stream: [ msg-size SIZE ] [ bytes SIZE ]\n"
 		"                  rr: [ req-size SIZE ] [ resp-size SIZE ] [ count N ]\n"
 		"       ENDPOINT := [ netns NAME | netns-pid PID ] [ addr ADDR ] [ port PORT ]\n"
@@ -29,7 +30,8 @@ static int usage(FILE *f)
 		"(no ADDR: any). SIZE takes K, M, G (powers of 1024); DURATION takes\n"
 		"s (default) or ms. sockbuf defaults to msg-size (0: kernel autotuning).\n"
 		"In an rr session the sender is the client, the receiver the server.\n"
-		"-s shows the rr latency histogram's buckets.\n");
+		"-s shows the rr latency histogram's buckets. With interval, a running\n"
+		"session reports its counters on the monitor group that often.\n");
 	return f == stdout ? 0 : 1;
 }
 

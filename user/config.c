@@ -26,6 +26,7 @@ void cp_config_init(struct cp_config *c)
 	c->req_size = -1;
 	c->resp_size = -1;
 	c->duration_ms = -1;
+	c->interval_ms = -1;
 	c->bytes = -1;
 	cp_endpoint_cfg_init(&c->sender);
 	cp_endpoint_cfg_init(&c->receiver);
@@ -119,7 +120,8 @@ int cp_config_option(struct cp_config *c, int argc, char **argv)
 	}
 	if (strcmp(k, "msg-size") && strcmp(k, "time") && strcmp(k, "bytes") &&
 	    strcmp(k, "congestion") && strcmp(k, "kind") &&
-	    strcmp(k, "req-size") && strcmp(k, "resp-size") && strcmp(k, "count"))
+	    strcmp(k, "req-size") && strcmp(k, "resp-size") && strcmp(k, "count") &&
+	    strcmp(k, "interval"))
 		return 0;
 	if (need_arg(argc, argv))
 		return -1;
@@ -155,6 +157,13 @@ int cp_config_option(struct cp_config *c, int argc, char **argv)
 			return -1;
 		}
 		c->duration_ms = v;
+	} else if (!strcmp(k, "interval")) {
+		if (!parse_duration_ms(argv[1], &v) || v > UINT32_MAX) {
+			cp_error("interval: \"%s\" is not a duration (e.g. 1, 0.5s, 200ms)",
+				 argv[1]);
+			return -1;
+		}
+		c->interval_ms = v;
 	} else if (!strcmp(k, "bytes")) {
 		if (!parse_size(argv[1], &v)) {
 			cp_error("bytes: \"%s\" is not a size", argv[1]);
@@ -209,6 +218,8 @@ struct nl_msg *cp_config_msg(struct cp_nl *nl, const struct cp_config *c)
 		nla_put_u64(msg, CALPERF_A_SESSION_COUNT_LIMIT, c->count);
 	if (c->duration_ms >= 0)
 		nla_put_u32(msg, CALPERF_A_SESSION_DURATION_MS, c->duration_ms);
+	if (c->interval_ms >= 0)
+		nla_put_u32(msg, CALPERF_A_SESSION_INTERVAL_MS, c->interval_ms);
 	if (c->bytes >= 0)
 		nla_put_u64(msg, CALPERF_A_SESSION_BYTES_LIMIT, c->bytes);
 	if (c->nodelay)

@@ -27,6 +27,7 @@ struct cp_config {
 	bool has_count;
 	uint64_t count;
 	int64_t duration_ms;		/* -1: not given */
+	int64_t interval_ms;		/* -1: no interval reports */
 	int64_t bytes;			/* -1: not given */
 	bool nodelay;
 	const char *congestion;

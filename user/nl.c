@@ -288,6 +288,23 @@ static int no_seq_check(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+int cp_nl_drain(struct cp_nl *nl, cp_msg_fn fn, void *arg)
+{
+	struct cp_request r = { .fn = fn, .arg = arg };
+	struct nl_cb *cb = cp_callbacks(&r);
+	int err;
+
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, no_seq_check, NULL);
+	nl_socket_set_nonblocking(nl->sk);
+	do
+		err = nl_recvmsgs(nl->sk, cb);
+	while (err >= 0 && !r.done);
+	nl_cb_put(cb);
+	return err == -NLE_AGAIN || err >= 0 ? 0 : -EIO;
+}
+
 /* Feed notifications to @fn until it returns non-zero. */
 int cp_nl_listen(struct cp_nl *nl, cp_msg_fn fn, void *arg)
 {

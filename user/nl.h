@@ -25,6 +25,8 @@ int cp_nl_request(struct cp_nl *nl, struct nl_msg *msg, cp_msg_fn fn,
 		  void *arg);
 int cp_nl_subscribe(struct cp_nl *nl, const char *group);
 int cp_nl_listen(struct cp_nl *nl, cp_msg_fn fn, void *arg);
+/* Feed the notifications already queued to @fn, without waiting. */
+int cp_nl_drain(struct cp_nl *nl, cp_msg_fn fn, void *arg);
 
 /* Print "Error: <fmt>." on stderr. */
 void cp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -193,6 +193,8 @@ int cp_session_parse(struct nlattr **tb, struct cp_session *s)
 		s->msg_size = nla_get_u32(tb[CALPERF_A_SESSION_MSG_SIZE]);
 	if (tb[CALPERF_A_SESSION_DURATION_MS])
 		s->duration_ms = nla_get_u32(tb[CALPERF_A_SESSION_DURATION_MS]);
+	if (tb[CALPERF_A_SESSION_INTERVAL_MS])
+		s->interval_ms = nla_get_u32(tb[CALPERF_A_SESSION_INTERVAL_MS]);
 	if (tb[CALPERF_A_SESSION_BYTES_LIMIT])
 		s->bytes_limit = nla_get_u64(tb[CALPERF_A_SESSION_BYTES_LIMIT]);
 	if (tb[CALPERF_A_SESSION_REQ_SIZE])
@@ -323,6 +325,8 @@ void cp_session_show(const struct cp_session *s, const struct cp_buckets *rtt)
 	}
 	if (s->duration_ms)
 		printf("  time %.3f s", s->duration_ms / 1e3);
+	if (s->interval_ms)
+		printf("  interval %.3f s", s->interval_ms / 1e3);
 	if (s->nodelay)
 		printf("  nodelay");
 	if (s->congestion[0])
@@ -420,6 +424,8 @@ void cp_session_json(const char *key, const struct cp_session *s,
 	}
 	if (s->duration_ms)
 		json_u64("duration_ms", s->duration_ms);
+	if (s->interval_ms)
+		json_u64("interval_ms", s->interval_ms);
 	json_bool("nodelay", s->nodelay);
 	if (s->congestion[0])
 		json_str("congestion", s->congestion);

@@ -65,7 +65,7 @@ struct cp_endpoint {
 struct cp_session {
 	uint32_t id;
 	uint8_t kind, state;
-	uint32_t msg_size, duration_ms;
+	uint32_t msg_size, duration_ms, interval_ms;
 	uint64_t bytes_limit;
 	uint32_t req_size, resp_size;
 	uint64_t count_limit;

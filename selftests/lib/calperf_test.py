@@ -135,12 +135,12 @@ def calperf_kthreads():
 # --- calperfctl ------------------------------------------------------------
 
 class Ctl:
-    def __init__(self, p):
+    def __init__(self, p, as_json):
         self.rc = p.returncode
         self.out = p.stdout
         self.err = p.stderr
         self.json = None
-        if p.stdout.strip().startswith(("{", "[")):
+        if as_json and p.stdout.strip():
             self.json = json.loads(p.stdout)
 
 
@@ -152,7 +152,7 @@ def ctl(*args, ns=None, as_json=True, prefix="", timeout=120):
     if prefix:
         cmd = prefix.split() + cmd
     return Ctl(subprocess.run(cmd, capture_output=True, text=True,
-                              timeout=timeout))
+                              timeout=timeout), as_json)
 
 
 def ctl_ok(*args, **kw):
@@ -244,7 +244,7 @@ CMD = {"new": 1, "start": 2, "stop": 3, "get": 4, "del": 5, "done": 6}
 A_SESSION = {"id": 2, "kind": 3, "state": 4, "msg_size": 5, "duration_ms": 6,
              "bytes_limit": 7, "nodelay": 8, "congestion": 9, "sender": 10,
              "receiver": 11, "error": 12, "req_size": 13, "resp_size": 14,
-             "count_limit": 15, "hist_buckets": 16}
+             "count_limit": 15, "hist_buckets": 16, "cpu": 17, "interval_ms": 18}
 A_EP = {"netns_fd": 2, "netns_pid": 3, "addr4": 4, "addr6": 5, "port": 6,
         "cpu": 7, "sockbuf": 8, "stats": 9}
 NLA_F_NESTED = 0x8000

@@ -20,6 +20,7 @@ enum calperf_cmd {
 	CALPERF_CMD_SESSION_GET,	/* do: one session; dump: all */
 	CALPERF_CMD_SESSION_DEL,
 	CALPERF_CMD_SESSION_DONE,	/* notification on "monitor" */
+	CALPERF_CMD_SESSION_INTERVAL,	/* notification: a running session */
 
 	__CALPERF_CMD_MAX,
 	CALPERF_CMD_MAX = __CALPERF_CMD_MAX - 1
@@ -56,6 +57,7 @@ enum calperf_a_session {
 	CALPERF_A_SESSION_COUNT_LIMIT,	/* u64, rr: stop after N transactions */
 	CALPERF_A_SESSION_HIST_BUCKETS,	/* flag, get: include histogram buckets */
 	CALPERF_A_SESSION_CPU,		/* nest, calperf_a_cpu: once done */
+	CALPERF_A_SESSION_INTERVAL_MS,	/* u32, report on "monitor" this often */
 
 	__CALPERF_A_SESSION_MAX,
 	CALPERF_A_SESSION_MAX = __CALPERF_A_SESSION_MAX - 1
