@@ -144,16 +144,13 @@ struct calperf_session *calperf_session_next(struct net *net,
 /* socket.c */
 int calperf_sockets_prepare(struct calperf_session *s,
 			    struct netlink_ext_ack *extack);
-int calperf_sender_connect(struct calperf_session *s, u64 deadline);
-void calperf_sender_close(struct calperf_session *s);
-int calperf_receiver_accept(struct calperf_session *s);
 int calperf_sender_begin(struct calperf_session *s, u64 *deadline, u64 *cpu0);
 int calperf_receiver_begin(struct calperf_session *s, u64 *deadline,
 			   u64 *cpu0);
 bool calperf_interrupted(int ret);
 bool calperf_grace_over(struct calperf_session *s, u32 grace_ms);
-void calperf_save_tcp_info(struct calperf_endpoint *ep);
-u64 calperf_task_cpu_ns(void);
+void calperf_data_end(struct calperf_session *s, struct calperf_endpoint *ep,
+		      u64 cpu0, int err);
 void calperf_endpoint_exit(struct calperf_session *s,
 			   struct calperf_endpoint *ep, int err);
 

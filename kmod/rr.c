@@ -115,10 +115,7 @@ int calperf_rr_client(void *data)
 	}
 	if (err == -ECANCELED)
 		err = 0;
-	ep->cpu_ns = calperf_task_cpu_ns() - cpu0;
-	if (!err && !kthread_should_stop())
-		calperf_sender_close(s);
-	calperf_save_tcp_info(ep);
+	calperf_data_end(s, ep, cpu0, err);
 out:
 	calperf_endpoint_exit(s, ep, err);
 	return 0;
@@ -150,8 +147,7 @@ int calperf_rr_server(void *data)
 	}
 	if (err == 1 || err == -ECANCELED)
 		err = 0;		/* the client closed, or a stop */
-	ep->cpu_ns = calperf_task_cpu_ns() - cpu0;
-	calperf_save_tcp_info(ep);
+	calperf_data_end(s, ep, cpu0, err);
 out:
 	calperf_endpoint_exit(s, ep, err);
 	return 0;

@@ -175,12 +175,12 @@ int calperf_sockets_prepare(struct calperf_session *s,
 	return 0;
 }
 
-u64 calperf_task_cpu_ns(void)
+static u64 calperf_task_cpu_ns(void)
 {
 	return current->se.sum_exec_runtime;
 }
 
-void calperf_save_tcp_info(struct calperf_endpoint *ep)
+static void calperf_save_tcp_info(struct calperf_endpoint *ep)
 {
 	struct tcp_info info;
 
@@ -207,7 +207,7 @@ bool calperf_grace_over(struct calperf_session *s, u32 grace_ms)
 				(u64)grace_ms * NSEC_PER_MSEC;
 }
 
-int calperf_sender_connect(struct calperf_session *s, u64 deadline)
+static int calperf_sender_connect(struct calperf_session *s, u64 deadline)
 {
 	struct calperf_endpoint *ep = &s->sender;
 	struct sockaddr *sa = (struct sockaddr *)&ep->addr;
@@ -231,7 +231,7 @@ int calperf_sender_connect(struct calperf_session *s, u64 deadline)
  * Half-close and wait for the peer to close too, so that every byte
  * counted as sent has been read by the peer before the zero-linger close.
  */
-void calperf_sender_close(struct calperf_session *s)
+static void calperf_sender_close(struct calperf_session *s)
 {
 	struct calperf_endpoint *ep = &s->sender;
 	u64 limit = ktime_get_ns() + CALPERF_CLOSE_WAIT_MS * NSEC_PER_MSEC;
@@ -254,7 +254,7 @@ void calperf_sender_close(struct calperf_session *s)
 	}
 }
 
-int calperf_receiver_accept(struct calperf_session *s)
+static int calperf_receiver_accept(struct calperf_session *s)
 {
 	struct calperf_endpoint *ep = &s->receiver;
 	int err;
@@ -321,6 +321,19 @@ int calperf_receiver_begin(struct calperf_session *s, u64 *deadline, u64 *cpu0)
 	*cpu0 = calperf_data_begin(s, &s->receiver, !s->sender.present,
 				   deadline);
 	return 0;
+}
+
+/*
+ * The data phase is over: the CPU it took, a graceful close for a sender
+ * that ended well, and the socket's final TCP_INFO.
+ */
+void calperf_data_end(struct calperf_session *s, struct calperf_endpoint *ep,
+		      u64 cpu0, int err)
+{
+	ep->cpu_ns = calperf_task_cpu_ns() - cpu0;
+	if (ep == &s->sender && !err && !kthread_should_stop())
+		calperf_sender_close(s);
+	calperf_save_tcp_info(ep);
 }
 
 /*

@@ -50,10 +50,7 @@ int calperf_stream_sender(void *data)
 			break;
 	}
 	/* CPU over the same window as the byte count: first to last send. */
-	ep->cpu_ns = calperf_task_cpu_ns() - cpu0;
-	if (!err && !kthread_should_stop())
-		calperf_sender_close(s);
-	calperf_save_tcp_info(ep);
+	calperf_data_end(s, ep, cpu0, err);
 out:
 	calperf_endpoint_exit(s, ep, err);
 	return 0;
@@ -95,8 +92,7 @@ int calperf_stream_receiver(void *data)
 		    (deadline && now >= deadline))
 			break;
 	}
-	ep->cpu_ns = calperf_task_cpu_ns() - cpu0;
-	calperf_save_tcp_info(ep);
+	calperf_data_end(s, ep, cpu0, err);
 out:
 	calperf_endpoint_exit(s, ep, err);
 	return 0;
