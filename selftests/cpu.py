@@ -5,6 +5,7 @@ checked against /proc/stat's tick-sampled softirq time on a long run,
 and the path CPU figure's parts."""
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from calperf_test import *  # noqa: E402,F403
@@ -13,19 +14,31 @@ t = Ktap()
 pair = None
 USER_HZ = os.sysconf("SC_CLK_TCK")
 # /proc/stat samples softirq time at each tick (HZ=250 on Debian, no
-# CONFIG_IRQ_TIME_ACCOUNTING) and the test reads it a little before and
-# after the run: agreement within 20 % plus 100 ms is what a 5 s run can
-# promise.
+# CONFIG_IRQ_TIME_ACCOUNTING). Under TCG a vCPU that QEMU did not run for
+# a while takes one tick for many, so busy ticks go missing (5-15 % here,
+# more on a loaded host) while idle time stays exact (nohz measures it
+# with the clock). Each lost tick may have been a softirq one, so the
+# exact figure must lie between /proc/stat's softirq time and that plus
+# the lost busy time, give or take 20 % plus 100 ms of sampling error for
+# a 5 s run. Lost ticks are not spread evenly, so scaling by them is no
+# better.
 TOLERANCE_SHARE = 0.20
 TOLERANCE_NS = 100_000_000
 
 
-def proc_stat_softirq_ns():
+def proc_stat_ns():
+    """The cpu line's user..steal fields, in ns."""
     with open("/proc/stat") as f:
         for line in f:
             if line.startswith("cpu "):
-                return int(line.split()[7]) * 1_000_000_000 // USER_HZ
+                return [int(x) * 1_000_000_000 // USER_HZ for x in line.split()[1:9]]
     raise AssertionError("no cpu line in /proc/stat")
+
+
+def softirq_from_ticks(before, after, wall_ns):
+    """/proc/stat's softirq delta, and the busy time its ticks missed."""
+    d = [a - b for a, b in zip(after, before)]
+    return d[6], max(wall_ns * os.cpu_count() - sum(d), 0)
 
 
 @t.test
@@ -37,18 +50,20 @@ def setup():
 
 @t.test
 def softirq_agrees_with_proc_stat():
-    before = proc_stat_softirq_ns()
+    before, t0 = proc_stat_ns(), time.monotonic_ns()
     r = ctl_ok("stream", pair.b4, "time", 5, "msg-size", "64K",
                "client-netns", pair.a, "server-netns", pair.b).json
-    after = proc_stat_softirq_ns()
+    after, t1 = proc_stat_ns(), time.monotonic_ns()
     cpu = r["session"]["cpu"]
-    ours, theirs = cpu["softirq_ns"], after - before
+    ours = cpu["softirq_ns"]
+    theirs, lost = softirq_from_ticks(before, after, t1 - t0)
+    tolerance = ours * TOLERANCE_SHARE + TOLERANCE_NS
     diag(f"softirq over {cpu['elapsed_ns']/1e9:.2f} s: calperf {ours/1e6:.1f} ms "
          f"(NET_RX {cpu['net_rx_ns']/1e6:.1f}, NET_TX {cpu['net_tx_ns']/1e6:.1f}), "
-         f"/proc/stat {theirs/1e6:.1f} ms")
+         f"/proc/stat {theirs/1e6:.1f} ms with {lost/1e6:.0f} ms of busy ticks lost")
     check(ours > 0, "no softirq time accounted")
-    check(abs(ours - theirs) <= ours * TOLERANCE_SHARE + TOLERANCE_NS,
-          f"calperf {ours} ns vs /proc/stat {theirs} ns")
+    check(theirs - tolerance <= ours <= theirs + lost + tolerance,
+          f"calperf {ours} ns vs /proc/stat {theirs} ns (+ {lost} ns lost)")
 
 
 @t.test
