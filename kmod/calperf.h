@@ -64,6 +64,8 @@ struct calperf_endpoint {
 	struct socket *sock;
 	struct socket *listener;	/* receiver only, until accept */
 	void *buf;
+	struct bio_vec *bvec;		/* zero-copy sender: buf's pages */
+	unsigned int nr_bvec;
 	struct task_struct *task;
 
 	/* Results: live counters, then final values once @finished. */
@@ -75,6 +77,7 @@ struct calperf_endpoint {
 	int error;
 	struct calperf_tcp_result tcp;
 	struct calperf_hist rtt;	/* rr client: one value a transaction */
+	u64 verified;			/* receiver: bytes found intact */
 	bool finished;
 };
 
@@ -92,6 +95,9 @@ struct calperf_session {
 	u64 bytes_limit;		/* stream: 0 for no byte limit */
 	u64 count_limit;		/* rr: 0 for no transaction limit */
 	bool nodelay;
+	bool zerocopy_send;		/* stream: pages by reference */
+	bool nocopy_recv;		/* stream: read_sock, no copy out */
+	bool verify;			/* stream: receiver checks the pattern */
 	char congestion[TCP_CA_NAME_MAX];
 
 	struct calperf_endpoint sender;
@@ -157,6 +163,14 @@ void calperf_endpoint_exit(struct calperf_session *s,
 /* stream.c */
 int calperf_stream_sender(void *data);
 int calperf_stream_receiver(void *data);
+
+/* payload.c */
+int calperf_payload_alloc(struct calperf_session *s,
+			  struct calperf_endpoint *ep, bool pages);
+void calperf_payload_free(struct calperf_endpoint *ep);
+size_t calperf_payload_check(const void *p, size_t len, u64 off, u32 size);
+size_t calperf_payload_check_skb(struct sk_buff *skb, unsigned int offset,
+				 size_t len, u64 off, u32 size);
 
 /* rr.c */
 int calperf_rr_client(void *data);

@@ -71,6 +71,9 @@ static const struct nla_policy calperf_session_new_policy[] = {
 	[CALPERF_A_SESSION_COUNT_LIMIT]	= NLA_POLICY_MIN(NLA_U64, 1),
 	[CALPERF_A_SESSION_INTERVAL_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32,
 								&calperf_interval_range),
+	[CALPERF_A_SESSION_ZEROCOPY_SEND] = { .type = NLA_FLAG },
+	[CALPERF_A_SESSION_NOCOPY_RECV]	= { .type = NLA_FLAG },
+	[CALPERF_A_SESSION_VERIFY]	= { .type = NLA_FLAG },
 };
 
 static const struct nla_policy calperf_session_id_policy[] = {
@@ -227,7 +230,13 @@ static int calperf_nl_parse_kind_attrs(struct genl_info *info,
 	    (CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_MSG_SIZE],
 			    "msg-size is for stream sessions") ||
 	     CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_BYTES_LIMIT],
-			    "bytes-limit is for stream sessions")))
+			    "bytes-limit is for stream sessions") ||
+	     CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_ZEROCOPY_SEND],
+			    "zerocopy-send is for stream sessions") ||
+	     CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_NOCOPY_RECV],
+			    "nocopy-recv is for stream sessions") ||
+	     CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_VERIFY],
+			    "verify is for stream sessions")))
 		return -EINVAL;
 	if (s->kind != CALPERF_KIND_RR &&
 	    (CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_REQ_SIZE],
@@ -247,6 +256,9 @@ static int calperf_nl_parse_kind_attrs(struct genl_info *info,
 		s->resp_size = nla_get_u32(attrs[CALPERF_A_SESSION_RESP_SIZE]);
 	if (attrs[CALPERF_A_SESSION_COUNT_LIMIT])
 		s->count_limit = nla_get_u64(attrs[CALPERF_A_SESSION_COUNT_LIMIT]);
+	s->zerocopy_send = nla_get_flag(attrs[CALPERF_A_SESSION_ZEROCOPY_SEND]);
+	s->nocopy_recv = nla_get_flag(attrs[CALPERF_A_SESSION_NOCOPY_RECV]);
+	s->verify = nla_get_flag(attrs[CALPERF_A_SESSION_VERIFY]);
 	return 0;
 }
 
@@ -376,9 +388,10 @@ cancel:
 	return -EMSGSIZE;
 }
 
+/* @verified: the endpoint checks the payload; @buckets as for histograms. */
 static int calperf_nl_put_stats(struct sk_buff *skb,
 				const struct calperf_endpoint *ep,
-				bool buckets)
+				bool verified, bool buckets)
 {
 	/* Pairs with calperf_endpoint_finish(): final values are set. */
 	bool finished = smp_load_acquire(&ep->finished);
@@ -400,7 +413,10 @@ static int calperf_nl_put_stats(struct sk_buff *skb,
 	    nla_put_u64_64bit(skb, CALPERF_A_STATS_ELAPSED_NS, elapsed,
 			      CALPERF_A_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, CALPERF_A_STATS_THROUGHPUT_BPS, bps,
-			      CALPERF_A_STATS_PAD))
+			      CALPERF_A_STATS_PAD) ||
+	    (verified &&
+	     nla_put_u64_64bit(skb, CALPERF_A_STATS_VERIFIED_BYTES,
+			       READ_ONCE(ep->verified), CALPERF_A_STATS_PAD)))
 		goto cancel;
 	if (finished &&
 	    (nla_put_flag(skb, CALPERF_A_STATS_DONE) ||
@@ -426,7 +442,7 @@ cancel:
 
 static int calperf_nl_put_endpoint(struct sk_buff *skb, int type,
 				   const struct calperf_endpoint *ep,
-				   bool buckets)
+				   bool verified, bool buckets)
 {
 	const struct sockaddr_storage *ss = &ep->addr;
 	struct nlattr *nest;
@@ -447,7 +463,7 @@ static int calperf_nl_put_endpoint(struct sk_buff *skb, int type,
 	if (nla_put_u16(skb, CALPERF_A_ENDPOINT_PORT, ep->port) ||
 	    nla_put_u32(skb, CALPERF_A_ENDPOINT_SOCKBUF, ep->sockbuf) ||
 	    (ep->cpu >= 0 && nla_put_u32(skb, CALPERF_A_ENDPOINT_CPU, ep->cpu)) ||
-	    calperf_nl_put_stats(skb, ep, buckets))
+	    calperf_nl_put_stats(skb, ep, verified, buckets))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -478,7 +494,12 @@ static int calperf_nl_put_kind_config(struct sk_buff *skb,
 	return nla_put_u32(skb, CALPERF_A_SESSION_MSG_SIZE, s->msg_size) ||
 	       (s->bytes_limit &&
 		nla_put_u64_64bit(skb, CALPERF_A_SESSION_BYTES_LIMIT,
-				  s->bytes_limit, CALPERF_A_SESSION_PAD));
+				  s->bytes_limit, CALPERF_A_SESSION_PAD)) ||
+	       (s->zerocopy_send &&
+		nla_put_flag(skb, CALPERF_A_SESSION_ZEROCOPY_SEND)) ||
+	       (s->nocopy_recv &&
+		nla_put_flag(skb, CALPERF_A_SESSION_NOCOPY_RECV)) ||
+	       (s->verify && nla_put_flag(skb, CALPERF_A_SESSION_VERIFY));
 }
 
 /* @buckets: include whole histograms (do-get only: they can be large). */
@@ -555,9 +576,9 @@ static int calperf_nl_fill_session(struct sk_buff *skb,
 	    (state == CALPERF_STATE_DONE && s->cpu.delta &&
 	     calperf_nl_put_cpu(skb, &s->cpu)) ||
 	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_SENDER, &s->sender,
-				    buckets) ||
+				    false, buckets) ||
 	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_RECEIVER,
-				    &s->receiver, buckets)) {
+				    &s->receiver, s->verify, buckets)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}

@@ -81,8 +81,7 @@ static void calperf_session_unprepare(struct calperf_session *s)
 	for (int i = 0; i < ARRAY_SIZE(ep); i++) {
 		calperf_endpoint_release(ep[i]);
 		calperf_hist_free(&ep[i]->rtt);
-		kvfree(ep[i]->buf);
-		ep[i]->buf = NULL;
+		calperf_payload_free(ep[i]);
 	}
 	calperf_cpu_acct_free(&s->cpu);
 }

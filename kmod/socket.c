@@ -150,9 +150,9 @@ int calperf_sockets_prepare(struct calperf_session *s,
 	int err;
 
 	if (rx->present) {
-		rx->buf = kvmalloc(calperf_session_buf_size(s), GFP_KERNEL);
-		if (!rx->buf)
-			return -ENOMEM;
+		err = calperf_payload_alloc(s, rx, false);
+		if (err)
+			return err;
 		err = calperf_receiver_listen(s, extack);
 		if (err)
 			return err;
@@ -160,12 +160,9 @@ int calperf_sockets_prepare(struct calperf_session *s,
 	if (tx->present) {
 		struct sockaddr_storage *ss = &tx->addr;
 
-		tx->buf = kvmalloc(calperf_session_buf_size(s), GFP_KERNEL);
-		if (!tx->buf)
-			return -ENOMEM;
-		/* A recognisable, position-dependent payload. */
-		for (u32 i = 0; i < calperf_session_buf_size(s); i++)
-			((u8 *)tx->buf)[i] = i * 7 + 1;
+		err = calperf_payload_alloc(s, tx, s->zerocopy_send);
+		if (err)
+			return err;
 		calperf_addr_set_port(ss, tx->port);
 		err = calperf_socket_create(s, tx, ss->ss_family, &tx->sock,
 					    extack);

@@ -71,8 +71,12 @@ static int usage(FILE *f, uint8_t kind)
 	else
 		fprintf(f,
 			"Usage: calperfctl stream [ to ] ADDR [ port PORT ] [ OPTIONS ]\n"
-			"where  OPTIONS := [ msg-size SIZE ] [ bytes SIZE ]\n%s"
+			"where  OPTIONS := [ msg-size SIZE ] [ bytes SIZE ]\n"
+			"                  [ zerocopy ] [ nocopy ] [ verify ]\n%s"
 			"Defaults: msg-size 64K, time 10 s, sockbuf = msg-size.\n"
+			"zerocopy: the client sends its buffer's pages by reference;\n"
+			"nocopy: the server consumes data in place (read_sock);\n"
+			"verify: the server checks every byte of the payload.\n"
 			"-m and -t stand for msg-size and time.\n",
 			common_usage);
 	return f == stdout ? 0 : 1;
@@ -290,10 +294,16 @@ static void print_stream(const struct cp_session *s)
 	else
 		snprintf(buf, sizeof(buf), "auto");
 	print_endpoint_header(s, "stream");
-	printf("  msg %s  sockbuf %s  %.2f s  copy\n", msg, buf,
-	       seconds(st->elapsed_ns));
+	printf("  msg %s  sockbuf %s  %.2f s  send %s  receive %s\n", msg, buf,
+	       seconds(st->elapsed_ns), s->zerocopy_send ? "zerocopy" : "copy",
+	       s->nocopy_recv ? "nocopy" : "copy");
 	printf("  throughput   %.3f Gb/s  (%.1f MB/s)   %llu bytes\n",
 	       st->bps / 1e9, st->bps / 8e6, (unsigned long long)st->bytes);
+	if (s->receiver.stats.has_verified)
+		printf("  verified     %llu bytes%s\n",
+		       (unsigned long long)s->receiver.stats.verified,
+		       s->receiver.stats.verified < s->receiver.stats.bytes ?
+		       ", then a wrong byte" : ", all intact");
 	print_ends_cpu(s);
 	print_cpu(s);
 	if (s->cpu.present && st->bps) {

@@ -22,6 +22,7 @@ static int usage(FILE *f)
 		"where  OPTIONS := [ time DURATION ] [ interval DURATION ]\n"
 		"                  [ nodelay ] [ congestion NAME ]\n"
 		"                  stream: [ msg-size SIZE ] [ bytes SIZE ]\n"
+		"                          [ zerocopy ] [ nocopy ] [ verify ]\n"
 		"                  rr: [ req-size SIZE ] [ resp-size SIZE ] [ count N ]\n"
 		"       ENDPOINT := [ netns NAME | netns-pid PID ] [ addr ADDR ] [ port PORT ]\n"
 		"                   [ cpu CPU ] [ sockbuf SIZE ]\n"

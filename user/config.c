@@ -118,6 +118,18 @@ int cp_config_option(struct cp_config *c, int argc, char **argv)
 		c->nodelay = true;
 		return 1;
 	}
+	if (!strcmp(k, "zerocopy")) {
+		c->zerocopy_send = true;
+		return 1;
+	}
+	if (!strcmp(k, "nocopy")) {
+		c->nocopy_recv = true;
+		return 1;
+	}
+	if (!strcmp(k, "verify")) {
+		c->verify = true;
+		return 1;
+	}
 	if (strcmp(k, "msg-size") && strcmp(k, "time") && strcmp(k, "bytes") &&
 	    strcmp(k, "congestion") && strcmp(k, "kind") &&
 	    strcmp(k, "req-size") && strcmp(k, "resp-size") && strcmp(k, "count") &&
@@ -224,6 +236,12 @@ struct nl_msg *cp_config_msg(struct cp_nl *nl, const struct cp_config *c)
 		nla_put_u64(msg, CALPERF_A_SESSION_BYTES_LIMIT, c->bytes);
 	if (c->nodelay)
 		nla_put_flag(msg, CALPERF_A_SESSION_NODELAY);
+	if (c->zerocopy_send)
+		nla_put_flag(msg, CALPERF_A_SESSION_ZEROCOPY_SEND);
+	if (c->nocopy_recv)
+		nla_put_flag(msg, CALPERF_A_SESSION_NOCOPY_RECV);
+	if (c->verify)
+		nla_put_flag(msg, CALPERF_A_SESSION_VERIFY);
 	if (c->congestion)
 		nla_put_string(msg, CALPERF_A_SESSION_CONGESTION, c->congestion);
 	put_endpoint(msg, CALPERF_A_SESSION_SENDER, &c->sender);

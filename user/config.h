@@ -30,6 +30,7 @@ struct cp_config {
 	int64_t interval_ms;		/* -1: no interval reports */
 	int64_t bytes;			/* -1: not given */
 	bool nodelay;
+	bool zerocopy_send, nocopy_recv, verify;
 	const char *congestion;
 	struct cp_endpoint_cfg sender, receiver;
 };

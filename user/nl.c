@@ -82,6 +82,15 @@ static const char *const session_attr_names[CALPERF_A_SESSION_MAX + 1] = {
 	[CALPERF_A_SESSION_SENDER] = "sender",
 	[CALPERF_A_SESSION_RECEIVER] = "receiver",
 	[CALPERF_A_SESSION_ERROR] = "error",
+	[CALPERF_A_SESSION_REQ_SIZE] = "req-size",
+	[CALPERF_A_SESSION_RESP_SIZE] = "resp-size",
+	[CALPERF_A_SESSION_COUNT_LIMIT] = "count-limit",
+	[CALPERF_A_SESSION_HIST_BUCKETS] = "hist-buckets",
+	[CALPERF_A_SESSION_CPU] = "cpu",
+	[CALPERF_A_SESSION_INTERVAL_MS] = "interval-ms",
+	[CALPERF_A_SESSION_ZEROCOPY_SEND] = "zerocopy-send",
+	[CALPERF_A_SESSION_NOCOPY_RECV] = "nocopy-recv",
+	[CALPERF_A_SESSION_VERIFY] = "verify",
 };
 
 static const char *const endpoint_attr_names[CALPERF_A_ENDPOINT_MAX + 1] = {

@@ -50,9 +50,11 @@ static void parse_stats(struct nlattr *nest, struct cp_stats *st)
 	U32(CALPERF_A_STATS_TCP_CWND, cwnd);
 	U32(CALPERF_A_STATS_TCP_RETRANS, retrans);
 	U32(CALPERF_A_STATS_TCP_MSS, mss);
+	U64(CALPERF_A_STATS_VERIFIED_BYTES, verified);
 #undef U64
 #undef U32
 	st->done = tb[CALPERF_A_STATS_DONE] != NULL;
+	st->has_verified = tb[CALPERF_A_STATS_VERIFIED_BYTES] != NULL;
 	if (tb[CALPERF_A_STATS_RTT])
 		parse_hist(tb[CALPERF_A_STATS_RTT], &st->rtt);
 }
@@ -204,6 +206,9 @@ int cp_session_parse(struct nlattr **tb, struct cp_session *s)
 	if (tb[CALPERF_A_SESSION_COUNT_LIMIT])
 		s->count_limit = nla_get_u64(tb[CALPERF_A_SESSION_COUNT_LIMIT]);
 	s->nodelay = tb[CALPERF_A_SESSION_NODELAY] != NULL;
+	s->zerocopy_send = tb[CALPERF_A_SESSION_ZEROCOPY_SEND] != NULL;
+	s->nocopy_recv = tb[CALPERF_A_SESSION_NOCOPY_RECV] != NULL;
+	s->verify = tb[CALPERF_A_SESSION_VERIFY] != NULL;
 	if (tb[CALPERF_A_SESSION_CONGESTION])
 		snprintf(s->congestion, sizeof(s->congestion), "%s",
 			 nla_get_string(tb[CALPERF_A_SESSION_CONGESTION]));
@@ -296,6 +301,10 @@ static void show_endpoint(const char *role, const struct cp_endpoint *ep,
 		printf("  cpu %.3f s%s%s", st->cpu_ns / 1e9,
 		       st->error ? "  error " : "", errno_name(st->error));
 	putchar('\n');
+	if (st->has_verified)
+		printf("           verified %llu bytes%s\n",
+		       (unsigned long long)st->verified,
+		       st->verified < st->bytes ? " (then a wrong byte)" : "");
 	if (st->rtt.present)
 		show_hist("           ", &st->rtt);
 	if (rtt && st->rtt.present)
@@ -329,6 +338,12 @@ void cp_session_show(const struct cp_session *s, const struct cp_buckets *rtt)
 		printf("  interval %.3f s", s->interval_ms / 1e3);
 	if (s->nodelay)
 		printf("  nodelay");
+	if (s->zerocopy_send)
+		printf("  zerocopy");
+	if (s->nocopy_recv)
+		printf("  nocopy");
+	if (s->verify)
+		printf("  verify");
 	if (s->congestion[0])
 		printf("  congestion %s", s->congestion);
 	if (s->has_error && s->error)
@@ -387,6 +402,8 @@ static void json_endpoint(const char *role, const struct cp_endpoint *ep,
 	json_u64("calls", st->calls);
 	json_u64("elapsed_ns", st->elapsed_ns);
 	json_u64("throughput_bps", st->bps);
+	if (st->has_verified)
+		json_u64("verified_bytes", st->verified);
 	if (st->rtt.present)
 		json_hist("rtt", &st->rtt, rtt);
 	if (st->done) {
@@ -427,6 +444,11 @@ void cp_session_json(const char *key, const struct cp_session *s,
 	if (s->interval_ms)
 		json_u64("interval_ms", s->interval_ms);
 	json_bool("nodelay", s->nodelay);
+	if (s->kind == CALPERF_KIND_STREAM) {
+		json_bool("zerocopy_send", s->zerocopy_send);
+		json_bool("nocopy_recv", s->nocopy_recv);
+		json_bool("verify", s->verify);
+	}
 	if (s->congestion[0])
 		json_str("congestion", s->congestion);
 	if (s->has_error) {

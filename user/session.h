@@ -26,6 +26,8 @@ struct cp_buckets {
 struct cp_stats {
 	bool done;
 	uint64_t bytes, calls, elapsed_ns, bps, cpu_ns;
+	bool has_verified;
+	uint64_t verified;		/* receiver: payload bytes found intact */
 	int32_t error;
 	uint32_t rtt_us, rttvar_us, cwnd, retrans, mss;
 	struct cp_hist rtt;		/* rr client */
@@ -70,6 +72,7 @@ struct cp_session {
 	uint32_t req_size, resp_size;
 	uint64_t count_limit;
 	bool nodelay;
+	bool zerocopy_send, nocopy_recv, verify;
 	char congestion[32];
 	bool has_error;
 	int32_t error;

@@ -58,6 +58,9 @@ enum calperf_a_session {
 	CALPERF_A_SESSION_HIST_BUCKETS,	/* flag, get: include histogram buckets */
 	CALPERF_A_SESSION_CPU,		/* nest, calperf_a_cpu: once done */
 	CALPERF_A_SESSION_INTERVAL_MS,	/* u32, report on "monitor" this often */
+	CALPERF_A_SESSION_ZEROCOPY_SEND, /* flag, stream: send pages by reference */
+	CALPERF_A_SESSION_NOCOPY_RECV,	/* flag, stream: consume in place (read_sock) */
+	CALPERF_A_SESSION_VERIFY,	/* flag, stream: receiver checks the payload */
 
 	__CALPERF_A_SESSION_MAX,
 	CALPERF_A_SESSION_MAX = __CALPERF_A_SESSION_MAX - 1
@@ -100,6 +103,7 @@ enum calperf_a_stats {
 	CALPERF_A_STATS_TCP_RETRANS,	/* u32, total retransmitted segments */
 	CALPERF_A_STATS_TCP_MSS,	/* u32 */
 	CALPERF_A_STATS_RTT,		/* nest, calperf_a_hist: rr client */
+	CALPERF_A_STATS_VERIFIED_BYTES,	/* u64, receiver: payload found intact */
 
 	__CALPERF_A_STATS_MAX,
 	CALPERF_A_STATS_MAX = __CALPERF_A_STATS_MAX - 1
