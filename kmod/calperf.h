@@ -31,6 +31,7 @@
 #define CALPERF_DEFAULT_MSG_SIZE	65536
 #define CALPERF_DEFAULT_DURATION_MS	10000
 #define CALPERF_MAX_RR_SIZE		BIT(20)
+#define CALPERF_MAX_FLOWS		64
 
 /* The longest a kthread sleeps in a socket call before looking for a stop. */
 #define CALPERF_POLL_MS			100
@@ -48,6 +49,43 @@ struct calperf_tcp_result {
 	u32 mss;
 };
 
+/* One TCP connection's end, driven by one of the endpoint's workers. */
+struct calperf_flow {
+	struct socket *sock;
+	struct calperf_worker *worker;
+	struct wait_queue_entry wait;	/* wakes the worker, when multiplexed */
+	bool waiting;			/* @wait is on the socket's queue */
+	bool ended;			/* end of stream, error or limit */
+	u16 local_port;
+	u16 peer_port;
+	u64 bytes_limit;		/* stream: this flow's share, 0: none */
+
+	/* Results: live counters, then final once the worker finished. */
+	u64 bytes;
+	u64 calls;
+	u64 start_ns;
+	u64 end_ns;
+	u64 verified;			/* receiver: bytes found intact */
+	int error;
+	struct calperf_tcp_result tcp;
+};
+
+/* A kthread of an endpoint: drives flows index, index + T, index + 2T... */
+struct calperf_worker {
+	struct calperf_session *s;
+	struct calperf_endpoint *ep;
+	struct task_struct *task;
+	unsigned int index;
+	int cpu;			/* -1: not pinned */
+	void *buf;			/* receiver: its own; sender: ep->buf */
+	bool woken;			/* a socket of ours had news */
+
+	/* Results, final once @finished. */
+	u64 cpu_ns;
+	int error;			/* ended the worker before its flows */
+	bool finished;
+};
+
 struct calperf_endpoint {
 	bool present;
 	/*
@@ -57,28 +95,21 @@ struct calperf_endpoint {
 	struct net *net;
 	struct sockaddr_storage addr;	/* family AF_UNSPEC: none given */
 	u16 port;
-	int cpu;			/* -1: not pinned */
+	int cpu;			/* -1: not pinned; else the first CPU */
 	u32 sockbuf;			/* 0: kernel autotuning */
 
-	/* Owned by the running kthread; released by whoever ends it. */
-	struct socket *sock;
-	struct socket *listener;	/* receiver only, until accept */
-	void *buf;
+	/* Set up by a start; released by whoever ends the session. */
+	struct calperf_flow *flows;	/* s->nr_flows */
+	struct calperf_worker *workers;	/* s->nr_threads */
+	struct socket *listener;	/* receiver only, until all accepted */
+	atomic_t to_accept;		/* receiver: flows not accepted yet */
+	void *buf;			/* sender: the pattern */
 	struct bio_vec *bvec;		/* zero-copy sender: buf's pages */
 	unsigned int nr_bvec;
-	struct task_struct *task;
 
-	/* Results: live counters, then final values once @finished. */
-	u64 bytes;
-	u64 calls;
-	u64 start_ns;
-	u64 end_ns;
-	u64 cpu_ns;
-	int error;
-	struct calperf_tcp_result tcp;
 	struct calperf_hist rtt;	/* rr client: one value a transaction */
-	u64 verified;			/* receiver: bytes found intact */
-	bool finished;
+	atomic_t running;		/* workers not yet finished */
+	bool finished;			/* all workers finished */
 };
 
 struct calperf_session {
@@ -98,6 +129,8 @@ struct calperf_session {
 	bool zerocopy_send;		/* stream: pages by reference */
 	bool nocopy_recv;		/* stream: read_sock, no copy out */
 	bool verify;			/* stream: receiver checks the pattern */
+	u32 nr_flows;			/* TCP connections */
+	u32 nr_threads;			/* kthreads per endpoint, <= nr_flows */
 	char congestion[TCP_CA_NAME_MAX];
 
 	struct calperf_endpoint sender;
@@ -107,12 +140,25 @@ struct calperf_session {
 	u32 interval_ms;		/* 0: no interval reports */
 	struct delayed_work interval_work;
 
-	atomic_t running;		/* kthreads not yet finished */
+	atomic_t running;		/* endpoints not yet finished */
 	struct completion done;		/* all kthreads finished */
 	bool stopping;			/* a stop was asked for */
 	u64 stop_ns;			/* when, for the drain grace */
 	int abort_error;		/* result of a forced end */
 };
+
+/*
+ * The flows @w drives, in turn: the first for a NULL @f, else the one
+ * after @f, or NULL after the last.
+ */
+static inline struct calperf_flow *
+calperf_flow_next(const struct calperf_worker *w, const struct calperf_flow *f)
+{
+	struct calperf_flow *flows = w->ep->flows;
+	u32 i = f ? f - flows + w->s->nr_threads : w->index;
+
+	return i < w->s->nr_flows ? &flows[i] : NULL;
+}
 
 extern struct mutex calperf_lock;
 
@@ -138,8 +184,9 @@ void calperf_sessions_net_exit(struct net *net);
 void calperf_sessions_shutdown(void);
 bool calperf_session_should_stop(const struct calperf_session *s);
 void calperf_endpoint_finish(struct calperf_session *s,
-			     struct calperf_endpoint *ep, int err);
-void calperf_endpoint_release(struct calperf_endpoint *ep);
+			     struct calperf_endpoint *ep);
+int calperf_endpoint_error(const struct calperf_session *s,
+			   const struct calperf_endpoint *ep);
 int calperf_pernet_init(void);
 void calperf_pernet_exit(void);
 
@@ -150,23 +197,29 @@ struct calperf_session *calperf_session_next(struct net *net,
 /* socket.c */
 int calperf_sockets_prepare(struct calperf_session *s,
 			    struct netlink_ext_ack *extack);
-int calperf_sender_begin(struct calperf_session *s, u64 *deadline, u64 *cpu0);
-int calperf_receiver_begin(struct calperf_session *s, u64 *deadline,
-			   u64 *cpu0);
+int calperf_worker_connect(struct calperf_worker *w);
+int calperf_worker_accept(struct calperf_worker *w);
+void calperf_worker_close(struct calperf_worker *w, int err);
 bool calperf_interrupted(int ret);
 bool calperf_grace_over(struct calperf_session *s, u32 grace_ms);
-void calperf_data_end(struct calperf_session *s, struct calperf_endpoint *ep,
-		      u64 cpu0, int err);
-void calperf_endpoint_exit(struct calperf_session *s,
-			   struct calperf_endpoint *ep, int err);
+
+/* worker.c */
+bool calperf_worker_multiplexed(const struct calperf_worker *w);
+int calperf_worker_begin(struct calperf_worker *w, u64 *deadline, u64 *cpu0);
+void calperf_worker_wait(struct calperf_worker *w);
+void calperf_worker_end(struct calperf_worker *w, u64 cpu0, int err);
+void calperf_flow_release(struct calperf_flow *f);
+void calperf_worker_finish(struct calperf_worker *w, int err);
+void calperf_worker_exit(struct calperf_worker *w, int err);
 
 /* stream.c */
 int calperf_stream_sender(void *data);
 int calperf_stream_receiver(void *data);
 
 /* payload.c */
-int calperf_payload_alloc(struct calperf_session *s,
-			  struct calperf_endpoint *ep, bool pages);
+int calperf_payload_pattern(struct calperf_session *s,
+			    struct calperf_endpoint *ep);
+void *calperf_payload_buf(struct calperf_session *s);
 void calperf_payload_free(struct calperf_endpoint *ep);
 size_t calperf_payload_check(const void *p, size_t len, u64 off, u32 size);
 size_t calperf_payload_check_skb(struct sk_buff *skb, unsigned int offset,

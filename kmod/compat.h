@@ -22,15 +22,17 @@
 
 /*
  * Send @len bytes from offset @off of the pages in @bvec by reference,
- * not copied: MSG_SPLICE_PAGES since 6.5, ->sendpage() before (one call
+ * not copied (@flags: MSG_DONTWAIT or 0): MSG_SPLICE_PAGES since 6.5, ->sendpage() before (one call
  * a page). Returns the bytes sent, or an error if none were.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
 static inline int calperf_send_pages(struct socket *sock,
 				     struct bio_vec *bvec, unsigned int nr,
-				     size_t off, size_t len)
+				     size_t off, size_t len, int flags)
 {
-	struct msghdr msg = { .msg_flags = MSG_SPLICE_PAGES | MSG_NOSIGNAL };
+	struct msghdr msg = {
+		.msg_flags = MSG_SPLICE_PAGES | MSG_NOSIGNAL | flags,
+	};
 
 	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, nr, off + len);
 	iov_iter_advance(&msg.msg_iter, off);
@@ -39,7 +41,7 @@ static inline int calperf_send_pages(struct socket *sock,
 #else
 static inline int calperf_send_pages(struct socket *sock,
 				     struct bio_vec *bvec, unsigned int nr,
-				     size_t off, size_t len)
+				     size_t off, size_t len, int msg_flags)
 {
 	unsigned int i = off / PAGE_SIZE;
 	size_t poff = off % PAGE_SIZE;
@@ -47,7 +49,7 @@ static inline int calperf_send_pages(struct socket *sock,
 
 	while (done < len && i < nr) {
 		size_t n = min_t(size_t, bvec[i].bv_len - poff, len - done);
-		int flags = MSG_NOSIGNAL;
+		int flags = MSG_NOSIGNAL | msg_flags;
 		int ret;
 
 		if (done + n < len)

@@ -74,6 +74,10 @@ static const struct nla_policy calperf_session_new_policy[] = {
 	[CALPERF_A_SESSION_ZEROCOPY_SEND] = { .type = NLA_FLAG },
 	[CALPERF_A_SESSION_NOCOPY_RECV]	= { .type = NLA_FLAG },
 	[CALPERF_A_SESSION_VERIFY]	= { .type = NLA_FLAG },
+	[CALPERF_A_SESSION_FLOWS]	= NLA_POLICY_RANGE(NLA_U32, 1,
+							   CALPERF_MAX_FLOWS),
+	[CALPERF_A_SESSION_THREADS]	= NLA_POLICY_RANGE(NLA_U32, 1,
+							   CALPERF_MAX_FLOWS),
 };
 
 static const struct nla_policy calperf_session_id_policy[] = {
@@ -236,7 +240,11 @@ static int calperf_nl_parse_kind_attrs(struct genl_info *info,
 	     CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_NOCOPY_RECV],
 			    "nocopy-recv is for stream sessions") ||
 	     CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_VERIFY],
-			    "verify is for stream sessions")))
+			    "verify is for stream sessions") ||
+	     CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_FLOWS],
+			    "flows is for stream sessions") ||
+	     CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_THREADS],
+			    "threads is for stream sessions")))
 		return -EINVAL;
 	if (s->kind != CALPERF_KIND_RR &&
 	    (CALPERF_REJECT(extack, attrs[CALPERF_A_SESSION_REQ_SIZE],
@@ -259,6 +267,20 @@ static int calperf_nl_parse_kind_attrs(struct genl_info *info,
 	s->zerocopy_send = nla_get_flag(attrs[CALPERF_A_SESSION_ZEROCOPY_SEND]);
 	s->nocopy_recv = nla_get_flag(attrs[CALPERF_A_SESSION_NOCOPY_RECV]);
 	s->verify = nla_get_flag(attrs[CALPERF_A_SESSION_VERIFY]);
+	if (attrs[CALPERF_A_SESSION_FLOWS])
+		s->nr_flows = nla_get_u32(attrs[CALPERF_A_SESSION_FLOWS]);
+	if (attrs[CALPERF_A_SESSION_THREADS])
+		s->nr_threads = nla_get_u32(attrs[CALPERF_A_SESSION_THREADS]);
+	if (s->nr_threads > s->nr_flows) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[CALPERF_A_SESSION_THREADS],
+				    "more threads than flows");
+		return -EINVAL;
+	}
+	if (s->bytes_limit && s->bytes_limit < s->nr_flows) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[CALPERF_A_SESSION_BYTES_LIMIT],
+				    "bytes-limit is less than a byte per flow");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -388,49 +410,114 @@ cancel:
 	return -EMSGSIZE;
 }
 
-/* @verified: the endpoint checks the payload; @buckets as for histograms. */
-static int calperf_nl_put_stats(struct sk_buff *skb,
-				const struct calperf_endpoint *ep,
-				bool verified, bool buckets)
+/* The results of an endpoint (the sum of its flows) or of one flow. */
+struct calperf_nl_stats {
+	bool finished;
+	u64 bytes;
+	u64 calls;
+	u64 start_ns;			/* 0: not begun */
+	u64 end_ns;
+	u64 verified;
+	u64 cpu_ns;			/* endpoint only */
+	int error;
+	struct calperf_tcp_result tcp;
+};
+
+static void calperf_nl_flow_stats(const struct calperf_flow *f,
+				  struct calperf_nl_stats *st)
 {
+	memset(st, 0, sizeof(*st));
+	/* Pairs with calperf_worker_finish(): final values are set. */
+	st->finished = smp_load_acquire(&f->worker->finished);
+	st->bytes = READ_ONCE(f->bytes);
+	st->calls = READ_ONCE(f->calls);
+	st->start_ns = READ_ONCE(f->start_ns);
+	st->end_ns = READ_ONCE(f->end_ns);
+	st->verified = READ_ONCE(f->verified);
+	if (st->finished) {
+		st->error = f->error;
+		st->tcp = f->tcp;
+	}
+}
+
+/*
+ * The sum of @ep's flows: from the first flow's start to the last one's
+ * end. TCP_INFO: retransmits and cwnd summed, RTTs averaged over flows.
+ */
+static void calperf_nl_endpoint_stats(const struct calperf_session *s,
+				      const struct calperf_endpoint *ep,
+				      struct calperf_nl_stats *st)
+{
+	struct calperf_nl_stats f;
+
+	memset(st, 0, sizeof(*st));
 	/* Pairs with calperf_endpoint_finish(): final values are set. */
-	bool finished = smp_load_acquire(&ep->finished);
-	u64 bytes = READ_ONCE(ep->bytes);
-	u64 start = READ_ONCE(ep->start_ns);
-	u64 end = finished ? ep->end_ns : ktime_get_ns();
-	u64 elapsed = start ? end - start : 0;
-	u64 bps = elapsed ? mul_u64_u64_div_u64(bytes * 8, NSEC_PER_SEC,
+	st->finished = smp_load_acquire(&ep->finished);
+	if (!ep->flows)
+		return;
+	for (u32 i = 0; i < s->nr_flows; i++) {
+		calperf_nl_flow_stats(&ep->flows[i], &f);
+		st->bytes += f.bytes;
+		st->calls += f.calls;
+		st->verified += f.verified;
+		if (f.start_ns && (!st->start_ns || f.start_ns < st->start_ns))
+			st->start_ns = f.start_ns;
+		st->end_ns = max(st->end_ns, f.end_ns);
+		st->tcp.rtt_us += f.tcp.rtt_us;
+		st->tcp.rttvar_us += f.tcp.rttvar_us;
+		st->tcp.cwnd += f.tcp.cwnd;
+		st->tcp.retrans += f.tcp.retrans;
+	}
+	st->tcp.rtt_us /= s->nr_flows;
+	st->tcp.rttvar_us /= s->nr_flows;
+	st->tcp.mss = ep->flows[0].tcp.mss;
+	if (st->finished) {
+		for (u32 i = 0; i < s->nr_threads; i++)
+			st->cpu_ns += ep->workers[i].cpu_ns;
+		st->error = calperf_endpoint_error(s, ep);
+	}
+}
+
+/*
+ * @type: the nest's; @verified: the endpoint checks the payload; @cpu:
+ * put the CPU time; @rtt: the rr client's histogram, whole if @buckets.
+ */
+static int calperf_nl_put_stats(struct sk_buff *skb, int type,
+				const struct calperf_nl_stats *st,
+				bool verified, bool cpu,
+				const struct calperf_hist *rtt, bool buckets)
+{
+	u64 end = st->finished ? st->end_ns : ktime_get_ns();
+	u64 elapsed = st->start_ns ? end - st->start_ns : 0;
+	u64 bps = elapsed ? mul_u64_u64_div_u64(st->bytes * 8, NSEC_PER_SEC,
 						elapsed) : 0;
 	struct nlattr *nest;
 
-	nest = nla_nest_start(skb, CALPERF_A_ENDPOINT_STATS);
+	nest = nla_nest_start(skb, type);
 	if (!nest)
 		return -EMSGSIZE;
-	if (nla_put_u64_64bit(skb, CALPERF_A_STATS_BYTES, bytes,
-			      CALPERF_A_STATS_PAD) ||
-	    nla_put_u64_64bit(skb, CALPERF_A_STATS_CALLS, READ_ONCE(ep->calls),
-			      CALPERF_A_STATS_PAD) ||
-	    nla_put_u64_64bit(skb, CALPERF_A_STATS_ELAPSED_NS, elapsed,
-			      CALPERF_A_STATS_PAD) ||
-	    nla_put_u64_64bit(skb, CALPERF_A_STATS_THROUGHPUT_BPS, bps,
-			      CALPERF_A_STATS_PAD) ||
+	if (calperf_nl_put_u64(skb, CALPERF_A_STATS_BYTES, st->bytes) ||
+	    calperf_nl_put_u64(skb, CALPERF_A_STATS_CALLS, st->calls) ||
+	    calperf_nl_put_u64(skb, CALPERF_A_STATS_ELAPSED_NS, elapsed) ||
+	    calperf_nl_put_u64(skb, CALPERF_A_STATS_THROUGHPUT_BPS, bps) ||
 	    (verified &&
-	     nla_put_u64_64bit(skb, CALPERF_A_STATS_VERIFIED_BYTES,
-			       READ_ONCE(ep->verified), CALPERF_A_STATS_PAD)))
+	     calperf_nl_put_u64(skb, CALPERF_A_STATS_VERIFIED_BYTES,
+				st->verified)))
 		goto cancel;
-	if (finished &&
+	if (st->finished &&
 	    (nla_put_flag(skb, CALPERF_A_STATS_DONE) ||
-	     nla_put_s32(skb, CALPERF_A_STATS_ERROR, ep->error) ||
-	     nla_put_u64_64bit(skb, CALPERF_A_STATS_CPU_NS, ep->cpu_ns,
-			       CALPERF_A_STATS_PAD) ||
-	     nla_put_u32(skb, CALPERF_A_STATS_TCP_RTT_US, ep->tcp.rtt_us) ||
-	     nla_put_u32(skb, CALPERF_A_STATS_TCP_RTTVAR_US, ep->tcp.rttvar_us) ||
-	     nla_put_u32(skb, CALPERF_A_STATS_TCP_CWND, ep->tcp.cwnd) ||
-	     nla_put_u32(skb, CALPERF_A_STATS_TCP_RETRANS, ep->tcp.retrans) ||
-	     nla_put_u32(skb, CALPERF_A_STATS_TCP_MSS, ep->tcp.mss)))
+	     nla_put_s32(skb, CALPERF_A_STATS_ERROR, st->error) ||
+	     (cpu && calperf_nl_put_u64(skb, CALPERF_A_STATS_CPU_NS,
+					st->cpu_ns)) ||
+	     nla_put_u32(skb, CALPERF_A_STATS_TCP_RTT_US, st->tcp.rtt_us) ||
+	     nla_put_u32(skb, CALPERF_A_STATS_TCP_RTTVAR_US,
+			 st->tcp.rttvar_us) ||
+	     nla_put_u32(skb, CALPERF_A_STATS_TCP_CWND, st->tcp.cwnd) ||
+	     nla_put_u32(skb, CALPERF_A_STATS_TCP_RETRANS, st->tcp.retrans) ||
+	     nla_put_u32(skb, CALPERF_A_STATS_TCP_MSS, st->tcp.mss)))
 		goto cancel;
-	if (ep->rtt.cpu &&
-	    calperf_nl_put_hist(skb, CALPERF_A_STATS_RTT, &ep->rtt, buckets))
+	if (rtt && rtt->cpu &&
+	    calperf_nl_put_hist(skb, CALPERF_A_STATS_RTT, rtt, buckets))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -440,11 +527,45 @@ cancel:
 	return -EMSGSIZE;
 }
 
+static int calperf_nl_put_flows(struct sk_buff *skb,
+				const struct calperf_session *s,
+				const struct calperf_endpoint *ep,
+				bool verified)
+{
+	struct calperf_nl_stats st;
+	struct nlattr *nest;
+
+	for (u32 i = 0; ep->flows && i < s->nr_flows; i++) {
+		const struct calperf_flow *f = &ep->flows[i];
+
+		calperf_nl_flow_stats(f, &st);
+		nest = nla_nest_start(skb, CALPERF_A_ENDPOINT_FLOW);
+		if (!nest ||
+		    nla_put_u32(skb, CALPERF_A_FLOW_INDEX, i) ||
+		    nla_put_u32(skb, CALPERF_A_FLOW_THREAD, f->worker->index) ||
+		    (f->worker->cpu >= 0 &&
+		     nla_put_u32(skb, CALPERF_A_FLOW_CPU, f->worker->cpu)) ||
+		    nla_put_u16(skb, CALPERF_A_FLOW_LOCAL_PORT, f->local_port) ||
+		    nla_put_u16(skb, CALPERF_A_FLOW_PEER_PORT, f->peer_port) ||
+		    calperf_nl_put_stats(skb, CALPERF_A_FLOW_STATS, &st,
+					 verified, false, NULL, false))
+			return -EMSGSIZE;
+		nla_nest_end(skb, nest);
+	}
+	return 0;
+}
+
+/* What a reply carries beyond the session's totals. */
+#define CALPERF_NL_BUCKETS	BIT(0)	/* whole histograms */
+#define CALPERF_NL_FLOWS	BIT(1)	/* each flow's results */
+
 static int calperf_nl_put_endpoint(struct sk_buff *skb, int type,
+				   const struct calperf_session *s,
 				   const struct calperf_endpoint *ep,
-				   bool verified, bool buckets)
+				   bool verified, unsigned int detail)
 {
 	const struct sockaddr_storage *ss = &ep->addr;
+	struct calperf_nl_stats st;
 	struct nlattr *nest;
 
 	if (!ep->present)
@@ -460,10 +581,14 @@ static int calperf_nl_put_endpoint(struct sk_buff *skb, int type,
 	    nla_put_in6_addr(skb, CALPERF_A_ENDPOINT_ADDR6,
 			     &((const struct sockaddr_in6 *)ss)->sin6_addr))
 		goto cancel;
+	calperf_nl_endpoint_stats(s, ep, &st);
 	if (nla_put_u16(skb, CALPERF_A_ENDPOINT_PORT, ep->port) ||
 	    nla_put_u32(skb, CALPERF_A_ENDPOINT_SOCKBUF, ep->sockbuf) ||
 	    (ep->cpu >= 0 && nla_put_u32(skb, CALPERF_A_ENDPOINT_CPU, ep->cpu)) ||
-	    calperf_nl_put_stats(skb, ep, verified, buckets))
+	    calperf_nl_put_stats(skb, CALPERF_A_ENDPOINT_STATS, &st, verified,
+				 true, &ep->rtt, detail & CALPERF_NL_BUCKETS) ||
+	    ((detail & CALPERF_NL_FLOWS) &&
+	     calperf_nl_put_flows(skb, s, ep, verified)))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -476,7 +601,11 @@ cancel:
 /* Why the session ended early, else the first error of an end. */
 static int calperf_session_error(const struct calperf_session *s)
 {
-	return s->abort_error ?: s->sender.error ?: s->receiver.error;
+	const struct calperf_endpoint *tx = &s->sender, *rx = &s->receiver;
+
+	return s->abort_error ?:
+	       (tx->present ? calperf_endpoint_error(s, tx) : 0) ?:
+	       (rx->present ? calperf_endpoint_error(s, rx) : 0);
 }
 
 /* Attributes of the session's kind: what it was configured with. */
@@ -499,10 +628,11 @@ static int calperf_nl_put_kind_config(struct sk_buff *skb,
 		nla_put_flag(skb, CALPERF_A_SESSION_ZEROCOPY_SEND)) ||
 	       (s->nocopy_recv &&
 		nla_put_flag(skb, CALPERF_A_SESSION_NOCOPY_RECV)) ||
-	       (s->verify && nla_put_flag(skb, CALPERF_A_SESSION_VERIFY));
+	       (s->verify && nla_put_flag(skb, CALPERF_A_SESSION_VERIFY)) ||
+	       nla_put_u32(skb, CALPERF_A_SESSION_FLOWS, s->nr_flows) ||
+	       nla_put_u32(skb, CALPERF_A_SESSION_THREADS, s->nr_threads);
 }
 
-/* @buckets: include whole histograms (do-get only: they can be large). */
 static int calperf_nl_put_cpu(struct sk_buff *skb,
 			      const struct calperf_cpu_acct *a)
 {
@@ -550,7 +680,7 @@ cancel:
 static int calperf_nl_fill_session(struct sk_buff *skb,
 				   const struct calperf_session *s,
 				   u32 portid, u32 seq, int flags, u8 cmd,
-				   bool buckets)
+				   unsigned int detail)
 {
 	/* Pairs with calperf_endpoint_finish(): a done session's results. */
 	u8 state = smp_load_acquire(&s->state);
@@ -575,15 +705,27 @@ static int calperf_nl_fill_session(struct sk_buff *skb,
 			 calperf_session_error(s))) ||
 	    (state == CALPERF_STATE_DONE && s->cpu.delta &&
 	     calperf_nl_put_cpu(skb, &s->cpu)) ||
-	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_SENDER, &s->sender,
-				    false, buckets) ||
-	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_RECEIVER,
-				    &s->receiver, s->verify, buckets)) {
+	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_SENDER, s,
+				    &s->sender, false, detail) ||
+	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_RECEIVER, s,
+				    &s->receiver, s->verify, detail)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
 	genlmsg_end(skb, hdr);
 	return 0;
+}
+
+/* Room for the flows' results. */
+static size_t calperf_nl_flows_size(const struct calperf_session *s)
+{
+	size_t stats = nla_total_size(5 * nla_total_size_64bit(sizeof(u64)) +
+				      nla_total_size(0) +
+				      6 * nla_total_size(sizeof(u32)));
+	size_t flow = nla_total_size(3 * nla_total_size(sizeof(u32)) +
+				     2 * nla_total_size(sizeof(u16)) + stats);
+
+	return 2 * s->nr_flows * flow;
 }
 
 /* Room for the non-empty buckets of @s's histograms, plus some slack
@@ -603,19 +745,21 @@ static size_t calperf_nl_buckets_size(const struct calperf_session *s)
 
 static int calperf_nl_reply_session(struct genl_info *info,
 				    const struct calperf_session *s,
-				    bool buckets)
+				    unsigned int detail)
 {
 	size_t size = NLMSG_GOODSIZE;
 	struct sk_buff *msg;
 	int err;
 
-	if (buckets)
+	if (detail & CALPERF_NL_BUCKETS)
 		size += calperf_nl_buckets_size(s);
+	if (detail & CALPERF_NL_FLOWS)
+		size += calperf_nl_flows_size(s);
 	msg = genlmsg_new(size, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	err = calperf_nl_fill_session(msg, s, info->snd_portid, info->snd_seq,
-				      0, info->genlhdr->cmd, buckets);
+				      0, info->genlhdr->cmd, detail);
 	if (err) {
 		nlmsg_free(msg);
 		return err;
@@ -646,7 +790,7 @@ static int calperf_nl_session_new(struct sk_buff *skb, struct genl_info *info)
 	if (!err)
 		err = calperf_nl_fill_session(msg, s, info->snd_portid,
 					      info->snd_seq, 0,
-					      CALPERF_CMD_SESSION_NEW, false);
+					      CALPERF_CMD_SESSION_NEW, 0);
 	mutex_unlock(&calperf_lock);
 	/*
 	 * Published (or not) under the lock: from here the pernet exit hook
@@ -734,13 +878,15 @@ static int calperf_nl_session_del(struct sk_buff *skb, struct genl_info *info)
 
 static int calperf_nl_session_get(struct sk_buff *skb, struct genl_info *info)
 {
-	bool buckets = nla_get_flag(info->attrs[CALPERF_A_SESSION_HIST_BUCKETS]);
+	unsigned int detail = CALPERF_NL_FLOWS;
 	struct calperf_session *s;
 	int err;
 
+	if (nla_get_flag(info->attrs[CALPERF_A_SESSION_HIST_BUCKETS]))
+		detail |= CALPERF_NL_BUCKETS;
 	mutex_lock(&calperf_lock);
 	s = calperf_nl_find(info);
-	err = IS_ERR(s) ? PTR_ERR(s) : calperf_nl_reply_session(info, s, buckets);
+	err = IS_ERR(s) ? PTR_ERR(s) : calperf_nl_reply_session(info, s, detail);
 	mutex_unlock(&calperf_lock);
 	return err;
 }
@@ -760,7 +906,7 @@ static int calperf_nl_session_dump(struct sk_buff *skb,
 		err = calperf_nl_fill_session(skb, s,
 					      NETLINK_CB(cb->skb).portid,
 					      cb->nlh->nlmsg_seq, NLM_F_MULTI,
-					      CALPERF_CMD_SESSION_GET, false);
+					      CALPERF_CMD_SESSION_GET, 0);
 		if (err)
 			break;
 		cb->args[0] = s->id;
@@ -783,10 +929,11 @@ void calperf_nl_notify(struct calperf_session *s, u8 cmd)
 	if (!genl_has_listeners(&calperf_family, s->owner,
 				CALPERF_NLGRP_MONITOR))
 		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = genlmsg_new(NLMSG_GOODSIZE + calperf_nl_flows_size(s),
+			  GFP_KERNEL);
 	if (!msg)
 		return;
-	if (calperf_nl_fill_session(msg, s, 0, 0, 0, cmd, false)) {
+	if (calperf_nl_fill_session(msg, s, 0, 0, 0, cmd, CALPERF_NL_FLOWS)) {
 		nlmsg_free(msg);
 		return;
 	}

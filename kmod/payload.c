@@ -48,17 +48,17 @@ static int calperf_payload_pages(struct calperf_endpoint *ep, u32 size)
 }
 
 /*
- * Allocate @ep's buffer of calperf_session_buf_size(); a sender's holds
- * the pattern, in pages it can hand to TCP if @pages. On error the caller
- * frees what was allocated with calperf_payload_free().
+ * The sender's buffer, shared by its kthreads: the pattern, in pages it
+ * can hand to TCP for a zero-copy session. On error the caller frees
+ * what was allocated with calperf_payload_free().
  */
-int calperf_payload_alloc(struct calperf_session *s,
-			  struct calperf_endpoint *ep, bool pages)
+int calperf_payload_pattern(struct calperf_session *s,
+			    struct calperf_endpoint *ep)
 {
 	u32 size = calperf_session_buf_size(s);
 	int err;
 
-	if (pages) {
+	if (s->zerocopy_send) {
 		err = calperf_payload_pages(ep, size);
 		if (err)
 			return err;
@@ -67,10 +67,15 @@ int calperf_payload_alloc(struct calperf_session *s,
 		if (!ep->buf)
 			return -ENOMEM;
 	}
-	if (ep == &s->sender)
-		for (u32 i = 0; i < size; i++)
-			((u8 *)ep->buf)[i] = calperf_payload_byte(i);
+	for (u32 i = 0; i < size; i++)
+		((u8 *)ep->buf)[i] = calperf_payload_byte(i);
 	return 0;
+}
+
+/* A receiving kthread's own buffer, to copy data out into. */
+void *calperf_payload_buf(struct calperf_session *s)
+{
+	return kvmalloc(calperf_session_buf_size(s), GFP_KERNEL);
 }
 
 void calperf_payload_free(struct calperf_endpoint *ep)

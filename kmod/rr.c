@@ -16,24 +16,24 @@
 #include "calperf.h"
 
 /* Send @len bytes of the buffer: 0, -ECANCELED on a stop, or an error. */
-static int calperf_send_all(struct calperf_session *s,
-			    struct calperf_endpoint *ep, size_t len)
+static int calperf_send_all(struct calperf_worker *w, struct calperf_flow *f,
+			    size_t len)
 {
 	size_t done = 0;
 	int ret;
 
 	while (done < len) {
 		struct kvec vec = {
-			.iov_base = ep->buf + done,
+			.iov_base = w->buf + done,
 			.iov_len = len - done,
 		};
 		struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
 
-		ret = kernel_sendmsg(ep->sock, &msg, &vec, 1, vec.iov_len);
+		ret = kernel_sendmsg(f->sock, &msg, &vec, 1, vec.iov_len);
 		if (ret > 0) {
 			done += ret;
 		} else if (ret == -EAGAIN || calperf_interrupted(ret)) {
-			if (calperf_session_should_stop(s))
+			if (calperf_session_should_stop(w->s))
 				return -ECANCELED;
 		} else {
 			return ret;
@@ -47,27 +47,27 @@ static int calperf_send_all(struct calperf_session *s,
  * byte (a clean end between transactions), -ECANCELED on a stop, or an
  * error (a close in mid-message is -ECONNRESET).
  */
-static int calperf_recv_all(struct calperf_session *s,
-			    struct calperf_endpoint *ep, size_t len)
+static int calperf_recv_all(struct calperf_worker *w, struct calperf_flow *f,
+			    size_t len)
 {
 	size_t done = 0;
 	int ret;
 
 	while (done < len) {
 		struct kvec vec = {
-			.iov_base = ep->buf + done,
+			.iov_base = w->buf + done,
 			.iov_len = len - done,
 		};
 		struct msghdr msg = {};
 
-		ret = kernel_recvmsg(ep->sock, &msg, &vec, 1, vec.iov_len, 0);
+		ret = kernel_recvmsg(f->sock, &msg, &vec, 1, vec.iov_len, 0);
 		if (ret > 0) {
 			done += ret;
 		} else if (ret == 0) {
-			ret = sock_error(ep->sock->sk);
+			ret = sock_error(f->sock->sk);
 			return ret ?: done ? -ECONNRESET : 1;
 		} else if (ret == -EAGAIN || calperf_interrupted(ret)) {
-			if (calperf_session_should_stop(s))
+			if (calperf_session_should_stop(w->s))
 				return -ECANCELED;
 		} else {
 			return ret;
@@ -76,79 +76,84 @@ static int calperf_recv_all(struct calperf_session *s,
 	return 0;
 }
 
-static void calperf_rr_count(struct calperf_endpoint *ep, u32 bytes, u64 now)
+static void calperf_rr_count(struct calperf_flow *f, u32 bytes, u64 now)
 {
-	WRITE_ONCE(ep->bytes, ep->bytes + bytes);
-	WRITE_ONCE(ep->calls, ep->calls + 1);
-	WRITE_ONCE(ep->end_ns, now);
+	WRITE_ONCE(f->bytes, f->bytes + bytes);
+	WRITE_ONCE(f->calls, f->calls + 1);
+	WRITE_ONCE(f->end_ns, now);
 }
 
+/* An rr session has one flow and one kthread per end. */
 int calperf_rr_client(void *data)
 {
-	struct calperf_session *s = data;
-	struct calperf_endpoint *ep = &s->sender;
+	struct calperf_worker *w = data;
+	struct calperf_session *s = w->s;
+	struct calperf_flow *f = &w->ep->flows[0];
 	u64 deadline = 0, now, t0, cpu0;
 	int err;
 
-	err = calperf_sender_begin(s, &deadline, &cpu0);
+	err = calperf_worker_begin(w, &deadline, &cpu0);
 	if (err) {
 		err = err == 1 ? 0 : err;
 		goto out;
 	}
 
 	while (!calperf_session_should_stop(s)) {
-		if (s->count_limit && ep->calls >= s->count_limit)
+		if (s->count_limit && f->calls >= s->count_limit)
 			break;
 		t0 = ktime_get_ns();
-		err = calperf_send_all(s, ep, s->req_size);
+		err = calperf_send_all(w, f, s->req_size);
 		if (!err)
-			err = calperf_recv_all(s, ep, s->resp_size);
+			err = calperf_recv_all(w, f, s->resp_size);
 		if (err == 1)
 			err = -ECONNRESET;	/* the server closed first */
 		if (err)
 			break;
 		now = ktime_get_ns();
-		calperf_hist_add(&ep->rtt, now - t0);
-		calperf_rr_count(ep, s->req_size + s->resp_size, now);
+		calperf_hist_add(&w->ep->rtt, now - t0);
+		calperf_rr_count(f, s->req_size + s->resp_size, now);
 		if (deadline && now >= deadline)
 			break;
 	}
 	if (err == -ECANCELED)
 		err = 0;
-	calperf_data_end(s, ep, cpu0, err);
+	f->error = err;
+	calperf_worker_end(w, cpu0, err);
 out:
-	calperf_endpoint_exit(s, ep, err);
+	calperf_worker_exit(w, err);
 	return 0;
 }
 
 int calperf_rr_server(void *data)
 {
-	struct calperf_session *s = data;
-	struct calperf_endpoint *ep = &s->receiver;
+	struct calperf_worker *w = data;
+	struct calperf_session *s = w->s;
+	struct calperf_flow *f = &w->ep->flows[0];
 	u64 deadline = 0, now, cpu0;
 	int err;
 
-	err = calperf_receiver_begin(s, &deadline, &cpu0);
+	err = calperf_worker_begin(w, &deadline, &cpu0);
 	if (err) {
 		err = err == 1 ? 0 : err;
 		goto out;
 	}
 
 	for (;;) {
-		err = calperf_recv_all(s, ep, s->req_size);
+		err = calperf_recv_all(w, f, s->req_size);
 		if (!err)
-			err = calperf_send_all(s, ep, s->resp_size);
+			err = calperf_send_all(w, f, s->resp_size);
 		if (err)
 			break;
 		now = ktime_get_ns();
-		calperf_rr_count(ep, s->req_size + s->resp_size, now);
+		calperf_rr_count(f, s->req_size + s->resp_size, now);
 		if (deadline && now >= deadline)
 			break;
 	}
 	if (err == 1 || err == -ECANCELED)
 		err = 0;		/* the client closed, or a stop */
-	calperf_data_end(s, ep, cpu0, err);
+	f->error = err;
+	calperf_worker_end(w, cpu0, err);
 out:
-	calperf_endpoint_exit(s, ep, err);
+	calperf_worker_exit(w, err);
 	return 0;
 }

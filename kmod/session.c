@@ -66,11 +66,25 @@ struct calperf_session *calperf_session_alloc(struct net *owner)
 	s->msg_size = CALPERF_DEFAULT_MSG_SIZE;
 	s->req_size = 1;
 	s->resp_size = 1;
+	s->nr_flows = 1;
+	s->nr_threads = 1;
 	s->sender.cpu = -1;
 	s->receiver.cpu = -1;
 	init_completion(&s->done);
 	INIT_DELAYED_WORK(&s->interval_work, calperf_session_interval);
 	return s;
+}
+
+/* Release the endpoint's sockets, if any are left. */
+static void calperf_endpoint_release(struct calperf_session *s,
+				     struct calperf_endpoint *ep)
+{
+	if (ep->listener) {
+		sock_release(ep->listener);
+		ep->listener = NULL;
+	}
+	for (u32 i = 0; ep->flows && i < s->nr_flows; i++)
+		calperf_flow_release(&ep->flows[i]);
 }
 
 /* Undo what a start set up, but the kthreads. */
@@ -79,9 +93,17 @@ static void calperf_session_unprepare(struct calperf_session *s)
 	struct calperf_endpoint *ep[] = { &s->sender, &s->receiver };
 
 	for (int i = 0; i < ARRAY_SIZE(ep); i++) {
-		calperf_endpoint_release(ep[i]);
+		calperf_endpoint_release(s, ep[i]);
 		calperf_hist_free(&ep[i]->rtt);
 		calperf_payload_free(ep[i]);
+		/* A sender's workers share ep->buf; a receiver's own theirs. */
+		for (u32 w = 0; ep[i]->workers && w < s->nr_threads; w++)
+			if (ep[i] == &s->receiver)
+				kvfree(ep[i]->workers[w].buf);
+		kvfree(ep[i]->workers);
+		ep[i]->workers = NULL;
+		kvfree(ep[i]->flows);
+		ep[i]->flows = NULL;
 	}
 	calperf_cpu_acct_free(&s->cpu);
 }
@@ -149,15 +171,11 @@ bool calperf_session_should_stop(const struct calperf_session *s)
 	return smp_load_acquire(&s->stopping) || kthread_should_stop();
 }
 
-/*
- * Record an endpoint's result. Called once per started endpoint: by its
- * kthread as it ends, or by the reaper if the kthread never ran.
- */
+/* All workers of @ep have finished: so has @ep, and maybe the session. */
 void calperf_endpoint_finish(struct calperf_session *s,
-			     struct calperf_endpoint *ep, int err)
+			     struct calperf_endpoint *ep)
 {
-	ep->error = err;
-	/* Publish the results above to lockless readers (netlink fill). */
+	/* Pairs with the acquire of readers of the results. */
 	smp_store_release(&ep->finished, true);
 	if (atomic_dec_and_test(&s->running)) {
 		calperf_cpu_acct_end(&s->cpu);
@@ -168,31 +186,35 @@ void calperf_endpoint_finish(struct calperf_session *s,
 	}
 }
 
-/* Release the endpoint's sockets, if any are left. */
-void calperf_endpoint_release(struct calperf_endpoint *ep)
+/* What ended @ep early: a worker's error, else the first flow's. */
+int calperf_endpoint_error(const struct calperf_session *s,
+			   const struct calperf_endpoint *ep)
 {
-	if (ep->listener) {
-		sock_release(ep->listener);
-		ep->listener = NULL;
-	}
-	if (ep->sock) {
-		sock_release(ep->sock);
-		ep->sock = NULL;
-	}
+	for (u32 i = 0; i < s->nr_threads; i++)
+		if (ep->workers[i].error)
+			return ep->workers[i].error;
+	for (u32 i = 0; i < s->nr_flows; i++)
+		if (ep->flows[i].error)
+			return ep->flows[i].error;
+	return 0;
 }
 
-/* Stop @ep's kthread if any, then release whatever it left behind. */
+/* Stop @ep's kthreads if any, then release whatever they left behind. */
 static void calperf_endpoint_reap(struct calperf_session *s,
 				  struct calperf_endpoint *ep)
 {
-	if (ep->task) {
-		kthread_stop(ep->task);
-		put_task_struct(ep->task);
-		ep->task = NULL;
-		if (!ep->finished)
-			calperf_endpoint_finish(s, ep, s->abort_error);
+	for (u32 i = 0; ep->workers && i < s->nr_threads; i++) {
+		struct calperf_worker *w = &ep->workers[i];
+
+		if (!w->task)
+			continue;
+		kthread_stop(w->task);
+		put_task_struct(w->task);
+		w->task = NULL;
+		if (!w->finished)
+			calperf_worker_finish(w, s->abort_error);
 	}
-	calperf_endpoint_release(ep);
+	calperf_endpoint_release(s, ep);
 }
 
 static void calperf_session_reap(struct calperf_session *s)
@@ -217,28 +239,58 @@ static int calperf_endpoint_check(struct calperf_endpoint *ep,
 	return 0;
 }
 
-static struct task_struct *calperf_endpoint_spawn(struct calperf_session *s,
-						  struct calperf_endpoint *ep,
-						  int (*fn)(void *),
-						  const char *role)
+/* Create @ep's kthreads, not yet woken. */
+static int calperf_endpoint_spawn(struct calperf_session *s,
+				  struct calperf_endpoint *ep,
+				  int (*fn)(void *), const char *role)
 {
 	struct task_struct *task;
 
-	task = kthread_create(fn, s, "calperf-%s/%u", role, s->id);
-	if (IS_ERR(task))
-		return task;
-	if (ep->cpu >= 0)
-		kthread_bind(task, ep->cpu);
-	get_task_struct(task);
-	ep->task = task;
-	return task;
+	for (u32 i = 0; i < s->nr_threads; i++) {
+		struct calperf_worker *w = &ep->workers[i];
+
+		if (s->nr_threads > 1)
+			task = kthread_create(fn, w, "calperf-%s/%u:%u", role,
+					      s->id, i);
+		else
+			task = kthread_create(fn, w, "calperf-%s/%u", role,
+					      s->id);
+		if (IS_ERR(task))
+			return PTR_ERR(task);
+		if (w->cpu >= 0)
+			kthread_bind(task, w->cpu);
+		get_task_struct(task);
+		w->task = task;
+	}
+	return 0;
+}
+
+/* Stop kthreads that were never woken: they end without running. */
+static void calperf_endpoint_unspawn(struct calperf_session *s,
+				     struct calperf_endpoint *ep)
+{
+	for (u32 i = 0; ep->workers && i < s->nr_threads; i++) {
+		struct calperf_worker *w = &ep->workers[i];
+
+		if (w->task) {
+			kthread_stop(w->task);
+			put_task_struct(w->task);
+			w->task = NULL;
+		}
+	}
+}
+
+static void calperf_endpoint_wake(struct calperf_session *s,
+				  struct calperf_endpoint *ep)
+{
+	for (u32 i = 0; ep->present && i < s->nr_threads; i++)
+		wake_up_process(ep->workers[i].task);
 }
 
 int calperf_session_start(struct calperf_session *s,
 			  struct netlink_ext_ack *extack)
 {
 	bool rr = s->kind == CALPERF_KIND_RR;
-	struct task_struct *task;
 	int n = 0, err;
 
 	lockdep_assert_held(&calperf_lock);
@@ -272,25 +324,21 @@ int calperf_session_start(struct calperf_session *s,
 	}
 
 	if (s->receiver.present) {
-		task = calperf_endpoint_spawn(s, &s->receiver,
-					      rr ? calperf_rr_server :
-						   calperf_stream_receiver,
-					      rr ? "server" : "rx");
-		if (IS_ERR(task)) {
-			err = PTR_ERR(task);
+		err = calperf_endpoint_spawn(s, &s->receiver,
+					     rr ? calperf_rr_server :
+						  calperf_stream_receiver,
+					     rr ? "server" : "rx");
+		if (err)
 			goto err_spawn;
-		}
 		n++;
 	}
 	if (s->sender.present) {
-		task = calperf_endpoint_spawn(s, &s->sender,
-					      rr ? calperf_rr_client :
-						   calperf_stream_sender,
-					      rr ? "client" : "tx");
-		if (IS_ERR(task)) {
-			err = PTR_ERR(task);
+		err = calperf_endpoint_spawn(s, &s->sender,
+					     rr ? calperf_rr_client :
+						  calperf_stream_sender,
+					     rr ? "client" : "tx");
+		if (err)
 			goto err_spawn;
-		}
 		n++;
 	}
 
@@ -299,20 +347,14 @@ int calperf_session_start(struct calperf_session *s,
 	if (s->interval_ms)
 		schedule_delayed_work(&s->interval_work,
 				      msecs_to_jiffies(s->interval_ms));
-	if (s->receiver.task)
-		wake_up_process(s->receiver.task);
-	if (s->sender.task)
-		wake_up_process(s->sender.task);
+	calperf_endpoint_wake(s, &s->receiver);
+	calperf_endpoint_wake(s, &s->sender);
 	return 0;
 
 err_spawn:
 	NL_SET_ERR_MSG(extack, "cannot create the session's kthreads");
-	/* Never woken: kthread_stop() ends them without running them. */
-	if (s->receiver.task) {
-		kthread_stop(s->receiver.task);
-		put_task_struct(s->receiver.task);
-		s->receiver.task = NULL;
-	}
+	calperf_endpoint_unspawn(s, &s->receiver);
+	calperf_endpoint_unspawn(s, &s->sender);
 err_release:
 	calperf_session_unprepare(s);
 	return err;

@@ -131,10 +131,68 @@ static int calperf_receiver_listen(struct calperf_session *s,
 			       "receiver cannot bind its address and port");
 		return err;
 	}
-	err = kernel_listen(ep->listener, 1);
+	atomic_set(&ep->to_accept, s->nr_flows);
+	err = kernel_listen(ep->listener, s->nr_flows);
 	if (err)
 		NL_SET_ERR_MSG(extack, "receiver cannot listen");
 	return err;
+}
+
+/*
+ * A sender's flow socket, bound to a port of its own now so the flow is
+ * known by its port before it connects.
+ */
+static int calperf_sender_socket(struct calperf_session *s,
+				 struct calperf_flow *f,
+				 struct netlink_ext_ack *extack)
+{
+	struct calperf_endpoint *ep = &s->sender;
+	struct sockaddr_storage any = { .ss_family = ep->addr.ss_family };
+	int err;
+
+	err = calperf_socket_create(s, ep, ep->addr.ss_family, &f->sock,
+				    extack);
+	if (err)
+		return err;
+	err = kernel_bind(f->sock, (struct sockaddr *)&any,
+			  calperf_addr_len(&any));
+	if (err) {
+		NL_SET_ERR_MSG(extack, "sender cannot bind a local port");
+		return err;
+	}
+	f->local_port = ntohs(inet_sk(f->sock->sk)->inet_sport);
+	return 0;
+}
+
+/* The flows and kthreads of @ep; worker i pinned to the i-th CPU. */
+static int calperf_endpoint_alloc(struct calperf_session *s,
+				  struct calperf_endpoint *ep)
+{
+	int cpu = ep->cpu;
+
+	ep->flows = kvcalloc(s->nr_flows, sizeof(*ep->flows), GFP_KERNEL);
+	ep->workers = kvcalloc(s->nr_threads, sizeof(*ep->workers),
+			       GFP_KERNEL);
+	if (!ep->flows || !ep->workers)
+		return -ENOMEM;
+	/* Several kthreads are each pinned, from the first CPU asked for. */
+	if (cpu < 0 && s->nr_threads > 1)
+		cpu = cpumask_first(cpu_online_mask);
+	for (u32 i = 0; i < s->nr_threads; i++) {
+		struct calperf_worker *w = &ep->workers[i];
+
+		w->s = s;
+		w->ep = ep;
+		w->index = i;
+		w->cpu = cpu;
+		if (cpu >= 0)
+			cpu = cpumask_next_wrap(cpu, cpu_online_mask, nr_cpu_ids,
+						false);
+	}
+	for (u32 i = 0; i < s->nr_flows; i++)
+		ep->flows[i].worker = &ep->workers[i % s->nr_threads];
+	atomic_set(&ep->running, s->nr_threads);
+	return 0;
 }
 
 /*
@@ -150,43 +208,54 @@ int calperf_sockets_prepare(struct calperf_session *s,
 	int err;
 
 	if (rx->present) {
-		err = calperf_payload_alloc(s, rx, false);
+		err = calperf_endpoint_alloc(s, rx);
 		if (err)
 			return err;
+		for (u32 i = 0; i < s->nr_threads; i++) {
+			rx->workers[i].buf = calperf_payload_buf(s);
+			if (!rx->workers[i].buf)
+				return -ENOMEM;
+		}
 		err = calperf_receiver_listen(s, extack);
 		if (err)
 			return err;
 	}
 	if (tx->present) {
-		struct sockaddr_storage *ss = &tx->addr;
+		u64 share = div_u64(s->bytes_limit, s->nr_flows);
+		u32 extra = s->bytes_limit - share * s->nr_flows;
 
-		err = calperf_payload_alloc(s, tx, s->zerocopy_send);
+		err = calperf_endpoint_alloc(s, tx);
 		if (err)
 			return err;
-		calperf_addr_set_port(ss, tx->port);
-		err = calperf_socket_create(s, tx, ss->ss_family, &tx->sock,
-					    extack);
+		err = calperf_payload_pattern(s, tx);
 		if (err)
 			return err;
+		for (u32 i = 0; i < s->nr_threads; i++)
+			tx->workers[i].buf = tx->buf;
+		calperf_addr_set_port(&tx->addr, tx->port);
+		for (u32 i = 0; i < s->nr_flows; i++) {
+			struct calperf_flow *f = &tx->flows[i];
+
+			/* A byte limit is the session's total, split evenly. */
+			f->bytes_limit = share + (i < extra);
+			err = calperf_sender_socket(s, f, extack);
+			if (err)
+				return err;
+		}
 	}
 	return 0;
 }
 
-static u64 calperf_task_cpu_ns(void)
-{
-	return current->se.sum_exec_runtime;
-}
-
-static void calperf_save_tcp_info(struct calperf_endpoint *ep)
+static void calperf_save_tcp_info(struct calperf_flow *f)
 {
 	struct tcp_info info;
 
-	tcp_get_info(ep->sock->sk, &info);
-	ep->tcp.rtt_us = info.tcpi_rtt;
-	ep->tcp.rttvar_us = info.tcpi_rttvar;
-	ep->tcp.cwnd = info.tcpi_snd_cwnd;
-	ep->tcp.retrans = info.tcpi_total_retrans;
-	ep->tcp.mss = info.tcpi_snd_mss;
+	tcp_get_info(f->sock->sk, &info);
+	f->tcp.rtt_us = info.tcpi_rtt;
+	f->tcp.rttvar_us = info.tcpi_rttvar;
+	f->tcp.cwnd = info.tcpi_snd_cwnd;
+	f->tcp.retrans = info.tcpi_total_retrans;
+	f->tcp.mss = info.tcpi_snd_mss;
 }
 
 /* Did kthread_stop() interrupt a socket call? Then it is no error. */
@@ -204,7 +273,8 @@ bool calperf_grace_over(struct calperf_session *s, u32 grace_ms)
 				(u64)grace_ms * NSEC_PER_MSEC;
 }
 
-static int calperf_sender_connect(struct calperf_session *s, u64 deadline)
+static int calperf_flow_connect(struct calperf_session *s,
+				struct calperf_flow *f, u64 deadline)
 {
 	struct calperf_endpoint *ep = &s->sender;
 	struct sockaddr *sa = (struct sockaddr *)&ep->addr;
@@ -212,136 +282,113 @@ static int calperf_sender_connect(struct calperf_session *s, u64 deadline)
 	int err;
 
 	/* A blocking connect returns at each send timeout while in progress. */
-	err = kernel_connect(ep->sock, sa, len, 0);
+	err = kernel_connect(f->sock, sa, len, 0);
 	while (err == -EINPROGRESS || err == -EALREADY ||
 	       calperf_interrupted(err)) {
 		if (calperf_session_should_stop(s))
 			return -ECANCELED;
 		if (deadline && ktime_get_ns() >= deadline)
 			return -ETIMEDOUT;
-		err = kernel_connect(ep->sock, sa, len, 0);
+		err = kernel_connect(f->sock, sa, len, 0);
 	}
+	if (!err)
+		f->peer_port = ep->port;
 	return err;
 }
 
 /*
- * Half-close and wait for the peer to close too, so that every byte
- * counted as sent has been read by the peer before the zero-linger close.
+ * Half-close every flow that ended well and wait for the peer to close
+ * too, so that every byte counted as sent has been read by the peer
+ * before the zero-linger close.
  */
-static void calperf_sender_close(struct calperf_session *s)
+static void calperf_sender_close(struct calperf_worker *w)
 {
-	struct calperf_endpoint *ep = &s->sender;
+	struct calperf_session *s = w->s;
 	u64 limit = ktime_get_ns() + CALPERF_CLOSE_WAIT_MS * NSEC_PER_MSEC;
-	struct kvec vec = {
-		.iov_base = ep->buf,
-		.iov_len = calperf_session_buf_size(s),
-	};
-	struct msghdr msg = {};
+	struct calperf_flow *f;
+	u8 sink[64];
 	int ret;
 
-	kernel_sock_shutdown(ep->sock, SHUT_WR);
-	for (;;) {
-		ret = kernel_recvmsg(ep->sock, &msg, &vec, 1, vec.iov_len, 0);
-		if (ret != -EAGAIN && ret <= 0)
-			break;
-		if (kthread_should_stop() ||
-		    calperf_grace_over(s, CALPERF_SENDER_GRACE_MS) ||
-		    ktime_get_ns() > limit)
-			break;
+	for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f))
+		if (!f->error)
+			kernel_sock_shutdown(f->sock, SHUT_WR);
+	for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f)) {
+		if (f->error)
+			continue;
+		do {
+			struct kvec vec = { .iov_base = sink, .iov_len = sizeof(sink) };
+			struct msghdr msg = {};
+
+			/* Whatever the peer sends is dropped, not counted. */
+			ret = kernel_recvmsg(f->sock, &msg, &vec, 1, vec.iov_len, 0);
+			if (kthread_should_stop() ||
+			    calperf_grace_over(s, CALPERF_SENDER_GRACE_MS) ||
+			    ktime_get_ns() > limit)
+				return;
+		} while (ret > 0 || ret == -EAGAIN);
 	}
 }
 
-static int calperf_receiver_accept(struct calperf_session *s)
+/* Connect each flow of @w, within the session's duration from now. */
+int calperf_worker_connect(struct calperf_worker *w)
 {
-	struct calperf_endpoint *ep = &s->receiver;
-	int err;
-
-	for (;;) {
-		err = kernel_accept(ep->listener, &ep->sock, 0);
-		if (err != -EAGAIN && !calperf_interrupted(err))
-			break;
-		if (calperf_session_should_stop(s))
-			return -ECANCELED;
-	}
-	/* One connection per session: stop listening at once. */
-	sock_release(ep->listener);
-	ep->listener = NULL;
-	if (err)
-		return err;
-	sock_no_linger(ep->sock->sk);
-	return 0;
-}
-
-/* The data phase begins: its clock, its deadline if @timed, its CPU count. */
-static u64 calperf_data_begin(struct calperf_session *s,
-			      struct calperf_endpoint *ep, bool timed,
-			      u64 *deadline)
-{
-	u64 now = ktime_get_ns();
-
-	WRITE_ONCE(ep->start_ns, now);
-	WRITE_ONCE(ep->end_ns, now);
-	*deadline = timed && s->duration_ms ?
-		    now + (u64)s->duration_ms * NSEC_PER_MSEC : 0;
-	return calperf_task_cpu_ns();
-}
-
-/*
- * Connect (within the session's duration), then begin the data phase.
- * Returns 0 to go on, 1 if stopped before connected, or an error.
- */
-int calperf_sender_begin(struct calperf_session *s, u64 *deadline, u64 *cpu0)
-{
+	struct calperf_session *s = w->s;
 	u64 limit = s->duration_ms ? ktime_get_ns() +
 		    (u64)s->duration_ms * NSEC_PER_MSEC : 0;
+	struct calperf_flow *f;
 	int err;
 
-	err = calperf_sender_connect(s, limit);
-	if (err == -ECANCELED || (!err && calperf_session_should_stop(s)))
-		return 1;
-	if (err)
-		return err;
-	*cpu0 = calperf_data_begin(s, &s->sender, true, deadline);
-	return 0;
-}
-
-/* Accept, then begin the data phase; returns as calperf_sender_begin(). */
-int calperf_receiver_begin(struct calperf_session *s, u64 *deadline, u64 *cpu0)
-{
-	int err = calperf_receiver_accept(s);
-
-	if (err == -ECANCELED)
-		return 1;
-	if (err)
-		return err;
-	/* Alone, the receiver keeps time itself; else the sender does. */
-	*cpu0 = calperf_data_begin(s, &s->receiver, !s->sender.present,
-				   deadline);
+	for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f)) {
+		err = calperf_flow_connect(s, f, limit);
+		if (err) {
+			if (err != -ECANCELED)
+				f->error = err;
+			return err;
+		}
+	}
 	return 0;
 }
 
 /*
- * The data phase is over: the CPU it took, a graceful close for a sender
- * that ended well, and the socket's final TCP_INFO.
+ * Accept a connection for each flow of @w. The endpoint's kthreads
+ * share the listener; the one that takes the last connection closes it,
+ * so nothing else can connect.
  */
-void calperf_data_end(struct calperf_session *s, struct calperf_endpoint *ep,
-		      u64 cpu0, int err)
+int calperf_worker_accept(struct calperf_worker *w)
 {
-	ep->cpu_ns = calperf_task_cpu_ns() - cpu0;
-	if (ep == &s->sender && !err && !kthread_should_stop())
-		calperf_sender_close(s);
-	calperf_save_tcp_info(ep);
+	struct calperf_endpoint *ep = w->ep;
+	struct calperf_flow *f;
+	int err;
+
+	for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f)) {
+		for (;;) {
+			err = kernel_accept(ep->listener, &f->sock, 0);
+			if (err != -EAGAIN && !calperf_interrupted(err))
+				break;
+			if (calperf_session_should_stop(w->s))
+				return -ECANCELED;
+		}
+		if (err)
+			return err;
+		sock_no_linger(f->sock->sk);
+		f->local_port = ntohs(inet_sk(f->sock->sk)->inet_sport);
+		f->peer_port = ntohs(inet_sk(f->sock->sk)->inet_dport);
+		if (atomic_dec_and_test(&ep->to_accept)) {
+			sock_release(ep->listener);
+			ep->listener = NULL;
+		}
+	}
+	return 0;
 }
 
-/*
- * The end of every kthread: an early end reports the session's reason
- * for it, the sockets go, and the result is published.
- */
-void calperf_endpoint_exit(struct calperf_session *s,
-			   struct calperf_endpoint *ep, int err)
+/* Graceful close for a sender that ended well, and final TCP_INFO. */
+void calperf_worker_close(struct calperf_worker *w, int err)
 {
-	if (!err && calperf_session_should_stop(s))
-		err = READ_ONCE(s->abort_error);
-	calperf_endpoint_release(ep);
-	calperf_endpoint_finish(s, ep, err);
+	struct calperf_flow *f;
+
+	if (w->ep == &w->s->sender && !err && !kthread_should_stop())
+		calperf_sender_close(w);
+	for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f))
+		if (f->sock)
+			calperf_save_tcp_info(f);
 }

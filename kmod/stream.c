@@ -22,79 +22,106 @@
  * One send of up to @len bytes from buffer offset @off: copied, or the
  * buffer's pages by reference.
  */
-static int calperf_stream_send(struct calperf_session *s,
-			       struct calperf_endpoint *ep, u32 off, size_t len)
+static int calperf_stream_send(struct calperf_worker *w,
+			       struct calperf_flow *f, u32 off, size_t len,
+			       int flags)
 {
+	struct calperf_endpoint *ep = w->ep;
 	struct kvec vec = { .iov_base = ep->buf + off, .iov_len = len };
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | flags };
 
-	if (s->zerocopy_send)
-		return calperf_send_pages(ep->sock, ep->bvec, ep->nr_bvec, off,
-					  len);
-	return kernel_sendmsg(ep->sock, &msg, &vec, 1, len);
+	if (w->s->zerocopy_send)
+		return calperf_send_pages(f->sock, ep->bvec, ep->nr_bvec, off,
+					  len, flags);
+	return kernel_sendmsg(f->sock, &msg, &vec, 1, len);
+}
+
+/* One send on @f: true if it moved data. */
+static bool calperf_stream_send_flow(struct calperf_worker *w,
+				     struct calperf_flow *f, int flags)
+{
+	struct calperf_session *s = w->s;
+	u32 off;
+	size_t len;
+	int ret;
+
+	/* Go on from where a short send left off: see payload.c. */
+	div_u64_rem(f->bytes, s->msg_size, &off);
+	len = s->msg_size - off;
+	if (f->bytes_limit)
+		len = min_t(u64, len, f->bytes_limit - f->bytes);
+	ret = calperf_stream_send(w, f, off, len, flags);
+	if (ret > 0) {
+		WRITE_ONCE(f->bytes, f->bytes + ret);
+		WRITE_ONCE(f->calls, f->calls + 1);
+		WRITE_ONCE(f->end_ns, ktime_get_ns());
+		if (f->bytes_limit && f->bytes >= f->bytes_limit)
+			f->ended = true;
+		return true;
+	}
+	if (ret != -EAGAIN && !calperf_interrupted(ret)) {
+		f->error = ret;
+		f->ended = true;
+	}
+	return false;
 }
 
 int calperf_stream_sender(void *data)
 {
-	struct calperf_session *s = data;
-	struct calperf_endpoint *ep = &s->sender;
-	u64 deadline = 0, now, cpu0 = 0;
-	int ret, err;
+	struct calperf_worker *w = data;
+	struct calperf_session *s = w->s;
+	bool mux = calperf_worker_multiplexed(w);
+	int flags = mux ? MSG_DONTWAIT : 0;
+	u64 deadline = 0, cpu0 = 0;
+	struct calperf_flow *f;
+	bool active, moved;
+	int err;
 
-	err = calperf_sender_begin(s, &deadline, &cpu0);
+	err = calperf_worker_begin(w, &deadline, &cpu0);
 	if (err) {
 		err = err == 1 ? 0 : err;
 		goto out;
 	}
 
 	while (!calperf_session_should_stop(s)) {
-		/* Go on from where a short send left off: see payload.c. */
-		u32 off;
-		size_t len;
-
-		div_u64_rem(ep->bytes, s->msg_size, &off);
-		len = s->msg_size - off;
-		if (s->bytes_limit) {
-			if (ep->bytes >= s->bytes_limit)
-				break;
-			len = min_t(u64, len, s->bytes_limit - ep->bytes);
+		active = false;
+		moved = false;
+		for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f)) {
+			if (f->ended)
+				continue;
+			active = true;
+			moved |= calperf_stream_send_flow(w, f, flags);
 		}
-		ret = calperf_stream_send(s, ep, off, len);
-		now = ktime_get_ns();
-		if (ret > 0) {
-			WRITE_ONCE(ep->bytes, ep->bytes + ret);
-			WRITE_ONCE(ep->calls, ep->calls + 1);
-			WRITE_ONCE(ep->end_ns, now);
-		} else if (ret != -EAGAIN && !calperf_interrupted(ret)) {
-			err = ret;
+		if (!active || (deadline && ktime_get_ns() >= deadline))
 			break;
-		}
-		if (deadline && now >= deadline)
-			break;
+		if (mux && !moved)
+			calperf_worker_wait(w);
+		else
+			cond_resched();	/* non-blocking calls never sleep */
 	}
 	/* CPU over the same window as the byte count: first to last send. */
-	calperf_data_end(s, ep, cpu0, err);
+	calperf_worker_end(w, cpu0, 0);
 out:
-	calperf_endpoint_exit(s, ep, err);
+	calperf_worker_exit(w, err);
 	return 0;
 }
 
 /*
  * Consume an skb's data in place, checking it if asked to. A bad byte
- * shows as verified < bytes, which ends the run.
+ * shows as verified < bytes, which ends the flow.
  */
 static int calperf_stream_actor(read_descriptor_t *desc, struct sk_buff *skb,
 				unsigned int offset, size_t len)
 {
-	struct calperf_session *s = desc->arg.data;
-	struct calperf_endpoint *ep = &s->receiver;
+	struct calperf_flow *f = desc->arg.data;
+	struct calperf_session *s = f->worker->s;
 	size_t good = len;
 
 	if (s->verify) {
 		good = calperf_payload_check_skb(skb, offset, len,
-						 ep->bytes + desc->written,
+						 f->bytes + desc->written,
 						 s->msg_size);
-		WRITE_ONCE(ep->verified, ep->verified + good);
+		WRITE_ONCE(f->verified, f->verified + good);
 	}
 	desc->written += len;
 	/* Up to msg_size bytes, as a recvmsg() would; none after a bad one. */
@@ -104,87 +131,115 @@ static int calperf_stream_actor(read_descriptor_t *desc, struct sk_buff *skb,
 
 /*
  * Receive without copying, as in-kernel TCP consumers do: ->read_sock()
- * hands us the queued skbs, and we wait for more as recvmsg() would.
- * Returns as kernel_recvmsg(): bytes, 0 at the end, or an error.
+ * hands us the queued skbs, and unless @nowait we wait for more as
+ * recvmsg() would. Returns as kernel_recvmsg(): bytes, 0 at the end, or
+ * an error.
  */
 static int calperf_stream_read(struct calperf_session *s,
-			       struct calperf_endpoint *ep)
+			       struct calperf_flow *f, bool nowait)
 {
-	read_descriptor_t desc = { .count = s->msg_size, .arg.data = s };
-	struct sock *sk = ep->sock->sk;
+	read_descriptor_t desc = { .count = s->msg_size, .arg.data = f };
+	struct sock *sk = f->sock->sk;
 	long timeo = sk->sk_rcvtimeo;
 	int ret;
 
 	lock_sock(sk);
-	ret = ep->sock->ops->read_sock(sk, &desc, calperf_stream_actor);
+	ret = f->sock->ops->read_sock(sk, &desc, calperf_stream_actor);
 	if (ret == 0 && !sk->sk_err && !(sk->sk_shutdown & RCV_SHUTDOWN) &&
 	    !sock_flag(sk, SOCK_DONE)) {
-		sk_wait_data(sk, &timeo, NULL);
+		if (!nowait)
+			sk_wait_data(sk, &timeo, NULL);
 		ret = -EAGAIN;
 	}
 	release_sock(sk);
 	return ret;
 }
 
-/* One receive: copied out into the buffer, or consumed in place. */
-static int calperf_stream_recv(struct calperf_session *s,
-			       struct calperf_endpoint *ep)
+/* One receive on @f: copied out into the buffer, or consumed in place. */
+static int calperf_stream_recv(struct calperf_worker *w,
+			       struct calperf_flow *f, bool nowait)
 {
-	struct kvec vec = { .iov_base = ep->buf, .iov_len = s->msg_size };
+	struct calperf_session *s = w->s;
+	struct kvec vec = { .iov_base = w->buf, .iov_len = s->msg_size };
 	struct msghdr msg = {};
 	size_t good;
 	int ret;
 
 	if (s->nocopy_recv)
-		return calperf_stream_read(s, ep);
-	ret = kernel_recvmsg(ep->sock, &msg, &vec, 1, vec.iov_len, 0);
+		return calperf_stream_read(s, f, nowait);
+	ret = kernel_recvmsg(f->sock, &msg, &vec, 1, vec.iov_len,
+			     nowait ? MSG_DONTWAIT : 0);
 	if (ret > 0 && s->verify) {
-		good = calperf_payload_check(ep->buf, ret, ep->bytes,
+		good = calperf_payload_check(w->buf, ret, f->bytes,
 					     s->msg_size);
-		WRITE_ONCE(ep->verified, ep->verified + good);
+		WRITE_ONCE(f->verified, f->verified + good);
 	}
 	return ret;
 }
 
+/* One receive on @f: true if it moved data. */
+static bool calperf_stream_recv_flow(struct calperf_worker *w,
+				     struct calperf_flow *f, bool nowait)
+{
+	int ret = calperf_stream_recv(w, f, nowait);
+
+	if (ret > 0) {
+		WRITE_ONCE(f->bytes, f->bytes + ret);
+		WRITE_ONCE(f->calls, f->calls + 1);
+		WRITE_ONCE(f->end_ns, ktime_get_ns());
+		if (w->s->verify && f->verified < f->bytes) {
+			f->error = -EBADMSG;
+			f->ended = true;
+		}
+		return true;
+	}
+	if (ret == 0) {
+		/* A reset also reads as end of stream: tell them apart. */
+		f->error = sock_error(f->sock->sk);
+		f->ended = true;
+	} else if (ret != -EAGAIN && !calperf_interrupted(ret)) {
+		f->error = ret;
+		f->ended = true;
+	}
+	return false;
+}
+
 int calperf_stream_receiver(void *data)
 {
-	struct calperf_session *s = data;
-	struct calperf_endpoint *ep = &s->receiver;
-	u64 deadline = 0, now, cpu0;
-	int ret, err;
+	struct calperf_worker *w = data;
+	struct calperf_session *s = w->s;
+	bool mux = calperf_worker_multiplexed(w);
+	u64 deadline = 0, cpu0;
+	struct calperf_flow *f;
+	bool active, moved;
+	int err;
 
-	err = calperf_receiver_begin(s, &deadline, &cpu0);
+	err = calperf_worker_begin(w, &deadline, &cpu0);
 	if (err) {
 		err = err == 1 ? 0 : err;
 		goto out;
 	}
 
 	for (;;) {
-		ret = calperf_stream_recv(s, ep);
-		now = ktime_get_ns();
-		if (ret > 0) {
-			WRITE_ONCE(ep->bytes, ep->bytes + ret);
-			WRITE_ONCE(ep->calls, ep->calls + 1);
-			WRITE_ONCE(ep->end_ns, now);
-		} else if (ret == 0) {
-			/* A reset also reads as end of stream: tell them apart. */
-			err = sock_error(ep->sock->sk);
-			break;
-		} else if (ret != -EAGAIN && !calperf_interrupted(ret)) {
-			err = ret;
-			break;
+		active = false;
+		moved = false;
+		for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f)) {
+			if (f->ended)
+				continue;
+			active = true;
+			moved |= calperf_stream_recv_flow(w, f, mux);
 		}
-		if (s->verify && ep->verified < ep->bytes) {
-			err = -EBADMSG;
-			break;
-		}
-		if (kthread_should_stop() ||
+		if (!active || kthread_should_stop() ||
 		    calperf_grace_over(s, CALPERF_RECEIVER_GRACE_MS) ||
-		    (deadline && now >= deadline))
+		    (deadline && ktime_get_ns() >= deadline))
 			break;
+		if (mux && !moved)
+			calperf_worker_wait(w);
+		else
+			cond_resched();	/* non-blocking calls never sleep */
 	}
-	calperf_data_end(s, ep, cpu0, err);
+	calperf_worker_end(w, cpu0, 0);
 out:
-	calperf_endpoint_exit(s, ep, err);
+	calperf_worker_exit(w, err);
 	return 0;
 }

@@ -72,11 +72,15 @@ static int usage(FILE *f, uint8_t kind)
 		fprintf(f,
 			"Usage: calperfctl stream [ to ] ADDR [ port PORT ] [ OPTIONS ]\n"
 			"where  OPTIONS := [ msg-size SIZE ] [ bytes SIZE ]\n"
-			"                  [ zerocopy ] [ nocopy ] [ verify ]\n%s"
+			"                  [ zerocopy ] [ nocopy ] [ verify ]\n"
+			"                  [ flows N ] [ threads T ]\n%s"
 			"Defaults: msg-size 64K, time 10 s, sockbuf = msg-size.\n"
 			"zerocopy: the client sends its buffer's pages by reference;\n"
 			"nocopy: the server consumes data in place (read_sock);\n"
 			"verify: the server checks every byte of the payload.\n"
+			"flows: N connections over T kthreads per end (default 1, 1),\n"
+			"each kthread pinned from client-cpu/server-cpu (or CPU 0) on;\n"
+			"bytes is the total, split evenly over the flows.\n"
 			"-m and -t stand for msg-size and time.\n",
 			common_usage);
 	return f == stdout ? 0 : 1;
@@ -281,6 +285,53 @@ static void print_endpoint_header(const struct cp_session *s, const char *what)
 	printf("%s %s port %u", what, addr, ep->port);
 }
 
+/* The receiver's flow that the sender's flow @f connected to, if here. */
+static const struct cp_flow *peer_flow(const struct cp_endpoint *rx,
+				       const struct cp_flow *f)
+{
+	for (unsigned int i = 0; i < rx->n_flows; i++)
+		if (rx->flows[i].peer_port == f->local_port)
+			return &rx->flows[i];
+	return NULL;
+}
+
+/* One line a flow: the sender's, matched with the receiver's by port. */
+static void print_flows(const struct cp_session *s)
+{
+	const struct cp_endpoint *tx = &s->sender, *rx = &s->receiver;
+	const struct cp_endpoint *ep = tx->present ? tx : rx;
+
+	if (ep->n_flows < 2)
+		return;
+	printf("  flows        %u over %u kthreads per end\n", s->nr_flows,
+	       s->nr_threads);
+	printf("    %4s %6s %4s %13s %14s %14s %9s %8s\n", "flow", "thread",
+	       "cpu", "ports", "sent", "received", "Gb/s", "retrans");
+	for (unsigned int i = 0; i < ep->n_flows; i++) {
+		const struct cp_flow *f = &ep->flows[i];
+		const struct cp_flow *r = tx->present ? peer_flow(rx, f) : f;
+		const struct cp_stats *st = r ? &r->stats : &f->stats;
+		char ports[16], cpu[12] = "-";
+
+		snprintf(ports, sizeof(ports), "%u>%u", f->local_port,
+			 f->peer_port);
+		if (f->cpu >= 0)
+			snprintf(cpu, sizeof(cpu), "%d", f->cpu);
+		printf("    %4u %6u %4s %13s ", f->index, f->thread, cpu, ports);
+		if (tx->present)
+			printf("%14llu ", (unsigned long long)f->stats.bytes);
+		else
+			printf("%14s ", "-");
+		if (r && rx->present)
+			printf("%14llu ", (unsigned long long)r->stats.bytes);
+		else
+			printf("%14s ", "-");
+		printf("%9.3f %8u%s%s\n", st->bps / 1e9, f->stats.retrans,
+		       f->stats.error || (r && r->stats.error) ? "  " : "",
+		       errno_name(f->stats.error ?: r ? r->stats.error : 0));
+	}
+}
+
 static void print_stream(const struct cp_session *s)
 {
 	const struct cp_endpoint *tx = &s->sender;
@@ -315,9 +366,11 @@ static void print_stream(const struct cp_session *s)
 		       st->bytes ? (double)t.busy / st->bytes : 0);
 	}
 	if (tx->present)
-		printf("  tcp          retrans %u  rtt %u us  cwnd %u  mss %u\n",
+		printf("  tcp          retrans %u  rtt %u us  cwnd %u  mss %u%s\n",
 		       tx->stats.retrans, tx->stats.rtt_us, tx->stats.cwnd,
-		       tx->stats.mss);
+		       tx->stats.mss, s->nr_flows > 1 ?
+		       "  (rtt: mean of flows; retrans, cwnd: sums)" : "");
+	print_flows(s);
 }
 
 static double per_second(const struct cp_stats *st)

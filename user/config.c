@@ -28,6 +28,8 @@ void cp_config_init(struct cp_config *c)
 	c->duration_ms = -1;
 	c->interval_ms = -1;
 	c->bytes = -1;
+	c->flows = -1;
+	c->threads = -1;
 	cp_endpoint_cfg_init(&c->sender);
 	cp_endpoint_cfg_init(&c->receiver);
 }
@@ -133,7 +135,7 @@ int cp_config_option(struct cp_config *c, int argc, char **argv)
 	if (strcmp(k, "msg-size") && strcmp(k, "time") && strcmp(k, "bytes") &&
 	    strcmp(k, "congestion") && strcmp(k, "kind") &&
 	    strcmp(k, "req-size") && strcmp(k, "resp-size") && strcmp(k, "count") &&
-	    strcmp(k, "interval"))
+	    strcmp(k, "interval") && strcmp(k, "flows") && strcmp(k, "threads"))
 		return 0;
 	if (need_arg(argc, argv))
 		return -1;
@@ -146,6 +148,12 @@ int cp_config_option(struct cp_config *c, int argc, char **argv)
 			cp_error("kind: \"%s\" is not stream or rr", argv[1]);
 			return -1;
 		}
+	} else if (!strcmp(k, "flows")) {
+		if (take_u32("flows", argv[1], false, &c->flows))
+			return -1;
+	} else if (!strcmp(k, "threads")) {
+		if (take_u32("threads", argv[1], false, &c->threads))
+			return -1;
 	} else if (!strcmp(k, "req-size")) {
 		if (take_u32("req-size", argv[1], true, &c->req_size))
 			return -1;
@@ -242,6 +250,10 @@ struct nl_msg *cp_config_msg(struct cp_nl *nl, const struct cp_config *c)
 		nla_put_flag(msg, CALPERF_A_SESSION_NOCOPY_RECV);
 	if (c->verify)
 		nla_put_flag(msg, CALPERF_A_SESSION_VERIFY);
+	if (c->flows >= 0)
+		nla_put_u32(msg, CALPERF_A_SESSION_FLOWS, c->flows);
+	if (c->threads >= 0)
+		nla_put_u32(msg, CALPERF_A_SESSION_THREADS, c->threads);
 	if (c->congestion)
 		nla_put_string(msg, CALPERF_A_SESSION_CONGESTION, c->congestion);
 	put_endpoint(msg, CALPERF_A_SESSION_SENDER, &c->sender);

@@ -31,6 +31,7 @@ struct cp_config {
 	int64_t bytes;			/* -1: not given */
 	bool nodelay;
 	bool zerocopy_send, nocopy_recv, verify;
+	int64_t flows, threads;		/* -1: kernel default (1) */
 	const char *congestion;
 	struct cp_endpoint_cfg sender, receiver;
 };

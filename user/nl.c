@@ -91,6 +91,8 @@ static const char *const session_attr_names[CALPERF_A_SESSION_MAX + 1] = {
 	[CALPERF_A_SESSION_ZEROCOPY_SEND] = "zerocopy-send",
 	[CALPERF_A_SESSION_NOCOPY_RECV] = "nocopy-recv",
 	[CALPERF_A_SESSION_VERIFY] = "verify",
+	[CALPERF_A_SESSION_FLOWS] = "flows",
+	[CALPERF_A_SESSION_THREADS] = "threads",
 };
 
 static const char *const endpoint_attr_names[CALPERF_A_ENDPOINT_MAX + 1] = {
@@ -102,6 +104,7 @@ static const char *const endpoint_attr_names[CALPERF_A_ENDPOINT_MAX + 1] = {
 	[CALPERF_A_ENDPOINT_CPU] = "cpu",
 	[CALPERF_A_ENDPOINT_SOCKBUF] = "sockbuf",
 	[CALPERF_A_ENDPOINT_STATS] = "stats",
+	[CALPERF_A_ENDPOINT_FLOW] = "flow",
 };
 
 static const char *attr_name(bool nested, int type)

@@ -59,9 +59,34 @@ static void parse_stats(struct nlattr *nest, struct cp_stats *st)
 		parse_hist(tb[CALPERF_A_STATS_RTT], &st->rtt);
 }
 
+static void parse_flow(struct nlattr *nest, struct cp_endpoint *ep)
+{
+	struct nlattr *tb[CALPERF_A_FLOW_MAX + 1];
+	struct cp_flow *f;
+
+	if (ep->n_flows == CP_MAX_FLOWS ||
+	    nla_parse_nested(tb, CALPERF_A_FLOW_MAX, nest, NULL))
+		return;
+	f = &ep->flows[ep->n_flows++];
+	f->cpu = -1;
+	if (tb[CALPERF_A_FLOW_INDEX])
+		f->index = nla_get_u32(tb[CALPERF_A_FLOW_INDEX]);
+	if (tb[CALPERF_A_FLOW_THREAD])
+		f->thread = nla_get_u32(tb[CALPERF_A_FLOW_THREAD]);
+	if (tb[CALPERF_A_FLOW_CPU])
+		f->cpu = nla_get_u32(tb[CALPERF_A_FLOW_CPU]);
+	if (tb[CALPERF_A_FLOW_LOCAL_PORT])
+		f->local_port = nla_get_u16(tb[CALPERF_A_FLOW_LOCAL_PORT]);
+	if (tb[CALPERF_A_FLOW_PEER_PORT])
+		f->peer_port = nla_get_u16(tb[CALPERF_A_FLOW_PEER_PORT]);
+	if (tb[CALPERF_A_FLOW_STATS])
+		parse_stats(tb[CALPERF_A_FLOW_STATS], &f->stats);
+}
+
 static void parse_endpoint(struct nlattr *nest, struct cp_endpoint *ep)
 {
-	struct nlattr *tb[CALPERF_A_ENDPOINT_MAX + 1];
+	struct nlattr *tb[CALPERF_A_ENDPOINT_MAX + 1], *a;
+	int rem;
 
 	memset(ep, 0, sizeof(*ep));
 	ep->cpu = -1;
@@ -83,6 +108,9 @@ static void parse_endpoint(struct nlattr *nest, struct cp_endpoint *ep)
 		ep->sockbuf = nla_get_u32(tb[CALPERF_A_ENDPOINT_SOCKBUF]);
 	if (tb[CALPERF_A_ENDPOINT_STATS])
 		parse_stats(tb[CALPERF_A_ENDPOINT_STATS], &ep->stats);
+	nla_for_each_nested(a, nest, rem)
+		if (nla_type(a) == CALPERF_A_ENDPOINT_FLOW)
+			parse_flow(a, ep);
 }
 
 static void parse_cpu(struct nlattr *nest, struct cp_cpu *c)
@@ -209,6 +237,11 @@ int cp_session_parse(struct nlattr **tb, struct cp_session *s)
 	s->zerocopy_send = tb[CALPERF_A_SESSION_ZEROCOPY_SEND] != NULL;
 	s->nocopy_recv = tb[CALPERF_A_SESSION_NOCOPY_RECV] != NULL;
 	s->verify = tb[CALPERF_A_SESSION_VERIFY] != NULL;
+	s->nr_flows = s->nr_threads = 1;
+	if (tb[CALPERF_A_SESSION_FLOWS])
+		s->nr_flows = nla_get_u32(tb[CALPERF_A_SESSION_FLOWS]);
+	if (tb[CALPERF_A_SESSION_THREADS])
+		s->nr_threads = nla_get_u32(tb[CALPERF_A_SESSION_THREADS]);
 	if (tb[CALPERF_A_SESSION_CONGESTION])
 		snprintf(s->congestion, sizeof(s->congestion), "%s",
 			 nla_get_string(tb[CALPERF_A_SESSION_CONGESTION]));
@@ -312,6 +345,14 @@ static void show_endpoint(const char *role, const struct cp_endpoint *ep,
 	if (st->done && opt_stats)
 		printf("           tcp rtt %u us  rttvar %u us  cwnd %u  retrans %u  mss %u\n",
 		       st->rtt_us, st->rttvar_us, st->cwnd, st->retrans, st->mss);
+	for (unsigned int i = 0; ep->n_flows > 1 && i < ep->n_flows; i++) {
+		const struct cp_flow *f = &ep->flows[i];
+
+		printf("           flow %u  thread %u  port %u -> %u  bytes %llu  %.3f Gb/s%s%s\n",
+		       f->index, f->thread, f->local_port, f->peer_port,
+		       (unsigned long long)f->stats.bytes, f->stats.bps / 1e9,
+		       f->stats.error ? "  error " : "", errno_name(f->stats.error));
+	}
 }
 
 void cp_session_show(const struct cp_session *s, const struct cp_buckets *rtt)
@@ -344,6 +385,8 @@ void cp_session_show(const struct cp_session *s, const struct cp_buckets *rtt)
 		printf("  nocopy");
 	if (s->verify)
 		printf("  verify");
+	if (s->nr_flows > 1)
+		printf("  flows %u  threads %u", s->nr_flows, s->nr_threads);
 	if (s->congestion[0])
 		printf("  congestion %s", s->congestion);
 	if (s->has_error && s->error)
@@ -379,10 +422,38 @@ static void json_hist(const char *key, const struct cp_hist *h,
 	json_close();
 }
 
+static void json_stats(const struct cp_stats *st, const struct cp_buckets *rtt,
+		       bool cpu)
+{
+	json_open("stats", '{');
+	json_bool("done", st->done);
+	json_u64("bytes", st->bytes);
+	json_u64("calls", st->calls);
+	json_u64("elapsed_ns", st->elapsed_ns);
+	json_u64("throughput_bps", st->bps);
+	if (st->has_verified)
+		json_u64("verified_bytes", st->verified);
+	if (st->rtt.present)
+		json_hist("rtt", &st->rtt, rtt);
+	if (st->done) {
+		if (cpu)
+			json_u64("cpu_ns", st->cpu_ns);
+		json_s64("error", st->error);
+		json_str("error_name", errno_name(st->error));
+		json_open("tcp", '{');
+		json_u64("rtt_us", st->rtt_us);
+		json_u64("rttvar_us", st->rttvar_us);
+		json_u64("cwnd", st->cwnd);
+		json_u64("retrans", st->retrans);
+		json_u64("mss", st->mss);
+		json_close();
+	}
+	json_close();
+}
+
 static void json_endpoint(const char *role, const struct cp_endpoint *ep,
 			  const struct cp_buckets *rtt)
 {
-	const struct cp_stats *st = &ep->stats;
 	char addr[64];
 
 	if (!ep->present)
@@ -396,29 +467,24 @@ static void json_endpoint(const char *role, const struct cp_endpoint *ep,
 	json_u64("sockbuf", ep->sockbuf);
 	if (ep->cpu >= 0)
 		json_u64("cpu", ep->cpu);
-	json_open("stats", '{');
-	json_bool("done", st->done);
-	json_u64("bytes", st->bytes);
-	json_u64("calls", st->calls);
-	json_u64("elapsed_ns", st->elapsed_ns);
-	json_u64("throughput_bps", st->bps);
-	if (st->has_verified)
-		json_u64("verified_bytes", st->verified);
-	if (st->rtt.present)
-		json_hist("rtt", &st->rtt, rtt);
-	if (st->done) {
-		json_u64("cpu_ns", st->cpu_ns);
-		json_s64("error", st->error);
-		json_str("error_name", errno_name(st->error));
-		json_open("tcp", '{');
-		json_u64("rtt_us", st->rtt_us);
-		json_u64("rttvar_us", st->rttvar_us);
-		json_u64("cwnd", st->cwnd);
-		json_u64("retrans", st->retrans);
-		json_u64("mss", st->mss);
+	json_stats(&ep->stats, rtt, true);
+	if (ep->n_flows) {
+		json_open("flows", '[');
+		for (unsigned int i = 0; i < ep->n_flows; i++) {
+			const struct cp_flow *f = &ep->flows[i];
+
+			json_open(NULL, '{');
+			json_u64("index", f->index);
+			json_u64("thread", f->thread);
+			if (f->cpu >= 0)
+				json_u64("cpu", f->cpu);
+			json_u64("local_port", f->local_port);
+			json_u64("peer_port", f->peer_port);
+			json_stats(&f->stats, NULL, false);
+			json_close();
+		}
 		json_close();
 	}
-	json_close();
 	json_close();
 }
 
@@ -445,6 +511,8 @@ void cp_session_json(const char *key, const struct cp_session *s,
 		json_u64("interval_ms", s->interval_ms);
 	json_bool("nodelay", s->nodelay);
 	if (s->kind == CALPERF_KIND_STREAM) {
+		json_u64("flows", s->nr_flows);
+		json_u64("threads", s->nr_threads);
 		json_bool("zerocopy_send", s->zerocopy_send);
 		json_bool("nocopy_recv", s->nocopy_recv);
 		json_bool("verify", s->verify);

@@ -54,6 +54,16 @@ struct cp_cpu_totals {
 	uint64_t hardirq, busy;
 };
 
+#define CP_MAX_FLOWS 64
+
+/* One flow (TCP connection) of an endpoint. */
+struct cp_flow {
+	uint32_t index, thread;
+	int cpu;			/* -1: not pinned */
+	uint16_t local_port, peer_port;
+	struct cp_stats stats;		/* no cpu_ns */
+};
+
 struct cp_endpoint {
 	bool present;
 	int family;			/* AF_UNSPEC: no address */
@@ -61,7 +71,9 @@ struct cp_endpoint {
 	uint16_t port;
 	int cpu;			/* -1: not pinned */
 	uint32_t sockbuf;
-	struct cp_stats stats;
+	struct cp_stats stats;		/* the sum of the flows */
+	unsigned int n_flows;		/* 0 in dumps: do-get has them */
+	struct cp_flow flows[CP_MAX_FLOWS];
 };
 
 struct cp_session {
@@ -73,6 +85,7 @@ struct cp_session {
 	uint64_t count_limit;
 	bool nodelay;
 	bool zerocopy_send, nocopy_recv, verify;
+	uint32_t nr_flows, nr_threads;
 	char congestion[32];
 	bool has_error;
 	int32_t error;

@@ -244,9 +244,11 @@ CMD = {"new": 1, "start": 2, "stop": 3, "get": 4, "del": 5, "done": 6}
 A_SESSION = {"id": 2, "kind": 3, "state": 4, "msg_size": 5, "duration_ms": 6,
              "bytes_limit": 7, "nodelay": 8, "congestion": 9, "sender": 10,
              "receiver": 11, "error": 12, "req_size": 13, "resp_size": 14,
-             "count_limit": 15, "hist_buckets": 16, "cpu": 17, "interval_ms": 18}
+             "count_limit": 15, "hist_buckets": 16, "cpu": 17, "interval_ms": 18,
+             "zerocopy_send": 19, "nocopy_recv": 20, "verify": 21, "flows": 22,
+             "threads": 23}
 A_EP = {"netns_fd": 2, "netns_pid": 3, "addr4": 4, "addr6": 5, "port": 6,
-        "cpu": 7, "sockbuf": 8, "stats": 9}
+        "cpu": 7, "sockbuf": 8, "stats": 9, "flow": 10}
 NLA_F_NESTED = 0x8000
 
 

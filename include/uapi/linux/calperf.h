@@ -61,6 +61,8 @@ enum calperf_a_session {
 	CALPERF_A_SESSION_ZEROCOPY_SEND, /* flag, stream: send pages by reference */
 	CALPERF_A_SESSION_NOCOPY_RECV,	/* flag, stream: consume in place (read_sock) */
 	CALPERF_A_SESSION_VERIFY,	/* flag, stream: receiver checks the payload */
+	CALPERF_A_SESSION_FLOWS,	/* u32, stream: TCP connections (default 1) */
+	CALPERF_A_SESSION_THREADS,	/* u32, stream: kthreads per end, <= flows */
 
 	__CALPERF_A_SESSION_MAX,
 	CALPERF_A_SESSION_MAX = __CALPERF_A_SESSION_MAX - 1
@@ -78,15 +80,34 @@ enum calperf_a_endpoint {
 	CALPERF_A_ENDPOINT_ADDR4,	/* be32 */
 	CALPERF_A_ENDPOINT_ADDR6,	/* binary, 16 bytes */
 	CALPERF_A_ENDPOINT_PORT,	/* u16, host order */
-	CALPERF_A_ENDPOINT_CPU,		/* u32, pin the kthread to this CPU */
+	CALPERF_A_ENDPOINT_CPU,		/* u32, pin the kthread (the first) here */
 	CALPERF_A_ENDPOINT_SOCKBUF,	/* u32, SO_SNDBUF/SO_RCVBUF; 0: auto */
-	CALPERF_A_ENDPOINT_STATS,	/* nest, calperf_a_stats (reply) */
+	CALPERF_A_ENDPOINT_STATS,	/* nest, calperf_a_stats (reply): total */
+	CALPERF_A_ENDPOINT_FLOW,	/* nest, calperf_a_flow, one per flow (get) */
 
 	__CALPERF_A_ENDPOINT_MAX,
 	CALPERF_A_ENDPOINT_MAX = __CALPERF_A_ENDPOINT_MAX - 1
 };
 
-/* Results of one endpoint; live while running, final once done. */
+/* One flow (TCP connection) of an endpoint, in replies. */
+enum calperf_a_flow {
+	CALPERF_A_FLOW_UNSPEC,
+	CALPERF_A_FLOW_PAD,
+	CALPERF_A_FLOW_INDEX,		/* u32 */
+	CALPERF_A_FLOW_THREAD,		/* u32, index of the kthread driving it */
+	CALPERF_A_FLOW_CPU,		/* u32, that kthread's CPU, if pinned */
+	CALPERF_A_FLOW_LOCAL_PORT,	/* u16 */
+	CALPERF_A_FLOW_PEER_PORT,	/* u16 */
+	CALPERF_A_FLOW_STATS,		/* nest, calperf_a_stats: no cpu-ns */
+
+	__CALPERF_A_FLOW_MAX,
+	CALPERF_A_FLOW_MAX = __CALPERF_A_FLOW_MAX - 1
+};
+
+/*
+ * Results of one endpoint (the sum of its flows) or of one flow; live
+ * while running, final once done.
+ */
 enum calperf_a_stats {
 	CALPERF_A_STATS_UNSPEC,
 	CALPERF_A_STATS_PAD,

@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Many flows over a few kthreads: every flow moves data, per-flow
+results add up to the totals on both ends and match each other by port,
+kthreads are pinned, a byte limit is split exactly, and a session with
+many flows ends cleanly on a stop and on module unload."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from calperf_test import *  # noqa: E402,F403
+
+t = Ktap()
+pair = None
+
+
+def stream(*args):
+    return ctl_ok("stream", *args, "client-netns", pair.a, "server-netns", pair.b).json
+
+
+def check_flows(r, nr_flows, nr_threads):
+    s = r["session"]
+    tx, rx = s["sender"], s["receiver"]
+    check(s["flows"] == nr_flows and s["threads"] == nr_threads,
+          f"flows {s['flows']}, threads {s['threads']}")
+    for ep in (tx, rx):
+        flows = ep["flows"]
+        check(len(flows) == nr_flows, f"{len(flows)} flows reported")
+        check(sum(f["stats"]["bytes"] for f in flows) == ep["stats"]["bytes"],
+              "the flows do not add up to the total")
+        check(sum(f["stats"]["calls"] for f in flows) == ep["stats"]["calls"],
+              "the flows' calls do not add up to the total")
+        for f in flows:
+            check(f["thread"] == f["index"] % nr_threads,
+                  f"flow {f['index']} on thread {f['thread']}")
+            check(f["stats"]["bytes"] > 0, f"flow {f['index']} moved nothing")
+            check(f["stats"]["error"] == 0, f"flow {f['index']}: {f['stats']['error_name']}")
+    by_port = {f["peer_port"]: f for f in rx["flows"]}
+    for f in tx["flows"]:
+        peer = by_port.get(f["local_port"])
+        check(peer is not None, f"no receiver flow from port {f['local_port']}")
+        check(peer["stats"]["bytes"] == f["stats"]["bytes"],
+              f"flow {f['index']}: sent {f['stats']['bytes']}, "
+              f"received {peer['stats']['bytes']}")
+    check(r["error"] == 0, f"error {r['error_name']}")
+    check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
+
+
+@t.test
+def setup():
+    global pair
+    module_load()
+    pair = VethPair()
+
+
+@t.test
+def eight_flows_two_threads():
+    r = stream(pair.b4, "time", 2, "flows", 8, "threads", 2, "msg-size", "16K")
+    rates = [f["stats"]["throughput_bps"] / 1e6 for f in r["session"]["sender"]["flows"]]
+    diag(f"total {r['throughput_bps'] / 1e9:.3f} Gb/s; flows (Mb/s): "
+         + " ".join(f"{x:.0f}" for x in rates))
+    check_flows(r, 8, 2)
+
+
+@t.test
+def one_thread_many_flows_ipv6():
+    r = stream(pair.b6, "time", 1, "flows", 5, "threads", 1)
+    check_flows(r, 5, 1)
+
+
+@t.test
+def byte_limit_is_split_exactly():
+    total, n = 1_000_003, 7
+    r = stream(pair.b4, "bytes", total, "flows", n, "threads", 3, "msg-size", 4000,
+               "verify", "zerocopy", "nocopy")
+    check_flows(r, n, 3)
+    sent = sorted(f["stats"]["bytes"] for f in r["session"]["sender"]["flows"])
+    diag(f"per flow: {sent}")
+    check(sum(sent) == total, f"sent {sum(sent)} in all, wanted {total}")
+    check(sent[0] == total // n and sent[-1] == -(-total // n),
+          f"uneven split {sent}")
+    rx = r["session"]["receiver"]
+    check(rx["stats"]["verified_bytes"] == total, "not every byte verified")
+    for f in rx["flows"]:
+        check(f["stats"]["verified_bytes"] == f["stats"]["bytes"],
+              f"flow {f['index']}: {f['stats']['verified_bytes']} of "
+              f"{f['stats']['bytes']} verified")
+
+
+def affinity(name):
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if open(f"/proc/{pid}/comm").read().strip() != name:
+                continue
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith("Cpus_allowed_list:"):
+                    return line.split()[1]
+        except OSError:
+            continue
+    return None
+
+
+@t.test
+def kthreads_are_pinned_and_stop():
+    ncpu = os.cpu_count()
+    r = ctl_ok("session", "add", "flows", 4, "threads", 2, "time", 30,
+               "sender", "netns", pair.a, "addr", pair.b4, "port", 5401, "cpu", 1,
+               "receiver", "netns", pair.b, "port", 5401)
+    sid = r.json["id"]
+    ctl_ok("session", "start", sid, as_json=False)
+    try:
+        wait_for(lambda: affinity(f"calperf-tx/{sid}:1"), 10, "the second sender kthread")
+        got = {name: affinity(name) for name in
+               (f"calperf-tx/{sid}:0", f"calperf-tx/{sid}:1",
+                f"calperf-rx/{sid}:0", f"calperf-rx/{sid}:1")}
+        diag(f"affinity: {got}")
+        want = {f"calperf-tx/{sid}:0": str(1 % ncpu), f"calperf-tx/{sid}:1": str(2 % ncpu),
+                f"calperf-rx/{sid}:0": "0", f"calperf-rx/{sid}:1": str(1 % ncpu)}
+        check(got == want, f"pinned {got}, wanted {want}")
+        # In-process, so a busy guest's process start is not counted.
+        g = Genl()
+        t0 = time.monotonic()
+        g.request(CMD["stop"], u32(A_SESSION["id"], sid))
+        took = time.monotonic() - t0
+        g.close()
+        check(took < 1.0, f"stop took {took:.2f} s")
+        s = ctl_ok("session", "show", sid).json
+        check(s["state"] == "done", f"state {s['state']} after a stop")
+        check(s["sender"]["stats"]["bytes"] == s["receiver"]["stats"]["bytes"],
+              "a stop lost bytes between the ends")
+    finally:
+        ctl("session", "del", sid, as_json=False)
+    check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
+
+
+@t.test
+def bad_flow_counts_are_refused():
+    for args, msg in ((("flows", 2, "threads", 3), "more threads than flows"),
+                      (("flows", 4, "bytes", 3), "bytes-limit is less than a byte per flow"),
+                      (("flows", 65), "flows"),
+                      (("flows", 0), "flows")):
+        r = ctl("stream", pair.b4, *args, "client-netns", pair.a, "server-netns", pair.b,
+                as_json=False)
+        check(r.rc != 0 and r.err.startswith("Error: ") and msg in r.err,
+              f"{args}: rc {r.rc}, {r.err!r}")
+    r = ctl("session", "add", "kind", "rr", "flows", 2, "receiver", "port", 5402,
+            as_json=False)
+    check(r.rc != 0 and "flows is for stream sessions" in r.err, f"rr flows: {r.err!r}")
+
+
+@t.test
+def unload_with_many_flows_running():
+    r = ctl_ok("session", "add", "flows", 16, "threads", 4, "time", 30,
+               "sender", "netns", pair.a, "addr", pair.b4, "port", 5403,
+               "receiver", "netns", pair.b, "port", 5403)
+    ctl_ok("session", "start", r.json["id"], as_json=False)
+    wait_for(lambda: len(calperf_kthreads()) == 8, 10, "8 kthreads")
+    time.sleep(0.5)
+    module_unload()
+    check(not module_loaded(), "the module is still loaded")
+    check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
+    module_load()
+
+
+@t.test
+def cleanup():
+    pair.close()
+    check(session_count() == 0, "sessions left behind")
+
+
+t.run()
