@@ -89,6 +89,29 @@ def path_cpu_parts():
 
 
 @t.test
+def sides_split_the_path():
+    """Ends pinned to different CPUs: the path CPU splits between them."""
+    if os.cpu_count() < 2:
+        raise Skip("needs two CPUs")
+    r = ctl_ok("stream", pair.b4, "time", 2, "client-cpu", 0, "server-cpu", 1,
+               "client-netns", pair.a, "server-netns", pair.b).json
+    tx, rx = r["sender_side_cpu_cores"], r["receiver_side_cpu_cores"]
+    diag(f"sender side {tx:.2f} cores ({r['sender_side_cpu_per_gbps']:.2f} per Gb/s), "
+         f"receiver side {rx:.2f} ({r['receiver_side_cpu_per_gbps']:.2f} per Gb/s), "
+         f"path {r['path_cpu_cores']:.2f}")
+    check(tx > 0 and rx > 0, "a side used no CPU")
+    # A two-CPU guest: the two sides' CPUs are all of them.
+    if os.cpu_count() == 2:
+        check(abs(tx + rx - r["path_cpu_cores"]) < 1e-3,
+              f"sides {tx} + {rx} != path {r['path_cpu_cores']}")
+    check(tx >= r["sender_cpu_cores"] - 1e-3 and rx >= r["receiver_cpu_cores"] - 1e-3,
+          "a side is less than its own kthread")
+    r = ctl_ok("stream", pair.b4, "time", "0.5", "client-netns", pair.a,
+               "server-netns", pair.b).json
+    check("sender_side_cpu_cores" not in r, "sides split without pinned kthreads")
+
+
+@t.test
 def rr_has_cpu_per_transaction():
     r = ctl_ok("rr", pair.b4, "count", 300, "client-netns", pair.a,
                "server-netns", pair.b).json

@@ -259,6 +259,7 @@ static uint64_t kthreads_ns(const struct cp_session *s)
 static void print_cpu(const struct cp_session *s)
 {
 	struct cp_cpu_totals t;
+	uint64_t tx, rx;
 
 	if (!s->cpu.present)
 		return;
@@ -273,6 +274,12 @@ static void print_cpu(const struct cp_session *s)
 	       cpu_cores(s, t.softirq_self));
 	printf("  busy         %.2f cores (kcpustat, all CPUs, tick-sampled)\n",
 	       cpu_cores(s, t.busy));
+	if (cp_side_cpu_ns(s, &tx, &rx))
+		printf("  sides        %s %.2f cores, %s %.2f cores (path CPU by the CPUs each end is pinned to)\n",
+		       s->kind == CALPERF_KIND_RR ? "client" : "sender",
+		       cpu_cores(s, tx),
+		       s->kind == CALPERF_KIND_RR ? "server" : "receiver",
+		       cpu_cores(s, rx));
 }
 
 static void print_endpoint_header(const struct cp_session *s, const char *what)
@@ -361,9 +368,15 @@ static void print_stream(const struct cp_session *s)
 		struct cp_cpu_totals t;
 
 		cp_cpu_totals(&s->cpu, &t);
+		uint64_t tx_ns, rx_ns;
+
 		printf("  cpu per Gb/s %.3f cores   (busy cost %.3f CPU-s/GB, as qperf's send/recv_cost)\n",
 		       cpu_cores(s, cp_path_cpu_ns(s)) / (st->bps / 1e9),
 		       st->bytes ? (double)t.busy / st->bytes : 0);
+		if (cp_side_cpu_ns(s, &tx_ns, &rx_ns))
+			printf("               sender %.3f, receiver %.3f cores per Gb/s\n",
+			       cpu_cores(s, tx_ns) / (st->bps / 1e9),
+			       cpu_cores(s, rx_ns) / (st->bps / 1e9));
 	}
 	if (tx->present)
 		printf("  tcp          retrans %u  rtt %u us  cwnd %u  mss %u%s\n",
@@ -468,11 +481,22 @@ static void print_json(const struct run *r, const struct cp_session *s,
 		json_double("receiver_cpu_cores", cores(&s->receiver.stats));
 	if (s->cpu.present) {
 		struct cp_cpu_totals t;
+		uint64_t tx, rx;
 
 		cp_cpu_totals(&s->cpu, &t);
 		json_double("path_cpu_cores", cpu_cores(s, cp_path_cpu_ns(s)));
 		json_double("softirq_cores", cpu_cores(s, t.softirq));
 		json_double("busy_cores", cpu_cores(s, t.busy));
+		if (cp_side_cpu_ns(s, &tx, &rx)) {
+			json_double("sender_side_cpu_cores", cpu_cores(s, tx));
+			json_double("receiver_side_cpu_cores", cpu_cores(s, rx));
+			if (s->kind == CALPERF_KIND_STREAM && st->bps) {
+				json_double("sender_side_cpu_per_gbps",
+					    cpu_cores(s, tx) / (st->bps / 1e9));
+				json_double("receiver_side_cpu_per_gbps",
+					    cpu_cores(s, rx) / (st->bps / 1e9));
+			}
+		}
 		if (s->kind == CALPERF_KIND_STREAM && st->bps) {
 			json_double("cpu_per_gbps",
 				    cpu_cores(s, cp_path_cpu_ns(s)) / (st->bps / 1e9));

@@ -173,6 +173,53 @@ uint64_t cp_path_cpu_ns(const struct cp_session *s)
 	return ns + t.softirq - t.softirq_self + t.hardirq;
 }
 
+/* Mark the CPUs @ep's kthreads are pinned to; false if one is not. */
+static bool pinned_cpus(const struct cp_endpoint *ep, bool *on)
+{
+	if (!ep->n_flows) {
+		if (ep->cpu < 0 || ep->cpu >= CP_MAX_CPUS)
+			return false;
+		on[ep->cpu] = true;
+		return true;
+	}
+	for (unsigned int i = 0; i < ep->n_flows; i++) {
+		int cpu = ep->flows[i].cpu;
+
+		if (cpu < 0 || cpu >= CP_MAX_CPUS)
+			return false;
+		on[cpu] = true;
+	}
+	return true;
+}
+
+bool cp_side_cpu_ns(const struct cp_session *s, uint64_t *tx, uint64_t *rx)
+{
+	bool on_tx[CP_MAX_CPUS] = { false }, on_rx[CP_MAX_CPUS] = { false };
+
+	if (!s->cpu.present || !s->sender.present || !s->receiver.present ||
+	    !pinned_cpus(&s->sender, on_tx) || !pinned_cpus(&s->receiver, on_rx))
+		return false;
+	for (int c = 0; c < CP_MAX_CPUS; c++)
+		if (on_tx[c] && on_rx[c])
+			return false;
+	*tx = s->sender.stats.cpu_ns;
+	*rx = s->receiver.stats.cpu_ns;
+	/* Softirq and hardirq work outside the kthreads, by the CPU it ran on. */
+	for (unsigned int i = 0; i < s->cpu.n; i++) {
+		const struct cp_cpu_stat *st = &s->cpu.stat[i];
+		uint64_t outside = st->net_rx + st->net_tx + st->softirq_other -
+				   st->softirq_self + st->hardirq;
+
+		if (st->cpu >= CP_MAX_CPUS)
+			continue;
+		if (on_tx[st->cpu])
+			*tx += outside;
+		else if (on_rx[st->cpu])
+			*rx += outside;
+	}
+	return true;
+}
+
 void cp_cpu_json(const struct cp_session *s)
 {
 	const struct cp_cpu *c = &s->cpu;

@@ -99,6 +99,12 @@ void cp_cpu_totals(const struct cp_cpu *c, struct cp_cpu_totals *t);
  * the softirq and hardirq time that did not run inside them.
  */
 uint64_t cp_path_cpu_ns(const struct cp_session *s);
+/*
+ * Path CPU split between the two ends by the CPUs their kthreads are
+ * pinned to: false unless both ends are here, every kthread is pinned
+ * and no CPU serves both.
+ */
+bool cp_side_cpu_ns(const struct cp_session *s, uint64_t *tx, uint64_t *rx);
 void cp_cpu_json(const struct cp_session *s);
 
 int cp_session_parse(struct nlattr **tb, struct cp_session *s);
