@@ -23,6 +23,7 @@
 
 #include "cpu.h"
 #include "hist.h"
+#include "hops.h"
 
 #define CALPERF_MAX_SESSIONS_PER_NET	64
 #define CALPERF_MAX_MSG_SIZE		(4 << 20)
@@ -59,6 +60,7 @@ struct calperf_flow {
 	u16 local_port;
 	u16 peer_port;
 	u64 bytes_limit;		/* stream: this flow's share, 0: none */
+	u32 sends;			/* sender: calls, for hop sampling */
 
 	/* Results: live counters, then final once the worker finished. */
 	u64 bytes;
@@ -78,6 +80,7 @@ struct calperf_worker {
 	unsigned int index;
 	int cpu;			/* -1: not pinned */
 	void *buf;			/* receiver: its own; sender: ep->buf */
+	struct calperf_hop_mark *hop_marks; /* receiver: scratch, to close */
 	bool woken;			/* a socket of ours had news */
 
 	/* Results, final once @finished. */
@@ -131,6 +134,8 @@ struct calperf_session {
 	bool verify;			/* stream: receiver checks the pattern */
 	u32 nr_flows;			/* TCP connections */
 	u32 nr_threads;			/* kthreads per endpoint, <= nr_flows */
+	u32 hop_every;			/* stream: trace one send in N, 0: off */
+	struct calperf_hops *hops;	/* while tracing, and its results */
 	char congestion[TCP_CA_NAME_MAX];
 
 	struct calperf_endpoint sender;

@@ -35,6 +35,11 @@ static calperf_policy_range calperf_interval_range = {
 	.max = 3600 * 1000,
 };
 
+static calperf_policy_range calperf_hop_sample_range = {
+	.min = 1,
+	.max = 1000000,
+};
+
 static calperf_policy_range calperf_duration_range = {
 	.min = 1,
 	.max = CALPERF_MAX_DURATION_MS,
@@ -78,6 +83,8 @@ static const struct nla_policy calperf_session_new_policy[] = {
 							   CALPERF_MAX_FLOWS),
 	[CALPERF_A_SESSION_THREADS]	= NLA_POLICY_RANGE(NLA_U32, 1,
 							   CALPERF_MAX_FLOWS),
+	[CALPERF_A_SESSION_HOP_SAMPLE]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+								&calperf_hop_sample_range),
 };
 
 static const struct nla_policy calperf_session_id_policy[] = {
@@ -271,6 +278,8 @@ static int calperf_nl_parse_kind_attrs(struct genl_info *info,
 		s->nr_flows = nla_get_u32(attrs[CALPERF_A_SESSION_FLOWS]);
 	if (attrs[CALPERF_A_SESSION_THREADS])
 		s->nr_threads = nla_get_u32(attrs[CALPERF_A_SESSION_THREADS]);
+	if (attrs[CALPERF_A_SESSION_HOP_SAMPLE])
+		s->hop_every = nla_get_u32(attrs[CALPERF_A_SESSION_HOP_SAMPLE]);
 	if (s->nr_threads > s->nr_flows) {
 		NL_SET_ERR_MSG_ATTR(extack, attrs[CALPERF_A_SESSION_THREADS],
 				    "more threads than flows");
@@ -697,6 +706,8 @@ static int calperf_nl_fill_session(struct sk_buff *skb,
 	     nla_put_u32(skb, CALPERF_A_SESSION_DURATION_MS, s->duration_ms)) ||
 	    (s->interval_ms &&
 	     nla_put_u32(skb, CALPERF_A_SESSION_INTERVAL_MS, s->interval_ms)) ||
+	    (s->hop_every &&
+	     nla_put_u32(skb, CALPERF_A_SESSION_HOP_SAMPLE, s->hop_every)) ||
 	    (s->nodelay && nla_put_flag(skb, CALPERF_A_SESSION_NODELAY)) ||
 	    (s->congestion[0] &&
 	     nla_put_string(skb, CALPERF_A_SESSION_CONGESTION, s->congestion)) ||
@@ -705,6 +716,8 @@ static int calperf_nl_fill_session(struct sk_buff *skb,
 			 calperf_session_error(s))) ||
 	    (state == CALPERF_STATE_DONE && s->cpu.delta &&
 	     calperf_nl_put_cpu(skb, &s->cpu)) ||
+	    ((detail & CALPERF_NL_FLOWS) && s->hops &&
+	     calperf_hops_put(skb, CALPERF_A_SESSION_HOPS, s->hops)) ||
 	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_SENDER, s,
 				    &s->sender, false, detail) ||
 	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_RECEIVER, s,
@@ -754,7 +767,7 @@ static int calperf_nl_reply_session(struct genl_info *info,
 	if (detail & CALPERF_NL_BUCKETS)
 		size += calperf_nl_buckets_size(s);
 	if (detail & CALPERF_NL_FLOWS)
-		size += calperf_nl_flows_size(s);
+		size += calperf_nl_flows_size(s) + calperf_hops_size(s->hops);
 	msg = genlmsg_new(size, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -929,8 +942,8 @@ void calperf_nl_notify(struct calperf_session *s, u8 cmd)
 	if (!genl_has_listeners(&calperf_family, s->owner,
 				CALPERF_NLGRP_MONITOR))
 		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE + calperf_nl_flows_size(s),
-			  GFP_KERNEL);
+	msg = genlmsg_new(NLMSG_GOODSIZE + calperf_nl_flows_size(s) +
+			  calperf_hops_size(s->hops), GFP_KERNEL);
 	if (!msg)
 		return;
 	if (calperf_nl_fill_session(msg, s, 0, 0, 0, cmd, CALPERF_NL_FLOWS)) {

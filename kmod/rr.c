@@ -101,6 +101,8 @@ int calperf_rr_client(void *data)
 	while (!calperf_session_should_stop(s)) {
 		if (s->count_limit && f->calls >= s->count_limit)
 			break;
+		if (s->hops)
+			calperf_hops_send(s->hops, f, f->calls * s->req_size);
 		t0 = ktime_get_ns();
 		err = calperf_send_all(w, f, s->req_size);
 		if (!err)
@@ -140,6 +142,9 @@ int calperf_rr_server(void *data)
 
 	for (;;) {
 		err = calperf_recv_all(w, f, s->req_size);
+		if (!err && s->hops)
+			calperf_hops_deliver(s->hops, w, f,
+					     (f->calls + 1) * s->req_size);
 		if (!err)
 			err = calperf_send_all(w, f, s->resp_size);
 		if (err)

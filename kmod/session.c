@@ -97,15 +97,20 @@ static void calperf_session_unprepare(struct calperf_session *s)
 		calperf_hist_free(&ep[i]->rtt);
 		calperf_payload_free(ep[i]);
 		/* A sender's workers share ep->buf; a receiver's own theirs. */
-		for (u32 w = 0; ep[i]->workers && w < s->nr_threads; w++)
-			if (ep[i] == &s->receiver)
-				kvfree(ep[i]->workers[w].buf);
+		for (u32 w = 0; ep[i]->workers && w < s->nr_threads; w++) {
+			if (ep[i] != &s->receiver)
+				continue;
+			kvfree(ep[i]->workers[w].buf);
+			kfree(ep[i]->workers[w].hop_marks);
+		}
 		kvfree(ep[i]->workers);
 		ep[i]->workers = NULL;
 		kvfree(ep[i]->flows);
 		ep[i]->flows = NULL;
 	}
 	calperf_cpu_acct_free(&s->cpu);
+	calperf_hops_free(s->hops);
+	s->hops = NULL;
 }
 
 void calperf_session_free(struct calperf_session *s)
@@ -179,6 +184,7 @@ void calperf_endpoint_finish(struct calperf_session *s,
 	smp_store_release(&ep->finished, true);
 	if (atomic_dec_and_test(&s->running)) {
 		calperf_cpu_acct_end(&s->cpu);
+		calperf_hops_end(s->hops);
 		/* Readers of a done session's results pair with this. */
 		smp_store_release(&s->state, CALPERF_STATE_DONE);
 		calperf_nl_notify(s, CALPERF_CMD_SESSION_DONE);
@@ -321,6 +327,13 @@ int calperf_session_start(struct calperf_session *s,
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot attach the CPU accounting probes");
 		goto err_release;
+	}
+	if (s->hop_every) {
+		err = calperf_hops_start(&s->hops, s->hop_every);
+		if (err) {
+			NL_SET_ERR_MSG(extack, "cannot attach the hop probes");
+			goto err_release;
+		}
 	}
 
 	if (s->receiver.present) {

@@ -212,8 +212,17 @@ int calperf_sockets_prepare(struct calperf_session *s,
 		if (err)
 			return err;
 		for (u32 i = 0; i < s->nr_threads; i++) {
-			rx->workers[i].buf = calperf_payload_buf(s);
-			if (!rx->workers[i].buf)
+			struct calperf_worker *w = &rx->workers[i];
+
+			w->buf = calperf_payload_buf(s);
+			if (!w->buf)
+				return -ENOMEM;
+			if (!s->hop_every)
+				continue;
+			w->hop_marks = kcalloc(CALPERF_HOP_POINTS,
+					       sizeof(*w->hop_marks),
+					       GFP_KERNEL);
+			if (!w->hop_marks)
 				return -ENOMEM;
 		}
 		err = calperf_receiver_listen(s, extack);

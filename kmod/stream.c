@@ -45,6 +45,8 @@ static bool calperf_stream_send_flow(struct calperf_worker *w,
 	size_t len;
 	int ret;
 
+	if (s->hops)
+		calperf_hops_send(s->hops, f, f->bytes);
 	/* Go on from where a short send left off: see payload.c. */
 	div_u64_rem(f->bytes, s->msg_size, &off);
 	len = s->msg_size - off;
@@ -187,6 +189,8 @@ static bool calperf_stream_recv_flow(struct calperf_worker *w,
 		WRITE_ONCE(f->bytes, f->bytes + ret);
 		WRITE_ONCE(f->calls, f->calls + 1);
 		WRITE_ONCE(f->end_ns, ktime_get_ns());
+		if (w->s->hops)
+			calperf_hops_deliver(w->s->hops, w, f, f->bytes);
 		if (w->s->verify && f->verified < f->bytes) {
 			f->error = -EBADMSG;
 			f->ended = true;

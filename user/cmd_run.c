@@ -64,7 +64,7 @@ static int usage(FILE *f, uint8_t kind)
 		fprintf(f,
 			"Usage: calperfctl rr [ to ] ADDR [ port PORT ] [ OPTIONS ]\n"
 			"where  OPTIONS := [ req-size SIZE ] [ resp-size SIZE ] [ count N ]\n"
-			"                  [ percentile P ]...\n%s"
+			"                  [ percentile P ]... [ hops ] [ hop-sample N ]\n%s"
 			"Defaults: 1-byte request and response, time 10 s, percentiles\n"
 			"50 90 99 99.9. -s prints the latency histogram's buckets.\n",
 			common_usage);
@@ -73,7 +73,8 @@ static int usage(FILE *f, uint8_t kind)
 			"Usage: calperfctl stream [ to ] ADDR [ port PORT ] [ OPTIONS ]\n"
 			"where  OPTIONS := [ msg-size SIZE ] [ bytes SIZE ]\n"
 			"                  [ zerocopy ] [ nocopy ] [ verify ]\n"
-			"                  [ flows N ] [ threads T ]\n%s"
+			"                  [ flows N ] [ threads T ]\n"
+			"                  [ hops ] [ hop-sample N ]\n%s"
 			"Defaults: msg-size 64K, time 10 s, sockbuf = msg-size.\n"
 			"zerocopy: the client sends its buffer's pages by reference;\n"
 			"nocopy: the server consumes data in place (read_sock);\n"
@@ -81,6 +82,8 @@ static int usage(FILE *f, uint8_t kind)
 			"flows: N connections over T kthreads per end (default 1, 1),\n"
 			"each kthread pinned from client-cpu/server-cpu (or CPU 0) on;\n"
 			"bytes is the total, split evenly over the flows.\n"
+			"hops: trace one send in 16 (hop-sample N: in N) through every\n"
+			"device and print the latency from point to point.\n"
 			"-m and -t stand for msg-size and time.\n",
 			common_usage);
 	return f == stdout ? 0 : 1;
@@ -339,6 +342,41 @@ static void print_flows(const struct cp_session *s)
 	}
 }
 
+/* The traced path: one line a point, latency from the point before. */
+static void print_hops(const struct cp_session *s)
+{
+	const struct cp_hops *hs = &s->hops;
+	const struct cp_hop *e = &hs->end_to_end;
+
+	if (!hs->present)
+		return;
+	printf("  hops         1 send in %u traced: %llu sampled, %llu complete, %llu on another path, %llu retransmitted, %llu skipped\n",
+	       s->hop_sample, (unsigned long long)hs->sampled,
+	       (unsigned long long)hs->complete,
+	       (unsigned long long)hs->other_path,
+	       (unsigned long long)hs->retransmitted,
+	       (unsigned long long)hs->skipped);
+	if (!hs->n)
+		return;
+	printf("    %-14s %-16s %10s %7s %9s %9s %9s %9s\n", "point", "device",
+	       "netns", "samples", "p50 us", "p90 us", "p99 us", "max us");
+	for (unsigned int i = 0; i < hs->n; i++) {
+		const struct cp_hop *h = &hs->hop[i];
+
+		printf("    %-14s %-16s %10u", cp_hop_point_name(h->point),
+		       h->ifindex ? h->ifname : "-", h->netns);
+		if (i)
+			printf(" %7llu %9.1f %9.1f %9.1f %9.1f\n",
+			       (unsigned long long)h->count, h->p50 / 1e3,
+			       h->p90 / 1e3, h->p99 / 1e3, h->max / 1e3);
+		else
+			putchar('\n');
+	}
+	printf("    %-14s %-16s %10s %7llu %9.1f %9.1f %9.1f %9.1f\n",
+	       "end to end", "", "", (unsigned long long)e->count, e->p50 / 1e3,
+	       e->p90 / 1e3, e->p99 / 1e3, e->max / 1e3);
+}
+
 static void print_stream(const struct cp_session *s)
 {
 	const struct cp_endpoint *tx = &s->sender;
@@ -384,6 +422,7 @@ static void print_stream(const struct cp_session *s)
 		       tx->stats.mss, s->nr_flows > 1 ?
 		       "  (rtt: mean of flows; retrans, cwnd: sums)" : "");
 	print_flows(s);
+	print_hops(s);
 }
 
 static double per_second(const struct cp_stats *st)
@@ -422,6 +461,7 @@ static void print_rr(const struct run *r, const struct cp_session *s,
 	if (s->cpu.present && st->calls)
 		printf("  cpu          %.1f us per transaction (path)\n",
 		       cp_path_cpu_ns(s) / 1e3 / st->calls);
+	print_hops(s);
 	if (opt_stats) {
 		printf("  buckets\n");
 		for (size_t i = 0; i < b->n; i++)

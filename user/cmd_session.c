@@ -23,7 +23,7 @@ static int usage(FILE *f)
 		"                  [ nodelay ] [ congestion NAME ]\n"
 		"                  stream: [ msg-size SIZE ] [ bytes SIZE ]\n"
 		"                          [ zerocopy ] [ nocopy ] [ verify ]\n"
-		"                          [ flows N ] [ threads T ]\n"
+		"                          [ flows N ] [ threads T ] [ hop-sample N ]\n"
 		"                  rr: [ req-size SIZE ] [ resp-size SIZE ] [ count N ]\n"
 		"       ENDPOINT := [ netns NAME | netns-pid PID ] [ addr ADDR ] [ port PORT ]\n"
 		"                   [ cpu CPU ] [ sockbuf SIZE ]\n"

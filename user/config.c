@@ -29,6 +29,7 @@ void cp_config_init(struct cp_config *c)
 	c->interval_ms = -1;
 	c->bytes = -1;
 	c->flows = -1;
+	c->hop_sample = -1;
 	c->threads = -1;
 	cp_endpoint_cfg_init(&c->sender);
 	cp_endpoint_cfg_init(&c->receiver);
@@ -132,10 +133,16 @@ int cp_config_option(struct cp_config *c, int argc, char **argv)
 		c->verify = true;
 		return 1;
 	}
+	if (!strcmp(k, "hops")) {
+		if (c->hop_sample < 0)
+			c->hop_sample = CP_DEFAULT_HOP_SAMPLE;
+		return 1;
+	}
 	if (strcmp(k, "msg-size") && strcmp(k, "time") && strcmp(k, "bytes") &&
 	    strcmp(k, "congestion") && strcmp(k, "kind") &&
 	    strcmp(k, "req-size") && strcmp(k, "resp-size") && strcmp(k, "count") &&
-	    strcmp(k, "interval") && strcmp(k, "flows") && strcmp(k, "threads"))
+	    strcmp(k, "interval") && strcmp(k, "flows") && strcmp(k, "threads") &&
+	    strcmp(k, "hop-sample"))
 		return 0;
 	if (need_arg(argc, argv))
 		return -1;
@@ -150,6 +157,9 @@ int cp_config_option(struct cp_config *c, int argc, char **argv)
 		}
 	} else if (!strcmp(k, "flows")) {
 		if (take_u32("flows", argv[1], false, &c->flows))
+			return -1;
+	} else if (!strcmp(k, "hop-sample")) {
+		if (take_u32("hop-sample", argv[1], false, &c->hop_sample))
 			return -1;
 	} else if (!strcmp(k, "threads")) {
 		if (take_u32("threads", argv[1], false, &c->threads))
@@ -254,6 +264,8 @@ struct nl_msg *cp_config_msg(struct cp_nl *nl, const struct cp_config *c)
 		nla_put_u32(msg, CALPERF_A_SESSION_FLOWS, c->flows);
 	if (c->threads >= 0)
 		nla_put_u32(msg, CALPERF_A_SESSION_THREADS, c->threads);
+	if (c->hop_sample >= 0)
+		nla_put_u32(msg, CALPERF_A_SESSION_HOP_SAMPLE, c->hop_sample);
 	if (c->congestion)
 		nla_put_string(msg, CALPERF_A_SESSION_CONGESTION, c->congestion);
 	put_endpoint(msg, CALPERF_A_SESSION_SENDER, &c->sender);

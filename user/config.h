@@ -19,6 +19,9 @@ struct cp_endpoint_cfg {
 	int64_t sockbuf;		/* -1: not given (follows msg-size) */
 };
 
+/* hops: trace one send in this many unless hop-sample says otherwise. */
+#define CP_DEFAULT_HOP_SAMPLE	16
+
 struct cp_config {
 	uint8_t kind;			/* enum calperf_kind */
 	int64_t msg_size;		/* -1: kernel default */
@@ -32,6 +35,7 @@ struct cp_config {
 	bool nodelay;
 	bool zerocopy_send, nocopy_recv, verify;
 	int64_t flows, threads;		/* -1: kernel default (1) */
+	int64_t hop_sample;		/* -1: no hop tracing */
 	const char *congestion;
 	struct cp_endpoint_cfg sender, receiver;
 };

@@ -93,6 +93,8 @@ static const char *const session_attr_names[CALPERF_A_SESSION_MAX + 1] = {
 	[CALPERF_A_SESSION_VERIFY] = "verify",
 	[CALPERF_A_SESSION_FLOWS] = "flows",
 	[CALPERF_A_SESSION_THREADS] = "threads",
+	[CALPERF_A_SESSION_HOP_SAMPLE] = "hop-sample",
+	[CALPERF_A_SESSION_HOPS] = "hops",
 };
 
 static const char *const endpoint_attr_names[CALPERF_A_ENDPOINT_MAX + 1] = {

@@ -113,6 +113,66 @@ static void parse_endpoint(struct nlattr *nest, struct cp_endpoint *ep)
 			parse_flow(a, ep);
 }
 
+static void parse_hop(struct nlattr *nest, struct cp_hop *h)
+{
+	struct nlattr *tb[CALPERF_A_HOP_MAX + 1];
+
+	if (nla_parse_nested(tb, CALPERF_A_HOP_MAX, nest, NULL))
+		return;
+#define U64(a, f) h->f = tb[a] ? nla_get_u64(tb[a]) : 0
+	U64(CALPERF_A_HOP_COUNT, count);
+	U64(CALPERF_A_HOP_MIN_NS, min);
+	U64(CALPERF_A_HOP_P50_NS, p50);
+	U64(CALPERF_A_HOP_P90_NS, p90);
+	U64(CALPERF_A_HOP_P99_NS, p99);
+	U64(CALPERF_A_HOP_MAX_NS, max);
+#undef U64
+	h->point = tb[CALPERF_A_HOP_POINT] ? nla_get_u8(tb[CALPERF_A_HOP_POINT]) : 0;
+	h->ifindex = tb[CALPERF_A_HOP_IFINDEX] ?
+		     nla_get_u32(tb[CALPERF_A_HOP_IFINDEX]) : 0;
+	h->netns = tb[CALPERF_A_HOP_NETNS] ? nla_get_u32(tb[CALPERF_A_HOP_NETNS]) : 0;
+	if (tb[CALPERF_A_HOP_IFNAME])
+		snprintf(h->ifname, sizeof(h->ifname), "%s",
+			 nla_get_string(tb[CALPERF_A_HOP_IFNAME]));
+}
+
+static void parse_hops(struct nlattr *nest, struct cp_hops *hs)
+{
+	struct nlattr *tb[CALPERF_A_HOPS_MAX + 1], *a;
+	int rem;
+
+	if (nla_parse_nested(tb, CALPERF_A_HOPS_MAX, nest, NULL))
+		return;
+	hs->present = true;
+#define U64(x, f) hs->f = tb[x] ? nla_get_u64(tb[x]) : 0
+	U64(CALPERF_A_HOPS_SAMPLED, sampled);
+	U64(CALPERF_A_HOPS_COMPLETE, complete);
+	U64(CALPERF_A_HOPS_OTHER_PATH, other_path);
+	U64(CALPERF_A_HOPS_RETRANSMITTED, retransmitted);
+	U64(CALPERF_A_HOPS_SKIPPED, skipped);
+#undef U64
+	if (tb[CALPERF_A_HOPS_END_TO_END])
+		parse_hop(tb[CALPERF_A_HOPS_END_TO_END], &hs->end_to_end);
+	nla_for_each_nested(a, nest, rem)
+		if (nla_type(a) == CALPERF_A_HOPS_HOP && hs->n < CP_MAX_HOPS)
+			parse_hop(a, &hs->hop[hs->n++]);
+}
+
+const char *cp_hop_point_name(uint8_t point)
+{
+	switch (point) {
+	case CALPERF_HOP_SEND: return "send";
+	case CALPERF_HOP_DEV_QUEUE: return "dev_queue";
+	case CALPERF_HOP_DEV_XMIT: return "dev_xmit";
+	case CALPERF_HOP_NETIF_RX: return "netif_rx";
+	case CALPERF_HOP_GRO: return "gro";
+	case CALPERF_HOP_NETIF_RECEIVE: return "netif_receive";
+	case CALPERF_HOP_TCP_RCV: return "tcp_rcv";
+	case CALPERF_HOP_DELIVER: return "deliver";
+	}
+	return "unknown";
+}
+
 static void parse_cpu(struct nlattr *nest, struct cp_cpu *c)
 {
 	struct nlattr *tb[CALPERF_A_CPU_MAX + 1], *a;
@@ -300,6 +360,10 @@ int cp_session_parse(struct nlattr **tb, struct cp_session *s)
 	parse_endpoint(tb[CALPERF_A_SESSION_RECEIVER], &s->receiver);
 	if (tb[CALPERF_A_SESSION_CPU])
 		parse_cpu(tb[CALPERF_A_SESSION_CPU], &s->cpu);
+	if (tb[CALPERF_A_SESSION_HOPS])
+		parse_hops(tb[CALPERF_A_SESSION_HOPS], &s->hops);
+	if (tb[CALPERF_A_SESSION_HOP_SAMPLE])
+		s->hop_sample = nla_get_u32(tb[CALPERF_A_SESSION_HOP_SAMPLE]);
 	return 0;
 }
 
@@ -535,6 +599,45 @@ static void json_endpoint(const char *role, const struct cp_endpoint *ep,
 	json_close();
 }
 
+static void json_hop_lat(const struct cp_hop *h)
+{
+	json_u64("count", h->count);
+	json_u64("min_ns", h->min);
+	json_u64("p50_ns", h->p50);
+	json_u64("p90_ns", h->p90);
+	json_u64("p99_ns", h->p99);
+	json_u64("max_ns", h->max);
+}
+
+void cp_hops_json(const struct cp_hops *hs)
+{
+	if (!hs->present)
+		return;
+	json_open("hops", '{');
+	json_u64("sampled", hs->sampled);
+	json_u64("complete", hs->complete);
+	json_u64("other_path", hs->other_path);
+	json_u64("retransmitted", hs->retransmitted);
+	json_u64("skipped", hs->skipped);
+	json_open("end_to_end", '{');
+	json_hop_lat(&hs->end_to_end);
+	json_close();
+	json_open("path", '[');
+	for (unsigned int i = 0; i < hs->n; i++) {
+		const struct cp_hop *h = &hs->hop[i];
+
+		json_open(NULL, '{');
+		json_str("point", cp_hop_point_name(h->point));
+		json_u64("ifindex", h->ifindex);
+		json_str("ifname", h->ifname);
+		json_u64("netns", h->netns);
+		json_hop_lat(h);
+		json_close();
+	}
+	json_close();
+	json_close();
+}
+
 void cp_session_json(const char *key, const struct cp_session *s,
 		     const struct cp_buckets *rtt)
 {
@@ -557,6 +660,8 @@ void cp_session_json(const char *key, const struct cp_session *s,
 	if (s->interval_ms)
 		json_u64("interval_ms", s->interval_ms);
 	json_bool("nodelay", s->nodelay);
+	if (s->hop_sample)
+		json_u64("hop_sample", s->hop_sample);
 	if (s->kind == CALPERF_KIND_STREAM) {
 		json_u64("flows", s->nr_flows);
 		json_u64("threads", s->nr_threads);
@@ -573,6 +678,7 @@ void cp_session_json(const char *key, const struct cp_session *s,
 	json_endpoint("sender", &s->sender, rtt);
 	json_endpoint("receiver", &s->receiver, NULL);
 	cp_cpu_json(s);
+	cp_hops_json(&s->hops);
 	json_close();
 }
 

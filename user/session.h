@@ -64,6 +64,24 @@ struct cp_flow {
 	struct cp_stats stats;		/* no cpu_ns */
 };
 
+#define CP_MAX_HOPS 32
+
+/* One point of a traced path and the latency from the point before. */
+struct cp_hop {
+	uint8_t point;			/* enum calperf_hop_point */
+	uint32_t ifindex, netns;
+	char ifname[16];
+	uint64_t count, min, p50, p90, p99, max;
+};
+
+struct cp_hops {
+	bool present;
+	uint64_t sampled, complete, other_path, retransmitted, skipped;
+	struct cp_hop end_to_end;
+	unsigned int n;
+	struct cp_hop hop[CP_MAX_HOPS];
+};
+
 struct cp_endpoint {
 	bool present;
 	int family;			/* AF_UNSPEC: no address */
@@ -86,12 +104,17 @@ struct cp_session {
 	bool nodelay;
 	bool zerocopy_send, nocopy_recv, verify;
 	uint32_t nr_flows, nr_threads;
+	uint32_t hop_sample;		/* one send in N traced, 0: off */
 	char congestion[32];
 	bool has_error;
 	int32_t error;
 	struct cp_endpoint sender, receiver;
 	struct cp_cpu cpu;
+	struct cp_hops hops;
 };
+
+const char *cp_hop_point_name(uint8_t point);
+void cp_hops_json(const struct cp_hops *hs);
 
 void cp_cpu_totals(const struct cp_cpu *c, struct cp_cpu_totals *t);
 /*

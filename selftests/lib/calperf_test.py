@@ -205,6 +205,42 @@ class VethPair:
         self.close()
 
 
+class RoutedPath:
+    """Calico-style: workloads A and B each behind a routed veth of a
+    host namespace H (/32 routes, proxy ARP, forwarding; no bridge)."""
+
+    def __init__(self, n=40):
+        tag = os.getpid()
+        self.a, self.h, self.b = f"cwa-{tag}", f"cwh-{tag}", f"cwb-{tag}"
+        self.a4, self.b4 = f"198.18.{n}.1", f"198.18.{n}.2"
+        for ns in (self.a, self.h, self.b):
+            sh(f"ip netns add {ns}")
+            sh(f"ip -n {ns} link set lo up")
+        sh(f"ip netns exec {self.h} sysctl -qw net.ipv4.ip_forward=1")
+        # Proxy ARP answers only for what H can route: give it a default.
+        sh(f"ip -n {self.h} link add dummy0 type dummy")
+        sh(f"ip -n {self.h} link set dummy0 up")
+        sh(f"ip -n {self.h} route add default dev dummy0")
+        for ns, cali, addr in ((self.a, "caliA", self.a4), (self.b, "caliB", self.b4)):
+            sh(f"ip -n {ns} link add eth0 type veth peer name {cali} netns {self.h}")
+            sh(f"ip -n {ns} addr add {addr}/32 dev eth0")
+            sh(f"ip -n {ns} link set eth0 up")
+            sh(f"ip -n {ns} route add 169.254.1.1 dev eth0 scope link")
+            sh(f"ip -n {ns} route add default via 169.254.1.1 dev eth0")
+            sh(f"ip netns exec {self.h} sysctl -qw net.ipv4.conf.{cali}.proxy_arp=1")
+            sh(f"ip -n {self.h} link set {cali} up")
+            sh(f"ip -n {self.h} route add {addr}/32 dev {cali}")
+
+    def close(self):
+        for ns in (self.a, self.h, self.b):
+            sh(f"ip netns del {ns}", check_rc=False)
+
+
+def netns_inode(name):
+    """The inode number calperf reports for a named network namespace."""
+    return os.stat(f"/run/netns/{name}").st_ino
+
+
 def wait_listening(ns, port):
     wait_for(lambda: sh(f"ip netns exec {ns} ss -Htln sport = :{port}",
                         check_rc=False).stdout.strip(), 10, f"a listener on port {port}")

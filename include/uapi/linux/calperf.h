@@ -63,6 +63,8 @@ enum calperf_a_session {
 	CALPERF_A_SESSION_VERIFY,	/* flag, stream: receiver checks the payload */
 	CALPERF_A_SESSION_FLOWS,	/* u32, stream: TCP connections (default 1) */
 	CALPERF_A_SESSION_THREADS,	/* u32, stream: kthreads per end, <= flows */
+	CALPERF_A_SESSION_HOP_SAMPLE,	/* u32, stream: trace one send in N */
+	CALPERF_A_SESSION_HOPS,		/* nest, calperf_a_hops (get, done) */
 
 	__CALPERF_A_SESSION_MAX,
 	CALPERF_A_SESSION_MAX = __CALPERF_A_SESSION_MAX - 1
@@ -87,6 +89,56 @@ enum calperf_a_endpoint {
 
 	__CALPERF_A_ENDPOINT_MAX,
 	CALPERF_A_ENDPOINT_MAX = __CALPERF_A_ENDPOINT_MAX - 1
+};
+
+/* Where a sampled segment was seen (enum calperf_hop_point). */
+enum calperf_hop_point {
+	CALPERF_HOP_SEND = 1,		/* the sender's call that wrote it */
+	CALPERF_HOP_DEV_QUEUE,		/* net:net_dev_queue, a device's qdisc */
+	CALPERF_HOP_DEV_XMIT,		/* net:net_dev_start_xmit, its driver */
+	CALPERF_HOP_NETIF_RX,		/* net:netif_rx, received (backlog) */
+	CALPERF_HOP_GRO,		/* net:napi_gro_receive_entry, received */
+	CALPERF_HOP_NETIF_RECEIVE,	/* net:netif_receive_skb, up the stack */
+	CALPERF_HOP_TCP_RCV,		/* tcp:tcp_probe, TCP receive */
+	CALPERF_HOP_DELIVER,		/* the receiver's call that read it */
+};
+
+/* Per-hop latency of sampled segments, in replies. */
+enum calperf_a_hops {
+	CALPERF_A_HOPS_UNSPEC,
+	CALPERF_A_HOPS_PAD,
+	CALPERF_A_HOPS_SAMPLED,		/* u64, segments sampled */
+	CALPERF_A_HOPS_COMPLETE,	/* u64, traced from send to delivery */
+	CALPERF_A_HOPS_OTHER_PATH,	/* u64, complete but on another path */
+	CALPERF_A_HOPS_RETRANSMITTED,	/* u64, seen twice at a point: left out */
+	CALPERF_A_HOPS_SKIPPED,		/* u64, not sampled: all slots busy */
+	CALPERF_A_HOPS_END_TO_END,	/* nest, calperf_a_hop: send to delivery */
+	CALPERF_A_HOPS_HOP,		/* nest, calperf_a_hop, one per point */
+
+	__CALPERF_A_HOPS_MAX,
+	CALPERF_A_HOPS_MAX = __CALPERF_A_HOPS_MAX - 1
+};
+
+/*
+ * One point of the path and the latency from the point before it (of
+ * the send for the first), over the complete samples.
+ */
+enum calperf_a_hop {
+	CALPERF_A_HOP_UNSPEC,
+	CALPERF_A_HOP_PAD,
+	CALPERF_A_HOP_POINT,		/* u8, enum calperf_hop_point */
+	CALPERF_A_HOP_IFINDEX,		/* u32, 0 for a socket point */
+	CALPERF_A_HOP_IFNAME,		/* string */
+	CALPERF_A_HOP_NETNS,		/* u32, the namespace's inode number */
+	CALPERF_A_HOP_COUNT,		/* u64 */
+	CALPERF_A_HOP_MIN_NS,		/* u64 */
+	CALPERF_A_HOP_P50_NS,		/* u64 */
+	CALPERF_A_HOP_P90_NS,		/* u64 */
+	CALPERF_A_HOP_P99_NS,		/* u64 */
+	CALPERF_A_HOP_MAX_NS,		/* u64 */
+
+	__CALPERF_A_HOP_MAX,
+	CALPERF_A_HOP_MAX = __CALPERF_A_HOP_MAX - 1
 };
 
 /* One flow (TCP connection) of an endpoint, in replies. */

@@ -1,0 +1,625 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-hop latency of sampled segments (see hops.h).
+ *
+ * A sample lives in one of a few slots: the sender arms it with the
+ * flow's ports and the TCP sequence number of the first byte it is about
+ * to write, the probes append a mark (time, point, device, namespace) as
+ * the segment holding that byte passes, and the receiver's read of the
+ * byte closes it. Probes take no lock and allocate nothing: they claim a
+ * mark with an atomic increment and publish it with a release. A slot's
+ * generation, stamped into each mark, keeps a late mark of an earlier
+ * sample (a retransmission passing after the delivery) out of the next
+ * one; a sample with any such gap is dropped, never half-counted.
+ *
+ * Segments are matched on every device along the way, inside VXLAN too:
+ * a GSO super-segment or a GRO-merged one matches when its sequence
+ * range holds the byte. A point that sees the byte twice marks the
+ * sample as retransmitted; those are counted apart.
+ */
+
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/tcp.h>
+#include <linux/tracepoint.h>
+#include <linux/udp.h>
+#include <net/net_namespace.h>
+#include <net/tcp.h>
+
+#include "calperf.h"
+#include "hops.h"
+
+#define CALPERF_VXLAN_PORT	4789
+
+enum {
+	CALPERF_HOP_FREE,
+	CALPERF_HOP_ARMING,
+	CALPERF_HOP_ARMED,
+	CALPERF_HOP_CLOSING,
+};
+
+/* Sessions with hop tracing, read by the probes under RCU. */
+static LIST_HEAD(calperf_hops_traced);
+/* Guards the list, the probes' registration and their user count. */
+static DEFINE_MUTEX(calperf_hops_mutex);
+static unsigned int calperf_hops_users;
+
+/* What the probes need of a TCP segment. */
+struct calperf_seg {
+	__be16 sport;
+	__be16 dport;
+	u32 seq;
+	u32 len;			/* payload bytes */
+};
+
+/* Parse the TCP header at @off of @skb's data, given its payload bound. */
+static bool calperf_seg_tcp(const struct sk_buff *skb, int off, u32 ip_len,
+			    struct calperf_seg *seg)
+{
+	struct tcphdr _th;
+	const struct tcphdr *th;
+	u32 hdr, len;
+
+	th = skb_header_pointer(skb, off, sizeof(_th), &_th);
+	if (!th)
+		return false;
+	hdr = th->doff * 4;
+	if (off + hdr > skb->len)
+		return false;
+	/* A GSO or GRO skb's IP length may be stale or 0: trust skb->len. */
+	len = skb->len - off - hdr;
+	if (ip_len > hdr && ip_len - hdr < len)
+		len = ip_len - hdr;	/* Ethernet padding is no payload */
+	seg->sport = th->source;
+	seg->dport = th->dest;
+	seg->seq = ntohl(th->seq);
+	seg->len = len;
+	return true;
+}
+
+/*
+ * The TCP segment in the IP packet at @off of @skb's data; inside one
+ * VXLAN encapsulation too (@depth 0: the outer packet).
+ */
+static bool calperf_seg_parse(const struct sk_buff *skb, int off, int depth,
+			      struct calperf_seg *seg)
+{
+	u8 _v, proto;
+	const u8 *v;
+	u32 ip_len;
+	int l4;
+
+	v = skb_header_pointer(skb, off, 1, &_v);
+	if (!v)
+		return false;
+	if ((*v >> 4) == 4) {
+		struct iphdr _iph;
+		const struct iphdr *iph;
+
+		iph = skb_header_pointer(skb, off, sizeof(_iph), &_iph);
+		if (!iph || iph->ihl < 5 || ip_is_fragment(iph))
+			return false;
+		proto = iph->protocol;
+		l4 = off + iph->ihl * 4;
+		ip_len = ntohs(iph->tot_len);
+		ip_len = ip_len > iph->ihl * 4 ? ip_len - iph->ihl * 4 : 0;
+	} else if ((*v >> 4) == 6) {
+		struct ipv6hdr _ip6h;
+		const struct ipv6hdr *ip6h;
+
+		ip6h = skb_header_pointer(skb, off, sizeof(_ip6h), &_ip6h);
+		if (!ip6h)
+			return false;
+		proto = ip6h->nexthdr;
+		l4 = off + sizeof(*ip6h);
+		ip_len = ntohs(ip6h->payload_len);
+	} else {
+		return false;
+	}
+	if (proto == IPPROTO_TCP)
+		return calperf_seg_tcp(skb, l4, ip_len, seg);
+	if (proto == IPPROTO_UDP && !depth) {
+		struct udphdr _uh;
+		const struct udphdr *uh;
+
+		uh = skb_header_pointer(skb, l4, sizeof(_uh), &_uh);
+		/* VXLAN: UDP, 8-byte VXLAN header, inner Ethernet. */
+		if (uh && uh->dest == htons(CALPERF_VXLAN_PORT))
+			return calperf_seg_parse(skb, l4 + sizeof(*uh) + 8 +
+						 ETH_HLEN, 1, seg);
+	}
+	return false;
+}
+
+/* Append a mark to @sl for this point, unless it was seen here before. */
+static void calperf_hops_mark(struct calperf_hop_slot *sl, u32 gen, u8 point,
+			      u32 ifindex, u32 netns, const char *name)
+{
+	struct calperf_hop_mark *m;
+	int n = min(atomic_read(&sl->n), CALPERF_HOP_POINTS);
+
+	for (int i = 0; i < n; i++) {
+		m = &sl->marks[i];
+		/* Pairs with the release below: a written mark's fields. */
+		if (smp_load_acquire(&m->valid) && m->gen == gen &&
+		    m->point == point && m->ifindex == ifindex &&
+		    m->netns == netns) {
+			WRITE_ONCE(sl->retransmitted, true);
+			return;
+		}
+	}
+	n = atomic_inc_return(&sl->n) - 1;
+	if (n >= CALPERF_HOP_POINTS)
+		return;
+	m = &sl->marks[n];
+	m->ns = ktime_get_ns();
+	m->gen = gen;
+	m->point = point;
+	m->ifindex = ifindex;
+	m->netns = netns;
+	strscpy(m->ifname, name, sizeof(m->ifname));
+	/* The fields above, then valid: see calperf_hops_close(). */
+	smp_store_release(&m->valid, true);
+}
+
+/* A probe saw @seg at @point: mark every sample it carries. */
+static void calperf_hops_seen(const struct calperf_seg *seg, u8 point,
+			      u32 ifindex, u32 netns, const char *name)
+{
+	struct calperf_hop_slot *sl;
+	struct calperf_hops *h;
+	u32 gen;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(h, &calperf_hops_traced, node) {
+		for (int i = 0; i < CALPERF_HOP_SLOTS; i++) {
+			sl = &h->slots[i];
+			/* Pairs with the release that armed the slot. */
+			if (smp_load_acquire(&sl->state) != CALPERF_HOP_ARMED)
+				continue;
+			gen = READ_ONCE(sl->gen);
+			if (sl->sport != seg->sport || sl->dport != seg->dport ||
+			    after(seg->seq, sl->seq) ||
+			    !after(seg->seq + seg->len, sl->seq))
+				continue;
+			calperf_hops_mark(sl, gen, point, ifindex, netns, name);
+		}
+	}
+	rcu_read_unlock();
+}
+
+static void calperf_hops_dev(const struct sk_buff *skb, int off, u8 point,
+			     const struct net_device *dev)
+{
+	struct calperf_seg seg;
+
+	if (!dev || off < 0 || !calperf_seg_parse(skb, off, 0, &seg))
+		return;
+	calperf_hops_seen(&seg, point, dev->ifindex, dev_net(dev)->ns.inum,
+			  dev->name);
+}
+
+/* On transmit the network header is set; skb->data is at the link's. */
+static void calperf_probe_dev_queue(void *data, struct sk_buff *skb)
+{
+	calperf_hops_dev(skb, skb_network_offset(skb), CALPERF_HOP_DEV_QUEUE,
+			 skb->dev);
+}
+
+static void calperf_probe_start_xmit(void *data, const struct sk_buff *skb,
+				     const struct net_device *dev)
+{
+	calperf_hops_dev(skb, skb_network_offset(skb), CALPERF_HOP_DEV_XMIT,
+			 dev);
+}
+
+/* On receive skb->data is at the network header, not yet reset. */
+static void calperf_probe_netif_rx(void *data, struct sk_buff *skb)
+{
+	calperf_hops_dev(skb, 0, CALPERF_HOP_NETIF_RX, skb->dev);
+}
+
+static void calperf_probe_gro(void *data, const struct sk_buff *skb)
+{
+	calperf_hops_dev(skb, 0, CALPERF_HOP_GRO, skb->dev);
+}
+
+static void calperf_probe_receive(void *data, struct sk_buff *skb)
+{
+	calperf_hops_dev(skb, 0, CALPERF_HOP_NETIF_RECEIVE, skb->dev);
+}
+
+/* At the top of tcp_rcv_established(): skb->data is at the TCP header. */
+static void calperf_probe_tcp(void *data, struct sock *sk,
+			      struct sk_buff *skb)
+{
+	struct calperf_seg seg;
+
+	if (!calperf_seg_tcp(skb, 0, 0, &seg))
+		return;
+	calperf_hops_seen(&seg, CALPERF_HOP_TCP_RCV, 0,
+			  sock_net(sk)->ns.inum, "tcp");
+}
+
+static struct calperf_hops_tp {
+	const char *name;
+	void *probe;
+	struct tracepoint *tp;
+} calperf_hops_tps[] = {
+	{ "net_dev_queue", calperf_probe_dev_queue },
+	{ "net_dev_start_xmit", calperf_probe_start_xmit },
+	{ "netif_rx", calperf_probe_netif_rx },
+	{ "napi_gro_receive_entry", calperf_probe_gro },
+	{ "netif_receive_skb", calperf_probe_receive },
+	{ "tcp_probe", calperf_probe_tcp },
+};
+
+static void calperf_hops_find_tp(struct tracepoint *tp, void *priv)
+{
+	for (int i = 0; i < ARRAY_SIZE(calperf_hops_tps); i++)
+		if (!strcmp(tp->name, calperf_hops_tps[i].name))
+			calperf_hops_tps[i].tp = tp;
+}
+
+static void calperf_hops_unregister(int n)
+{
+	while (n--)
+		tracepoint_probe_unregister(calperf_hops_tps[n].tp,
+					    calperf_hops_tps[n].probe, NULL);
+	/* No probe runs, or will run, once this returns. */
+	tracepoint_synchronize_unregister();
+}
+
+static int calperf_hops_register(void)
+{
+	int i, err = 0;
+
+	for_each_kernel_tracepoint(calperf_hops_find_tp, NULL);
+	for (i = 0; i < ARRAY_SIZE(calperf_hops_tps); i++) {
+		err = calperf_hops_tps[i].tp ?
+		      tracepoint_probe_register(calperf_hops_tps[i].tp,
+						calperf_hops_tps[i].probe, NULL) :
+		      -ENOENT;
+		if (err)
+			break;
+	}
+	if (err)
+		calperf_hops_unregister(i);
+	return err;
+}
+
+/* Trace one send in @every for a session: attach the probes. */
+int calperf_hops_start(struct calperf_hops **hops, u32 every)
+{
+	struct calperf_hops *h;
+	int err = 0;
+
+	h = kvzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	h->lat = kvcalloc(CALPERF_HOP_KEEP * CALPERF_HOP_POINTS,
+			  sizeof(*h->lat), GFP_KERNEL);
+	if (!h->lat) {
+		kvfree(h);
+		return -ENOMEM;
+	}
+	h->every = every;
+	spin_lock_init(&h->lock);
+	INIT_LIST_HEAD(&h->node);
+
+	mutex_lock(&calperf_hops_mutex);
+	if (!calperf_hops_users)
+		err = calperf_hops_register();
+	if (!err) {
+		calperf_hops_users++;
+		list_add_rcu(&h->node, &calperf_hops_traced);
+	}
+	mutex_unlock(&calperf_hops_mutex);
+	if (err) {
+		kvfree(h->lat);
+		kvfree(h);
+		return err;
+	}
+	*hops = h;
+	return 0;
+}
+
+/* The session's data phase is over: no probe touches @h after this. */
+void calperf_hops_end(struct calperf_hops *h)
+{
+	if (!h || list_empty(&h->node))
+		return;
+	mutex_lock(&calperf_hops_mutex);
+	list_del_rcu(&h->node);
+	if (!--calperf_hops_users)
+		calperf_hops_unregister(ARRAY_SIZE(calperf_hops_tps));
+	else
+		synchronize_rcu();
+	INIT_LIST_HEAD(&h->node);
+	mutex_unlock(&calperf_hops_mutex);
+}
+
+void calperf_hops_free(struct calperf_hops *h)
+{
+	if (!h)
+		return;
+	calperf_hops_end(h);
+	kvfree(h->lat);
+	kvfree(h);
+}
+
+/*
+ * Before a send on @f, @sent bytes into its stream so far: sample the
+ * first byte it writes, one send in h->every.
+ */
+void calperf_hops_send(struct calperf_hops *h, struct calperf_flow *f,
+		       u64 sent)
+{
+	struct calperf_hop_slot *sl;
+	struct calperf_hop_mark *m;
+
+	if (++f->sends % h->every)
+		return;
+	for (int i = 0; i < CALPERF_HOP_SLOTS; i++) {
+		sl = &h->slots[i];
+		if (cmpxchg(&sl->state, CALPERF_HOP_FREE,
+			    CALPERF_HOP_ARMING) != CALPERF_HOP_FREE)
+			continue;
+		WRITE_ONCE(sl->gen, sl->gen + 1);
+		sl->sport = htons(f->local_port);
+		sl->dport = htons(f->peer_port);
+		/* Only this kthread writes to the socket: stable until sent. */
+		sl->seq = READ_ONCE(tcp_sk(f->sock->sk)->write_seq);
+		sl->offset = sent;
+		WRITE_ONCE(sl->retransmitted, false);
+		m = &sl->marks[0];
+		m->ns = ktime_get_ns();
+		m->gen = sl->gen;
+		m->point = CALPERF_HOP_SEND;
+		m->ifindex = 0;
+		m->netns = sock_net(f->sock->sk)->ns.inum;
+		strscpy(m->ifname, "send", sizeof(m->ifname));
+		m->valid = true;
+		atomic_set(&sl->n, 1);
+		/* The probes may look at it from here. */
+		smp_store_release(&sl->state, CALPERF_HOP_ARMED);
+		atomic64_inc(&h->sampled);
+		return;
+	}
+	atomic64_inc(&h->skipped);
+}
+
+static bool calperf_hops_same_point(const struct calperf_hop_mark *a,
+				    const struct calperf_hop_mark *b)
+{
+	return a->point == b->point && a->ifindex == b->ifindex &&
+	       a->netns == b->netns;
+}
+
+/* Record a closed sample of @n valid marks, the last its delivery. */
+static void calperf_hops_keep(struct calperf_hops *h,
+			      const struct calperf_hop_mark *marks,
+			      unsigned int n, bool retransmitted)
+{
+	u32 *row;
+
+	spin_lock(&h->lock);
+	if (retransmitted) {
+		h->retransmitted++;
+		goto out;
+	}
+	if (!h->n_points) {
+		memcpy(h->path, marks, n * sizeof(*marks));
+		h->n_points = n;
+	}
+	if (n != h->n_points)
+		goto other;
+	for (unsigned int i = 0; i < n; i++)
+		if (!calperf_hops_same_point(&marks[i], &h->path[i]))
+			goto other;
+	h->complete++;
+	if (h->kept == CALPERF_HOP_KEEP)
+		goto out;
+	row = &h->lat[h->kept++ * CALPERF_HOP_POINTS];
+	/* Column 0: end to end; column i: from point i - 1 to point i. */
+	row[0] = min_t(u64, marks[n - 1].ns - marks[0].ns, U32_MAX);
+	for (unsigned int i = 1; i < n; i++)
+		row[i] = marks[i].ns > marks[i - 1].ns ?
+			 min_t(u64, marks[i].ns - marks[i - 1].ns, U32_MAX) : 0;
+	goto out;
+other:
+	h->other_path++;
+out:
+	spin_unlock(&h->lock);
+}
+
+/* Close @sl, read up to its byte: check its marks and keep it. */
+static void calperf_hops_close(struct calperf_hops *h,
+			       struct calperf_hop_slot *sl,
+			       struct calperf_worker *w, struct calperf_flow *f)
+{
+	struct calperf_hop_mark *marks = w->hop_marks;
+	unsigned int n = min(atomic_read(&sl->n), CALPERF_HOP_POINTS - 1);
+	u32 gen = sl->gen;
+	bool ok = true;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct calperf_hop_mark *m = &sl->marks[i];
+
+		/* Pairs with the release in calperf_hops_mark(). */
+		if (!smp_load_acquire(&m->valid) || m->gen != gen) {
+			ok = false;
+			break;
+		}
+		marks[i] = *m;
+	}
+	if (ok) {
+		struct calperf_hop_mark *d = &marks[n];
+
+		d->ns = ktime_get_ns();
+		d->point = CALPERF_HOP_DELIVER;
+		d->ifindex = 0;
+		d->netns = sock_net(f->sock->sk)->ns.inum;
+		strscpy(d->ifname, "deliver", sizeof(d->ifname));
+		calperf_hops_keep(h, marks, n + 1, READ_ONCE(sl->retransmitted));
+	}
+	/* Marks of this generation that come late are ignored. */
+	smp_store_release(&sl->state, CALPERF_HOP_FREE);
+}
+
+/*
+ * After a read on @f, @received bytes of its stream so far: close the
+ * samples whose byte has now been read.
+ */
+void calperf_hops_deliver(struct calperf_hops *h, struct calperf_worker *w,
+			  struct calperf_flow *f, u64 received)
+{
+	__be16 sport = htons(f->peer_port), dport = htons(f->local_port);
+	struct calperf_hop_slot *sl;
+
+	for (int i = 0; i < CALPERF_HOP_SLOTS; i++) {
+		sl = &h->slots[i];
+		/* Pairs with the release that armed it: its key is set. */
+		if (smp_load_acquire(&sl->state) != CALPERF_HOP_ARMED ||
+		    sl->sport != sport || sl->dport != dport ||
+		    sl->offset >= received)
+			continue;
+		if (cmpxchg(&sl->state, CALPERF_HOP_ARMED,
+			    CALPERF_HOP_CLOSING) == CALPERF_HOP_ARMED)
+			calperf_hops_close(h, sl, w, f);
+	}
+}
+
+static int calperf_hops_cmp(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Percentile @pct (of 1000) of sorted @v[n]: the value at its rank. */
+static u64 calperf_hops_pct(const u32 *v, u32 n, u32 pct)
+{
+	u32 rank = DIV_ROUND_UP(n * pct, 1000);
+
+	return n ? v[rank ? rank - 1 : 0] : 0;
+}
+
+static int calperf_hops_put_lat(struct sk_buff *skb, int type,
+				const struct calperf_hop_mark *m, u32 *v,
+				u32 n)
+{
+	struct nlattr *nest;
+
+	sort(v, n, sizeof(*v), calperf_hops_cmp, NULL);
+	nest = nla_nest_start(skb, type);
+	if (!nest)
+		return -EMSGSIZE;
+	if ((m && (nla_put_u8(skb, CALPERF_A_HOP_POINT, m->point) ||
+		   nla_put_u32(skb, CALPERF_A_HOP_IFINDEX, m->ifindex) ||
+		   nla_put_string(skb, CALPERF_A_HOP_IFNAME, m->ifname) ||
+		   nla_put_u32(skb, CALPERF_A_HOP_NETNS, m->netns))) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOP_COUNT, n, CALPERF_A_HOP_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOP_MIN_NS, n ? v[0] : 0,
+			      CALPERF_A_HOP_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOP_P50_NS,
+			      calperf_hops_pct(v, n, 500), CALPERF_A_HOP_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOP_P90_NS,
+			      calperf_hops_pct(v, n, 900), CALPERF_A_HOP_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOP_P99_NS,
+			      calperf_hops_pct(v, n, 990), CALPERF_A_HOP_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOP_MAX_NS, n ? v[n - 1] : 0,
+			      CALPERF_A_HOP_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Room for @h's report. */
+size_t calperf_hops_size(const struct calperf_hops *h)
+{
+	size_t hop = nla_total_size(nla_total_size(sizeof(u8)) +
+				    2 * nla_total_size(sizeof(u32)) +
+				    nla_total_size(IFNAMSIZ) +
+				    6 * nla_total_size_64bit(sizeof(u64)));
+
+	return h ? nla_total_size(5 * nla_total_size_64bit(sizeof(u64)) +
+				  (CALPERF_HOP_POINTS + 1) * hop) : 0;
+}
+
+/*
+ * Report @h: counts, the end-to-end latency and each point of the path
+ * with the latency from the point before. Sorting happens on a copy,
+ * outside the lock the receivers take.
+ */
+int calperf_hops_put(struct sk_buff *skb, int type, struct calperf_hops *h)
+{
+	struct calperf_hop_mark *path;
+	unsigned int n_points;
+	struct nlattr *nest;
+	u64 counts[3];
+	u32 *lat, kept;
+	int err = -EMSGSIZE;
+
+	lat = kvmalloc_array(CALPERF_HOP_KEEP * CALPERF_HOP_POINTS,
+			     sizeof(*lat), GFP_KERNEL);
+	path = kcalloc(CALPERF_HOP_POINTS, sizeof(*path), GFP_KERNEL);
+	if (!lat || !path) {
+		err = -ENOMEM;
+		goto out;
+	}
+	spin_lock(&h->lock);
+	n_points = h->n_points;
+	kept = h->kept;
+	memcpy(path, h->path, sizeof(h->path));
+	/* Column-major copy: one sorted run per column. */
+	for (unsigned int c = 0; c < n_points; c++)
+		for (u32 r = 0; r < kept; r++)
+			lat[c * CALPERF_HOP_KEEP + r] =
+				h->lat[r * CALPERF_HOP_POINTS + c];
+	counts[0] = h->complete;
+	counts[1] = h->other_path;
+	counts[2] = h->retransmitted;
+	spin_unlock(&h->lock);
+
+	nest = nla_nest_start(skb, type);
+	if (!nest)
+		goto out;
+	if (nla_put_u64_64bit(skb, CALPERF_A_HOPS_SAMPLED,
+			      atomic64_read(&h->sampled), CALPERF_A_HOPS_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_COMPLETE, counts[0],
+			      CALPERF_A_HOPS_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_OTHER_PATH, counts[1],
+			      CALPERF_A_HOPS_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_RETRANSMITTED, counts[2],
+			      CALPERF_A_HOPS_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_SKIPPED,
+			      atomic64_read(&h->skipped), CALPERF_A_HOPS_PAD))
+		goto cancel;
+	if (n_points &&
+	    calperf_hops_put_lat(skb, CALPERF_A_HOPS_END_TO_END, NULL, lat,
+				 kept))
+		goto cancel;
+	for (unsigned int c = 0; c < n_points; c++)
+		if (calperf_hops_put_lat(skb, CALPERF_A_HOPS_HOP, &path[c],
+					 &lat[c * CALPERF_HOP_KEEP],
+					 c ? kept : 0))
+			goto cancel;
+	nla_nest_end(skb, nest);
+	err = 0;
+	goto out;
+cancel:
+	nla_nest_cancel(skb, nest);
+out:
+	kfree(path);
+	kvfree(lat);
+	return err;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-hop latency: the sender samples one send in N, and tracepoint
+ * probes timestamp the segment holding its first byte at every point it
+ * passes, found by its ports and TCP sequence range (skb addresses are
+ * reused and marks scrubbed across namespaces). The receiver's read of
+ * that byte completes the sample.
+ */
+#ifndef _CALPERF_HOPS_H
+#define _CALPERF_HOPS_H
+
+#include <linux/if.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#define CALPERF_HOP_SLOTS	16	/* samples in flight at once */
+#define CALPERF_HOP_POINTS	24	/* points one sample records */
+#define CALPERF_HOP_KEEP	4096	/* complete samples kept */
+
+struct calperf_hop_mark {
+	u64 ns;
+	u32 gen;			/* of the sample that wrote it */
+	u32 ifindex;
+	u32 netns;			/* inode number */
+	u8 point;			/* enum calperf_hop_point */
+	bool valid;			/* written; pairs with acquire */
+	char ifname[IFNAMSIZ];
+};
+
+/* A sampled segment on its way. */
+struct calperf_hop_slot {
+	int state;			/* free, arming, armed, closing */
+	u32 gen;			/* counts the samples it has held */
+	__be16 sport;			/* the sender's port */
+	__be16 dport;
+	u32 seq;			/* TCP sequence number of the byte */
+	u64 offset;			/* its offset in the flow's stream */
+	atomic_t n;			/* marks claimed */
+	bool retransmitted;		/* a point saw it twice */
+	struct calperf_hop_mark marks[CALPERF_HOP_POINTS];
+};
+
+struct calperf_hops {
+	struct list_head node;		/* on the traced list, under RCU */
+	u32 every;			/* sample one send in this many */
+	struct calperf_hop_slot slots[CALPERF_HOP_SLOTS];
+	atomic64_t sampled;
+	atomic64_t skipped;
+
+	/* Results, under @lock: the path of the first complete sample. */
+	spinlock_t lock;
+	unsigned int n_points;
+	struct calperf_hop_mark path[CALPERF_HOP_POINTS];
+	u32 *lat;			/* [CALPERF_HOP_KEEP][CALPERF_HOP_POINTS] */
+	u32 kept;
+	u64 complete;
+	u64 other_path;
+	u64 retransmitted;
+};
+
+struct calperf_flow;
+struct calperf_worker;
+struct sk_buff;
+
+int calperf_hops_start(struct calperf_hops **hops, u32 every);
+void calperf_hops_end(struct calperf_hops *h);
+void calperf_hops_free(struct calperf_hops *h);
+void calperf_hops_send(struct calperf_hops *h, struct calperf_flow *f,
+		       u64 sent);
+void calperf_hops_deliver(struct calperf_hops *h, struct calperf_worker *w,
+			  struct calperf_flow *f, u64 received);
+int calperf_hops_put(struct sk_buff *skb, int type, struct calperf_hops *h);
+size_t calperf_hops_size(const struct calperf_hops *h);
+
+#endif /* _CALPERF_HOPS_H */
