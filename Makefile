@@ -20,7 +20,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -D_GNU_SOURCE -Wall -Wextra -Iinclude/uapi $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 LDLIBS += $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(filter-out user/tapfwd.c,$(wildcard user/*.c))
 USER_HDRS := $(wildcard user/*.h) include/uapi/linux/calperf.h
 
 all: module user
@@ -29,10 +29,14 @@ module:
 	@test -n "$(KDIR)" || { echo "no kernel headers for KVER=$(KVER): run 'make deps'" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-user: user/calperfctl
+user: user/calperfctl user/calperf-tapfwd
 
 user/calperfctl: $(USER_SRCS) $(USER_HDRS)
 	$(CC) $(CFLAGS) -o $@ $(USER_SRCS) $(LDLIBS)
+
+# The user-space hop of the tap topology (a VM's network backend).
+user/calperf-tapfwd: user/tapfwd.c
+	$(CC) $(CFLAGS) -o $@ $<
 
 deps:
 	scripts/install-deps
@@ -51,6 +55,6 @@ check: user
 
 clean:
 	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -f user/calperfctl
+	rm -f user/calperfctl user/calperf-tapfwd
 
 .PHONY: all module user deps lint demo bench check clean

@@ -33,6 +33,7 @@
 #define CALPERF_DEFAULT_DURATION_MS	10000
 #define CALPERF_MAX_RR_SIZE		BIT(20)
 #define CALPERF_MAX_FLOWS		64
+#define CALPERF_MAX_FLOWS_PER_NET	256
 
 /* The longest a kthread sleeps in a socket call before looking for a stop. */
 #define CALPERF_POLL_MS			100

@@ -30,7 +30,8 @@ static unsigned int calperf_net_id __read_mostly;
 
 struct calperf_pernet {
 	u32 last_id;
-	unsigned int count;
+	unsigned int count;		/* sessions */
+	unsigned int flows;		/* their flows, all told */
 };
 
 static struct calperf_pernet *calperf_pernet(struct net *net)
@@ -135,6 +136,11 @@ int calperf_session_add(struct calperf_session *s,
 			       "too many sessions in this network namespace");
 		return -ENOSPC;
 	}
+	if (pn->flows + s->nr_flows > CALPERF_MAX_FLOWS_PER_NET) {
+		NL_SET_ERR_MSG(extack,
+			       "too many flows in this network namespace");
+		return -ENOSPC;
+	}
 	/* Ids only grow, so a dump can resume after the last id it sent. */
 	if (pn->last_id == U32_MAX) {
 		NL_SET_ERR_MSG(extack, "session ids exhausted");
@@ -142,6 +148,7 @@ int calperf_session_add(struct calperf_session *s,
 	}
 	s->id = ++pn->last_id;
 	pn->count++;
+	pn->flows += s->nr_flows;
 	list_add_tail(&s->list, &calperf_sessions);
 	return 0;
 }
@@ -412,6 +419,7 @@ void calperf_session_destroy(struct calperf_session *s)
 	calperf_session_reap(s);
 	list_del(&s->list);
 	calperf_pernet(s->owner)->count--;
+	calperf_pernet(s->owner)->flows -= s->nr_flows;
 	calperf_session_free(s);
 }
 

@@ -50,8 +50,7 @@ def check_flows(r, nr_flows, nr_threads):
 @t.test
 def setup():
     global pair
-    module_load()
-    pair = VethPair()
+    pair = loaded_with_pair()
 
 
 @t.test
@@ -159,16 +158,12 @@ def unload_with_many_flows_running():
     ctl_ok("session", "start", r.json["id"], as_json=False)
     wait_for(lambda: len(calperf_kthreads()) == 8, 10, "8 kthreads")
     time.sleep(0.5)
-    module_unload()
-    check(not module_loaded(), "the module is still loaded")
-    check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
-    module_load()
+    reload_module()
 
 
 @t.test
 def cleanup():
-    pair.close()
-    check(session_count() == 0, "sessions left behind")
+    close_all(pair)
 
 
 t.run()

@@ -55,23 +55,95 @@ def p50(h, point, dev):
 @t.test
 def setup():
     global pair, routed
-    module_load()
-    pair = VethPair()
+    pair = loaded_with_pair()
     routed = RoutedPath()
+
+
+def set_offloads(devs, state):
+    for ns, dev in devs:
+        sh(f"ip netns exec {ns} ethtool -K {dev} gso {state} gro {state} tso {state}",
+           check_rc=False)
+
+
+def trace_path(a, b, addr, want, devs):
+    """A stream traced from namespace a to b, offloads as they come and
+    then off on @devs: the path holds exactly the devices @want, both
+    times (GSO super-segments and GRO merges, then single segments)."""
+    for offloads in ("on", "off"):
+        if offloads == "off":
+            set_offloads(devs, "off")
+        try:
+            r = ctl_ok("stream", addr, "time", "1.5", "hops", "client-netns", a,
+                       "server-netns", b).json
+        finally:
+            if offloads == "off":
+                set_offloads(devs, "on")
+        h = hops_of(r)
+        diag(f"offloads {offloads}:")
+        show(h)
+        check(devices(h) == want, f"offloads {offloads}: devices {devices(h)}, wanted {want}")
+        points = [p["point"] for p in h["path"]]
+        check(points[0] == "send" and points[-1] == "deliver" and "tcp_rcv" in points,
+              f"points {points}")
+        check(h["other_path"] <= h["complete"] // 10, "many samples on another path")
+    return h
 
 
 @t.test
 def veth_path():
-    r = ctl_ok("stream", pair.b4, "time", 2, "hops", "client-netns", pair.a,
-               "server-netns", pair.b).json
-    h = hops_of(r)
-    show(h)
-    want = [("va", netns_inode(pair.a)), ("vb", netns_inode(pair.b))]
-    check(devices(h) == want, f"devices {devices(h)}, wanted {want}")
+    trace_path(pair.a, pair.b, pair.b4,
+               [("va", netns_inode(pair.a)), ("vb", netns_inode(pair.b))],
+               [(pair.a, "va"), (pair.b, "vb")])
+
+
+@t.test
+def routed_path():
+    r = routed
+    trace_path(r.a, r.b, r.b4,
+               [("eth0", netns_inode(r.a)), ("caliA", netns_inode(r.h)),
+                ("caliB", netns_inode(r.h)), ("eth0", netns_inode(r.b))],
+               [(r.a, "eth0"), (r.h, "caliA"), (r.h, "caliB"), (r.b, "eth0")])
+
+
+@t.test
+def tap_path():
+    """Two taps joined in user space: one tap's transmit, then the other
+    tap's receive, with the forwarder's time between them."""
+    tap = TapPath()
+    try:
+        trace_path(tap.a, tap.b, tap.b4,
+                   [("tap0", netns_inode(tap.a)), ("tap1", netns_inode(tap.b))],
+                   [(tap.a, "tap0"), (tap.b, "tap1")])
+    finally:
+        tap.close()
+
+
+@t.test
+def nic_path():
+    """Two virtio-net NICs on one wire: a real driver, NAPI and GRO."""
+    nic = NicPath()
+    try:
+        h = trace_path(nic.a, nic.b, nic.b4,
+                       [("eth0", netns_inode(nic.a)), ("eth1", netns_inode(nic.b))],
+                       [(nic.a, "eth0"), (nic.b, "eth1")])
+    finally:
+        nic.close()
     points = [p["point"] for p in h["path"]]
-    check(points[0] == "send" and points[-1] == "deliver" and "tcp_rcv" in points,
-          f"points {points}")
-    check(h["other_path"] <= h["complete"] // 10, "many samples on another path")
+    check("gro" in points, f"no NAPI receive on the NIC: {points}")
+
+
+@t.test
+def vxlan_path():
+    """VXLAN over veth: the overlay device, the underlay and back, with
+    the inner segment found inside the outer UDP packets."""
+    vx = VxlanPath()
+    try:
+        trace_path(vx.a, vx.b, vx.b4,
+                   [("vx0", netns_inode(vx.a)), ("ul", netns_inode(vx.a)),
+                    ("ul", netns_inode(vx.b)), ("vx0", netns_inode(vx.b))],
+                   [(vx.a, "vx0"), (vx.a, "ul"), (vx.b, "ul"), (vx.b, "vx0")])
+    finally:
+        vx.close()
 
 
 def routed_rr(*args):
@@ -80,34 +152,15 @@ def routed_rr(*args):
 
 
 @t.test
-def routed_path_in_order():
+def hops_add_up():
+    """With rr (no queues) the hop medians add up to the end-to-end one."""
     h = hops_of(routed_rr())
     show(h)
-    want = [("eth0", netns_inode(routed.a)), ("caliA", netns_inode(routed.h)),
-            ("caliB", netns_inode(routed.h)), ("eth0", netns_inode(routed.b))]
-    check(devices(h) == want, f"devices {devices(h)}, wanted {want}")
     total = sum(p["p50_ns"] for p in h["path"][1:])
     e2e = h["end_to_end"]["p50_ns"]
     diag(f"sum of hop medians {total / 1e3:.1f} us, end-to-end median {e2e / 1e3:.1f} us")
     check(abs(total - e2e) <= e2e * SUM_SHARE,
           f"hop medians add up to {total} ns, end to end {e2e} ns")
-
-
-@t.test
-def offloads_off():
-    """Without GSO/GRO/TSO the segment holding the byte is still found."""
-    for ns, dev in ((pair.a, "va"), (pair.b, "vb")):
-        sh(pair.exec(ns, f"ethtool -K {dev} gso off gro off tso off"))
-    try:
-        r = ctl_ok("stream", pair.b4, "time", 2, "hops", "client-netns", pair.a,
-                   "server-netns", pair.b).json
-    finally:
-        for ns, dev in ((pair.a, "va"), (pair.b, "vb")):
-            sh(pair.exec(ns, f"ethtool -K {dev} gso on gro on tso on"), check_rc=False)
-    h = hops_of(r)
-    show(h)
-    want = [("va", netns_inode(pair.a)), ("vb", netns_inode(pair.b))]
-    check(devices(h) == want, f"devices {devices(h)}, wanted {want}")
 
 
 @t.test
@@ -140,17 +193,12 @@ def unload_while_tracing():
     ctl_ok("session", "start", r.json["id"], as_json=False)
     wait_for(lambda: ctl_ok("session", "show", r.json["id"]).json["receiver"]["stats"]
              ["bytes"] > 1_000_000, 10, "data")
-    module_unload()
-    check(not module_loaded(), "the module is still loaded")
-    check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
-    module_load()
+    reload_module()
 
 
 @t.test
 def cleanup():
-    pair.close()
-    routed.close()
-    check(session_count() == 0, "sessions left behind")
+    close_all(pair, routed)
 
 
 t.run()

@@ -47,8 +47,7 @@ def sender_into_sink(port):
 @t.test
 def setup():
     global pair
-    module_load()
-    pair = VethPair()
+    pair = loaded_with_pair()
 
 
 @t.test
@@ -198,8 +197,7 @@ def unload_mid_run():
 
 @t.test
 def cleanup():
-    pair.close()
-    check(session_count() == 0, "sessions left behind")
+    close_all(pair)
 
 
 t.run()

@@ -250,6 +250,25 @@ def session_limit():
 
 
 @t.test
+def flow_limit():
+    """256 flows per namespace, whatever the sessions: 4 of 64, then no more."""
+    g = Genl()
+    ids = []
+    many = GOOD + u32(S["flows"], 64)
+    try:
+        for _ in range(4):
+            ids.append(new_session(g, many))
+        e = expect_refused(g, "new", GOOD, errno.ENOSPC, "too many flows")
+        diag(e.msg)
+        g.request(CMD["del"], u32(S["id"], ids.pop()))
+        ids.append(new_session(g, many))
+    finally:
+        for sid in ids:
+            g.request(CMD["del"], u32(S["id"], sid))
+        g.close()
+
+
+@t.test
 def nothing_left():
     check(session_count() == 0, "sessions left behind")
 

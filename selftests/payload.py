@@ -44,8 +44,7 @@ def stream(*args):
 @t.test
 def setup():
     global pair
-    module_load()
-    pair = VethPair()
+    pair = loaded_with_pair()
 
 
 @t.test
@@ -143,8 +142,7 @@ def rr_refuses_copy_modes():
 
 @t.test
 def cleanup():
-    pair.close()
-    check(session_count() == 0, "sessions left behind")
+    close_all(pair)
 
 
 t.run()

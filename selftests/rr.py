@@ -53,8 +53,7 @@ def check_rr(r):
 @t.test
 def setup():
     global pair
-    module_load()
-    pair = VethPair()
+    pair = loaded_with_pair()
 
 
 @t.test
@@ -140,8 +139,7 @@ def client_into_echo_server():
 
 @t.test
 def cleanup():
-    pair.close()
-    check(session_count() == 0, "sessions left behind")
+    close_all(pair)
 
 
 t.run()

@@ -42,8 +42,7 @@ def check_result(r, want_bytes=None):
 @t.test
 def setup():
     global pair
-    module_load()
-    pair = VethPair()
+    pair = loaded_with_pair()
 
 
 @t.test
@@ -158,8 +157,7 @@ def interval_reports():
 
 @t.test
 def cleanup():
-    pair.close()
-    check(session_count() == 0, "sessions left behind")
+    close_all(pair)
 
 
 t.run()

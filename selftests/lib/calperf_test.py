@@ -16,6 +16,7 @@ import traceback
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CALPERFCTL = os.path.join(REPO, "user", "calperfctl")
+TAPFWD = os.path.join(REPO, "user", "calperf-tapfwd")
 SKIP = 4
 
 
@@ -115,6 +116,27 @@ def module_load():
 def module_unload():
     if module_loaded():
         sh("rmmod calperf", timeout=30)
+
+
+def loaded_with_pair():
+    """The start of most test programs: the module in, a veth pair."""
+    module_load()
+    return VethPair()
+
+
+def close_all(*paths):
+    """Their end: the topologies gone, and no session left behind."""
+    for p in paths:
+        p.close()
+    check(session_count() == 0, "sessions left behind")
+
+
+def reload_module():
+    """Unload, which must leave no kthread behind, then load again."""
+    module_unload()
+    check(not module_loaded(), "the module is still loaded")
+    check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
+    module_load()
 
 
 def calperf_kthreads():
@@ -236,6 +258,88 @@ class RoutedPath:
             sh(f"ip netns del {ns}", check_rc=False)
 
 
+class TapPath:
+    """A tap device in each of two namespaces, joined by calperf-tapfwd:
+    a VM's user-space network backend in small."""
+
+    def __init__(self, n=50):
+        tag = os.getpid()
+        self.a, self.b = f"cta-{tag}", f"ctb-{tag}"
+        self.a4, self.b4 = f"198.18.{n}.1", f"198.18.{n}.2"
+        for ns in (self.a, self.b):
+            sh(f"ip netns add {ns}")
+            sh(f"ip -n {ns} link set lo up")
+        sh("modprobe tun", check_rc=False)
+        self.fwd = subprocess.Popen([TAPFWD, self.a, "tap0", self.b, "tap1"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True)
+        if self.fwd.stdout.readline().strip() != "ready":
+            self.fwd.wait(timeout=10)
+            self.close()
+            raise AssertionError(f"calperf-tapfwd did not start: {self.fwd.stderr.read()}")
+        for ns, dev, addr in ((self.a, "tap0", self.a4), (self.b, "tap1", self.b4)):
+            sh(f"ip -n {ns} addr add {addr}/24 dev {dev}")
+            sh(f"ip -n {ns} link set {dev} up")
+
+    def close(self):
+        if self.fwd.poll() is None:
+            self.fwd.terminate()
+            self.fwd.wait(timeout=10)
+        for ns in (self.a, self.b):
+            sh(f"ip netns del {ns}", check_rc=False)
+
+
+class VxlanPath:
+    """Namespaces A and B joined by VXLAN (id 42) over a veth underlay."""
+
+    def __init__(self, n=60):
+        tag = os.getpid()
+        self.a, self.b = f"cxa-{tag}", f"cxb-{tag}"
+        self.a4, self.b4 = f"198.18.{n}.1", f"198.18.{n}.2"
+        under = {self.a: f"198.18.{n + 1}.1", self.b: f"198.18.{n + 1}.2"}
+        for ns in (self.a, self.b):
+            sh(f"ip netns add {ns}")
+            sh(f"ip -n {ns} link set lo up")
+        sh(f"ip link add ul netns {self.a} type veth peer name ul netns {self.b}")
+        for ns, peer, addr in ((self.a, self.b, self.a4), (self.b, self.a, self.b4)):
+            sh(f"ip -n {ns} addr add {under[ns]}/24 dev ul")
+            sh(f"ip -n {ns} link set ul up")
+            sh(f"ip -n {ns} link add vx0 type vxlan id 42 dstport 4789 "
+               f"local {under[ns]} remote {under[peer]} dev ul")
+            sh(f"ip -n {ns} addr add {addr}/24 dev vx0")
+            sh(f"ip -n {ns} link set vx0 up")
+
+    def close(self):
+        for ns in (self.a, self.b):
+            sh(f"ip netns del {ns}", check_rc=False)
+
+
+class NicPath:
+    """The guest's two virtio-net NICs (selftests/vm/run --nics, one QEMU
+    hub between them), each moved into a namespace of its own."""
+
+    def __init__(self, n=70):
+        sh("modprobe virtio_net", check_rc=False)
+        if not all(os.path.exists(f"/sys/class/net/{d}") for d in ("eth0", "eth1")):
+            raise Skip("no NIC pair (selftests/vm/run --nics)")
+        tag = os.getpid()
+        self.a, self.b = f"cna-{tag}", f"cnb-{tag}"
+        self.a4, self.b4 = f"198.18.{n}.1", f"198.18.{n}.2"
+        for ns, dev, addr in ((self.a, "eth0", self.a4), (self.b, "eth1", self.b4)):
+            sh(f"ip netns add {ns}")
+            sh(f"ip -n {ns} link set lo up")
+            sh(f"ip link set {dev} netns {ns}")
+            sh(f"ip -n {ns} addr add {addr}/24 dev {dev}")
+            sh(f"ip -n {ns} link set {dev} up")
+
+    def close(self):
+        # Deleting a namespace hands its physical NICs back to the host's.
+        for ns in (self.a, self.b):
+            sh(f"ip netns del {ns}", check_rc=False)
+        wait_for(lambda: all(os.path.exists(f"/sys/class/net/{d}") for d in ("eth0", "eth1")),
+                 10, "the NICs back in the initial namespace")
+
+
 def netns_inode(name):
     """The inode number calperf reports for a named network namespace."""
     return os.stat(f"/run/netns/{name}").st_ino
@@ -282,7 +386,7 @@ A_SESSION = {"id": 2, "kind": 3, "state": 4, "msg_size": 5, "duration_ms": 6,
              "receiver": 11, "error": 12, "req_size": 13, "resp_size": 14,
              "count_limit": 15, "hist_buckets": 16, "cpu": 17, "interval_ms": 18,
              "zerocopy_send": 19, "nocopy_recv": 20, "verify": 21, "flows": 22,
-             "threads": 23}
+             "threads": 23, "hop_sample": 24, "hops": 25}
 A_EP = {"netns_fd": 2, "netns_pid": 3, "addr4": 4, "addr6": 5, "port": 6,
         "cpu": 7, "sockbuf": 8, "stats": 9, "flow": 10}
 NLA_F_NESTED = 0x8000

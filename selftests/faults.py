@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Faults in the middle of a run: link down and up, an MTU change, the
+route removed, netem loss of 10 % and 100 %, and module unload while the
+path is broken. TCP rides out what it can; every session still ends with
+a clear status within a bound (a stop within one second), and the guest
+kernel log stays clean (selftests/vm/run checks it)."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from calperf_test import *  # noqa: E402,F403
+
+t = Ktap()
+pair = None
+STOP_BOUND_S = 1.0
+
+
+def start(port, seconds=30, *args):
+    sid = ctl_ok("session", "add", "time", seconds, *args,
+                 "sender", "netns", pair.a, "addr", pair.b4, "port", port,
+                 "receiver", "netns", pair.b, "port", port).json["id"]
+    ctl_ok("session", "start", sid, as_json=False)
+    wait_for(lambda: session(sid)["receiver"]["stats"]["bytes"] > 500_000, 10, "data")
+    return sid
+
+
+def session(sid):
+    return ctl_ok("session", "show", sid).json
+
+
+def stop(sid):
+    """Stop in-process (a busy guest's process start is not the bound)."""
+    g = Genl()
+    t0 = time.monotonic()
+    g.request(CMD["stop"], u32(A_SESSION["id"], sid))
+    took = time.monotonic() - t0
+    g.close()
+    s = session(sid)
+    diag(f"stop returned in {took * 1000:.0f} ms: sent {s['sender']['stats']['bytes']}, "
+         f"received {s['receiver']['stats']['bytes']}, error {s['error_name']}")
+    check(took < STOP_BOUND_S, f"stop took {took:.2f} s")
+    check(s["state"] == "done", f"state {s['state']} after a stop")
+    ctl_ok("session", "del", sid, as_json=False)
+    return s
+
+
+def stop_intact(sid):
+    """A stop after TCP rode out the fault: no error, no byte lost."""
+    s = stop(sid)
+    check(s["error"] == 0, f"error {s['error_name']}")
+    check(s["sender"]["stats"]["bytes"] == s["receiver"]["stats"]["bytes"],
+          "bytes lost between the ends")
+
+
+def flowing(sid, seconds=1.0):
+    """Bytes still arrive over @seconds."""
+    before = session(sid)["receiver"]["stats"]["bytes"]
+    time.sleep(seconds)
+    return session(sid)["receiver"]["stats"]["bytes"] > before
+
+
+@t.test
+def setup():
+    global pair
+    pair = loaded_with_pair()
+
+
+@t.test
+def link_down_and_up():
+    sid = start(5601)
+    sh(pair.exec(pair.a, "ip link set va down"))
+    time.sleep(1)
+    sh(pair.exec(pair.a, "ip link set va up"))
+    wait_for(lambda: flowing(sid, 0.5), 20, "TCP to recover after the link came back")
+    stop_intact(sid)
+
+
+@t.test
+def mtu_change():
+    sid = start(5602)
+    for mtu in (1280, 9000, 1500):
+        for ns, dev in ((pair.a, "va"), (pair.b, "vb")):
+            sh(pair.exec(ns, f"ip link set {dev} mtu {mtu}"))
+        time.sleep(0.5)
+    check(flowing(sid), "no data after the MTU changes")
+    stop_intact(sid)
+
+
+@t.test
+def route_removed():
+    sid = start(5603)
+    net = pair.b4.rsplit(".", 1)[0] + ".0/24"
+    sh(pair.exec(pair.a, f"ip route del {net} dev va"))
+    try:
+        time.sleep(1)
+        stop(sid)
+    finally:
+        sh(pair.exec(pair.a, f"ip route add {net} dev va"), check_rc=False)
+
+
+@t.test
+def loss_ten_percent():
+    sh(pair.exec(pair.a, "tc qdisc add dev va root netem loss 10%"))
+    try:
+        sid = start(5604, 3)
+        s = wait_for(lambda: (lambda x: x if x["state"] == "done" else None)(session(sid)),
+                     20, "the session to end by its time")
+    finally:
+        sh(pair.exec(pair.a, "tc qdisc del dev va root"), check_rc=False)
+    tx = s["sender"]["stats"]
+    diag(f"sent {tx['bytes']} with {tx['tcp']['retrans']} retransmits")
+    check(s["error"] == 0, f"error {s['error_name']}")
+    check(tx["tcp"]["retrans"] > 0, "10 % loss and no retransmit")
+    check(tx["bytes"] == s["receiver"]["stats"]["bytes"], "bytes lost between the ends")
+    ctl_ok("session", "del", sid, as_json=False)
+
+
+@t.test
+def loss_total():
+    sid = start(5605)
+    sh(pair.exec(pair.a, "tc qdisc add dev va root netem loss 100%"))
+    try:
+        time.sleep(1)
+        check(not flowing(sid), "data passed a 100 % loss")
+        stop(sid)
+    finally:
+        sh(pair.exec(pair.a, "tc qdisc del dev va root"), check_rc=False)
+
+
+@t.test
+def unload_with_the_path_broken():
+    sids = [start(5606 + i) for i in range(2)]
+    sh(pair.exec(pair.a, "tc qdisc add dev va root netem loss 100%"))
+    try:
+        time.sleep(0.5)
+        diag(f"unloading with {len(sids)} stalled sessions")
+        reload_module()
+    finally:
+        sh(pair.exec(pair.a, "tc qdisc del dev va root"), check_rc=False)
+
+
+@t.test
+def cleanup():
+    close_all(pair)
+
+
+t.run()
