@@ -10,6 +10,7 @@
 #   make bench           calperf against qperf in the VM (qemu64 CPU model)
 #   make check           the selftests in the VM on both kernels
 #   make check KERNELS=6.12   ... on one of them
+#   make check-debug     selftests on a 6.12 debug kernel (KASAN, lockdep...)
 
 KVER ?= 6.12
 KDIR ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-$(KVER).*-amd64)))
@@ -53,8 +54,18 @@ bench: user
 check: user
 	selftests/check $(KERNELS)
 
+# The suite on a 6.12 debug kernel (KASAN, lockdep, kmemleak, UBSAN...),
+# built once from Debian's linux-source-6.12 (scripts/debug-kernel). It
+# runs ten times slower: by default the programs that exercise the
+# probes, the kthreads' teardown and the netlink input; DEBUG_TESTS=
+# (empty) runs them all.
+DEBUG_TESTS ?= fuzz.py flows.py hops.py lifecycle.py
+check-debug: user
+	scripts/debug-kernel >/dev/null
+	CALPERF_TESTS="$(DEBUG_TESTS)" selftests/check debug
+
 clean:
 	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -f user/calperfctl user/calperf-tapfwd
 
-.PHONY: all module user deps lint demo bench check clean
+.PHONY: all module user deps lint demo bench check check-debug clean

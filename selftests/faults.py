@@ -40,7 +40,7 @@ def stop(sid):
     s = session(sid)
     diag(f"stop returned in {took * 1000:.0f} ms: sent {s['sender']['stats']['bytes']}, "
          f"received {s['receiver']['stats']['bytes']}, error {s['error_name']}")
-    check(took < STOP_BOUND_S, f"stop took {took:.2f} s")
+    check_timing(took < STOP_BOUND_S, f"stop took {took:.2f} s")
     check(s["state"] == "done", f"state {s['state']} after a stop")
     ctl_ok("session", "del", sid, as_json=False)
     return s

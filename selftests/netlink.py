@@ -214,7 +214,9 @@ def start_time_errors():
     g = Genl()
     try:
         cases = [
-            (KIND + nest(S["sender"], addr4("198.18.250.1"), u16(E["port"], 9), u32(E["cpu"], 4000)),
+            # A CPU id within the policy's CONFIG_NR_CPUS but not online.
+            (KIND + nest(S["sender"], addr4("198.18.250.1"), u16(E["port"], 9),
+                         u32(E["cpu"], os.cpu_count())),
              errno.EINVAL, "CPU is not online"),
             (KIND + string(S["congestion"], "nosuchcc") + TX, None, "congestion control"),
             (KIND + nest(S["receiver"], addr6("2001:2::250:1"), u16(E["port"], 5201)),

@@ -34,6 +34,7 @@ initramfs_build() {
 
 	dir=$(mktemp -d)
 	mkdir -p "$dir/bin" "$dir/mod"
+	: >"$dir/mod/order"
 	cp /bin/busybox "$dir/bin/busybox"
 	cp "$(dirname "${BASH_SOURCE[0]}")/init" "$dir/init"
 	chmod 755 "$dir/init"
@@ -78,12 +79,20 @@ kernel_fetch() {
 		cp "$kdir/root/boot/vmlinuz-$rel" "$kdir/vmlinuz"
 		touch "$kdir/.ready"
 	fi
-	# Rebuilt whenever selftests/vm/init changes.
+	kernel_initramfs "$kdir" "$rel"
+	echo "$kdir"
+}
+
+# The initramfs of the kernel in @kdir, named in its file "initramfs";
+# rebuilt whenever selftests/vm/init changes. (A kernel with all it
+# needs built in, as the debug kernel, gets one without modules.)
+kernel_initramfs() {
+	local kdir=$1 rel=$2 sum
+
 	sum=$(sha256sum "$(dirname "${BASH_SOURCE[0]}")/init" | cut -c1-16)
 	if [ ! -e "$kdir/initramfs-$sum.cpio.gz" ]; then
 		rm -f "$kdir"/initramfs-*.cpio.gz
 		initramfs_build "$kdir/root" "$rel" "$kdir/initramfs-$sum.cpio.gz"
 	fi
 	echo "$kdir/initramfs-$sum.cpio.gz" >"$kdir/initramfs"
-	echo "$kdir"
 }
