@@ -49,6 +49,11 @@ static LIST_HEAD(calperf_hops_traced);
 /* Guards the list, the probes' registration and their user count. */
 static DEFINE_MUTEX(calperf_hops_mutex);
 static unsigned int calperf_hops_users;
+/*
+ * Samples armed in all sessions: while there is none, a probe returns
+ * before it parses anything, so tracing costs little between samples.
+ */
+static atomic_t calperf_hops_armed = ATOMIC_INIT(0);
 
 /* What the probes need of a TCP segment. */
 struct calperf_seg {
@@ -199,7 +204,8 @@ static void calperf_hops_dev(const struct sk_buff *skb, int off, u8 point,
 {
 	struct calperf_seg seg;
 
-	if (!dev || off < 0 || !calperf_seg_parse(skb, off, 0, &seg))
+	if (!atomic_read(&calperf_hops_armed) || !dev || off < 0 ||
+	    !calperf_seg_parse(skb, off, 0, &seg))
 		return;
 	calperf_hops_seen(&seg, point, dev->ifindex, dev_net(dev)->ns.inum,
 			  dev->name);
@@ -241,7 +247,8 @@ static void calperf_probe_tcp(void *data, struct sock *sk,
 {
 	struct calperf_seg seg;
 
-	if (!calperf_seg_tcp(skb, 0, 0, &seg))
+	if (!atomic_read(&calperf_hops_armed) ||
+	    !calperf_seg_tcp(skb, 0, 0, &seg))
 		return;
 	calperf_hops_seen(&seg, CALPERF_HOP_TCP_RCV, 0,
 			  sock_net(sk)->ns.inum, "tcp");
@@ -343,6 +350,12 @@ void calperf_hops_end(struct calperf_hops *h)
 		synchronize_rcu();
 	INIT_LIST_HEAD(&h->node);
 	mutex_unlock(&calperf_hops_mutex);
+	/* The kthreads are done: samples still in flight are abandoned. */
+	for (int i = 0; i < CALPERF_HOP_SLOTS; i++)
+		if (h->slots[i].state == CALPERF_HOP_ARMED) {
+			h->slots[i].state = CALPERF_HOP_FREE;
+			atomic_dec(&calperf_hops_armed);
+		}
 }
 
 void calperf_hops_free(struct calperf_hops *h)
@@ -387,6 +400,7 @@ void calperf_hops_send(struct calperf_hops *h, struct calperf_flow *f,
 		strscpy(m->ifname, "send", sizeof(m->ifname));
 		m->valid = true;
 		atomic_set(&sl->n, 1);
+		atomic_inc(&calperf_hops_armed);
 		/* The probes may look at it from here. */
 		smp_store_release(&sl->state, CALPERF_HOP_ARMED);
 		atomic64_inc(&h->sampled);
@@ -469,6 +483,7 @@ static void calperf_hops_close(struct calperf_hops *h,
 		strscpy(d->ifname, "deliver", sizeof(d->ifname));
 		calperf_hops_keep(h, marks, n + 1, READ_ONCE(sl->retransmitted));
 	}
+	atomic_dec(&calperf_hops_armed);
 	/* Marks of this generation that come late are ignored. */
 	smp_store_release(&sl->state, CALPERF_HOP_FREE);
 }
