@@ -8,6 +8,7 @@
 #   make lint            W=1, sparse and checkpatch on both kernels
 #   make demo            a TCP stream over veth, measured in the VM
 #   make bench           calperf against qperf in the VM (qemu64 CPU model)
+#   make study           the seed experiment in the VM: report in study/
 #   make check           the selftests in the VM on both kernels
 #   make check KERNELS=6.12   ... on one of them
 #   make check-debug     selftests on a 6.12 debug kernel (KASAN, lockdep...)
@@ -51,6 +52,16 @@ demo: user
 bench: user
 	selftests/vm/run --kernel $(lastword $(KERNELS)) --cpu-model qemu64 -- scripts/bench
 
+# The seed experiment (user/calperf-study) between the VM's two NICs;
+# STUDY_ARGS passes options, e.g. STUDY_ARGS="--sizes 1K,64K --time 1".
+STUDY_DATE := $(shell date +%Y%m%d-%H%M%S)
+STUDY_OUT ?= study/$(STUDY_DATE)
+study: user
+	selftests/vm/run --kernel $(lastword $(KERNELS)) --cpu-model qemu64 --nics \
+		--share $(STUDY_OUT) -- user/calperf-study --out $(CURDIR)/$(STUDY_OUT) \
+		--no-plots $(STUDY_ARGS)
+	user/calperf-study report $(STUDY_OUT)
+
 check: user
 	selftests/check $(KERNELS)
 
@@ -68,4 +79,4 @@ clean:
 	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -f user/calperfctl user/calperf-tapfwd
 
-.PHONY: all module user deps lint demo bench check check-debug clean
+.PHONY: all module user deps lint demo bench study check check-debug clean

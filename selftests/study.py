@@ -1,0 +1,212 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""calperf-study end to end, on a tiny sweep (two topologies, two sizes)
+between the VM's NICs: it completes, leaves no namespace behind, writes
+results, CSV, a report and every plot, and every figure in the report is
+the one in results.json. Bad options get one clear line."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from calperf_test import *  # noqa: E402,F403
+
+STUDY = os.path.join(REPO, "user", "calperf-study")
+OUT = "/tmp/calperf-study-test"
+TOPOS = ["bare", "calico"]
+SIZES = ["1K", "16K"]
+# Under the report's precision per unit (user/study/report.py).
+FORMAT = {"gbps": "{:.3f}", "cores": "{:.2f}", "us": "{:.1f}"}
+t = Ktap()
+res = None
+
+
+def study(*args, timeout=900):
+    return subprocess.run([STUDY, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def sections(md):
+    """The report's tables, by the heading above them: [header, rows]."""
+    found, heading = {}, None
+    for line in md.splitlines():
+        if line.startswith("#"):
+            heading = line.lstrip("#").strip()
+        elif line.startswith("| ") and heading:
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            found.setdefault(heading, []).append(cells)
+    return found
+
+
+def fig(unit, v):
+    return "-" if v is None else FORMAT[unit].format(v)
+
+
+@t.test
+def setup():
+    global res
+    if not all(os.path.exists(f"/sys/class/net/{d}") for d in ("eth0", "eth1")):
+        sh("modprobe virtio_net", check_rc=False)
+    if not all(os.path.exists(f"/sys/class/net/{d}") for d in ("eth0", "eth1")):
+        raise Skip("no NIC pair (selftests/vm/run --nics)")
+    if not module_loaded():
+        module_load()
+    sh(f"rm -rf {OUT}")
+    p = study("--out", OUT, "--topologies", ",".join(TOPOS), "--sizes", ",".join(SIZES),
+              "--time", "1", "--rr-time", "1", "--hop-size", "16K")
+    diag(p.stderr[-1500:])
+    check(p.returncode == 0, f"calperf-study failed ({p.returncode}): {p.stdout} {p.stderr}")
+    check(f"report: {OUT}/report.md" in p.stdout, f"no pointer to the report: {p.stdout}")
+    res = json.load(open(f"{OUT}/results.json"))
+
+
+@t.test
+def progress_lines():
+    """Progress names each step, with elapsed and remaining time."""
+    # A second run, calperf only and one size, to read its stderr whole.
+    p = study("--out", f"{OUT}-2", "--topologies", "bare", "--sizes", "1K", "--time", "1",
+              "--rr-time", "1", "--no-qperf", "--no-plots")
+    check(p.returncode == 0, p.stderr)
+    lines = [ln for ln in p.stderr.splitlines() if ln.startswith("[")]
+    check(len(lines) == 5, f"progress lines: {lines}")
+    check(re.match(r"\[  1/5\] bare +build +0:\d\d elapsed, ~\d+:\d\d left", lines[0]),
+          lines[0])
+    check("stream 1K calperf" in lines[1] and "hops" in lines[-1], lines)
+
+
+@t.test
+def all_measured():
+    check([x["name"] for x in res["topologies"]] == TOPOS, res["topologies"])
+    for topo in res["topologies"]:
+        check(topo["status"] == "ok", f"{topo['name']}: {topo}")
+        check(len(topo["stream"]) == 2, topo["stream"])
+        for e in topo["stream"]:
+            for tool in ("calperf", "qperf"):
+                r = e[tool]
+                check("error" not in r and r["gbps"] > 0, f"{topo['name']} {e['size']} {tool}: {r}")
+            c = e["calperf"]
+            check(c["sender_cpu"] > 0 and c["receiver_cpu"] > 0 and c["cpu_per_gbps"] > 0, c)
+        for tool in ("calperf", "qperf"):
+            check(topo["rr"][tool]["latency_us"] > 0, topo["rr"])
+        check(topo["hops"]["complete"] > 0, topo["hops"])
+
+
+@t.test
+def hop_paths():
+    """The traced devices are those of each path: the two NICs, and for
+    Calico the workloads' veths and the hosts' cali devices too."""
+    want = {"bare": ["eth0", "eth1"],
+            "calico": ["eth0", "caliA", "eth0", "eth1", "caliB", "eth0"]}
+    for topo in res["topologies"]:
+        devs = []
+        for p in topo["hops"]["path"]:
+            if p["ifname"] and (not devs or devs[-1][0] != (p["ifname"], p["netns"])):
+                devs.append(((p["ifname"], p["netns"]), p))
+        names = [d[0][0] for d in devs]
+        check(names == want[topo["name"]], f"{topo['name']}: {names}")
+
+
+@t.test
+def files_written():
+    names = ["results.json", "stream.csv", "latency.csv", "hops.csv", "report.md"]
+    names += [f"plots/{p}.png" for p in ("throughput", "cpu", "cpu_per_gbps", "latency")]
+    names += [f"plots/hops-{x}.png" for x in TOPOS]
+    for n in names:
+        path = f"{OUT}/{n}"
+        check(os.path.exists(path) and os.path.getsize(path) > 0, f"{n} missing or empty")
+        if n.endswith(".png"):
+            check(open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n", f"{n} is not a PNG")
+            check(f"]({n})" in open(f"{OUT}/report.md").read(), f"{n} not in the report")
+    rows = open(f"{OUT}/stream.csv").read().splitlines()
+    check(len(rows) == 1 + len(TOPOS) * len(SIZES) * 2, f"stream.csv rows: {len(rows)}")
+
+
+@t.test
+def report_matches_json():
+    """Every figure of every table is results.json's, in its unit."""
+    tables = sections(open(f"{OUT}/report.md").read())
+    topos = {x["name"]: x for x in res["topologies"]}
+    n = 0
+
+    def sweep(heading, columns):
+        nonlocal n
+        rows = tables[heading]
+        header = rows[0]
+        want = ["size"] + [f"{x} {label}" for x in TOPOS for label, _, _, _ in columns]
+        check(header == want, f"{heading}: header {header}")
+        for i, row in enumerate(rows[2:]):
+            check(row[0] == SIZES[i], f"{heading}: row {row}")
+            col = 1
+            for x in TOPOS:
+                e = topos[x]["stream"][i]
+                for _, tool, key, unit in columns:
+                    check(row[col] == fig(unit, e[tool].get(key)),
+                          f"{heading} {SIZES[i]} {x} {tool} {key}: {row[col]} vs {e[tool]}")
+                    col += 1
+                    n += 1
+
+    sweep("Throughput (Gb/s)", [("calperf", "calperf", "gbps", "gbps"),
+                                ("qperf", "qperf", "gbps", "gbps")])
+    sweep("CPU (cores)", [("calperf send", "calperf", "sender_cpu", "cores"),
+                          ("calperf recv", "calperf", "receiver_cpu", "cores"),
+                          ("qperf", "qperf", "busy_cpu", "cores")])
+    sweep("CPU per Gb/s (cores)", [("calperf", "calperf", "cpu_per_gbps", "cores"),
+                                   ("qperf", "qperf", "cpu_per_gbps", "cores")])
+    lat = tables["1-byte latency (us, RTT/2)"][2:]
+    for row, x in zip(lat, TOPOS):
+        rr = topos[x]["rr"]
+        check(row == [x, fig("us", rr["calperf"]["latency_us"]),
+                      fig("us", rr["calperf"]["rtt_p50_us"]),
+                      fig("us", rr["calperf"]["rtt_p99_us"]),
+                      fig("us", rr["qperf"]["latency_us"])], f"latency row {row}")
+        n += 4
+    for x in TOPOS:
+        h = topos[x]["hops"]
+        rows = tables[f"{x}, stream of 16K messages"][2:]
+        check(len(rows) == len(h["path"]) + 1, f"{x}: hop rows {len(rows)}")
+        for row, p in zip(rows, h["path"]):
+            check(row[1:] == [p["point"], p["ifname"] or "-", p["netns"], str(p["count"]),
+                              fig("us", p["p50_us"]), fig("us", p["p99_us"])],
+                  f"{x} hop row {row} vs {p}")
+            n += 3
+        e = h["end_to_end"]
+        check(rows[-1][-3:] == [str(e["count"]), fig("us", e["p50_us"]),
+                                fig("us", e["p99_us"])], f"{x} end to end {rows[-1]}")
+    diag(f"{n} figures checked against results.json")
+
+
+@t.test
+def redraw_from_results():
+    """'calperf-study report DIR' redraws the same report from the JSON."""
+    before = open(f"{OUT}/report.md").read()
+    os.remove(f"{OUT}/plots/throughput.png")
+    p = study("report", OUT)
+    check(p.returncode == 0, p.stderr)
+    check(open(f"{OUT}/report.md").read() == before, "the redrawn report differs")
+    check(os.path.getsize(f"{OUT}/plots/throughput.png") > 0, "throughput.png not redrawn")
+
+
+@t.test
+def left_clean():
+    ns = sh("ip netns list").stdout
+    check("cps-" not in ns, f"namespaces left: {ns}")
+    check(all(os.path.exists(f"/sys/class/net/{d}") for d in ("eth0", "eth1")),
+          "the NICs are not back")
+    check(session_count() == 0, "sessions left")
+
+
+@t.test
+def bad_options():
+    for args, msg in ((["--topologies", "nope"], "unknown topology nope"),
+                      (["--sizes", "0"], "'0' is out of range"),
+                      (["--sizes", "x"], "'x' is not a size"),
+                      (["--mtu", "100"], "--mtu must be")):
+        p = study(*args)
+        check(p.returncode == 2 and msg in p.stderr, f"{args}: {p.returncode} {p.stderr}")
+    p = study("report", "/nonexistent")
+    check(p.returncode == 1 and "Error: /nonexistent: no study results" in p.stderr,
+          p.stderr)
+
+
+t.run()

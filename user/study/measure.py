@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: GPL-2.0
+"""One measurement each: calperf stream / rr / hops through calperfctl,
+and qperf tcp_bw / tcp_lat over the same path, reduced to the figures
+the study reports. CPU figures are in cores (1.0 = one CPU busy)."""
+
+import json
+import os
+import re
+import subprocess
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CALPERFCTL = os.path.join(os.path.dirname(HERE), "calperfctl")
+QPERF_PORT = 19765
+
+
+class MeasureError(Exception):
+    pass
+
+
+def _run(cmd, timeout):
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if p.returncode:
+        msg = (p.stderr.strip() or p.stdout.strip()).splitlines()
+        raise MeasureError(f"{' '.join(cmd[:6])}...: {msg[-1] if msg else p.returncode}")
+    return p.stdout
+
+
+def netns_names():
+    """Inode number -> name of the named network namespaces."""
+    names = {}
+    for name in os.listdir("/run/netns"):
+        try:
+            names[os.stat(f"/run/netns/{name}").st_ino] = name
+        except OSError:
+            pass
+    return names
+
+
+class Endpoints:
+    """Where a measurement runs: client and server namespaces, the
+    server's address, and the CPU each end is pinned to."""
+
+    def __init__(self, client, server, addr, client_cpu, server_cpu):
+        self.client, self.server, self.addr = client, server, addr
+        self.client_cpu, self.server_cpu = client_cpu, server_cpu
+
+    def calperf(self, kind, seconds, *args):
+        cmd = [CALPERFCTL, "-j", kind, self.addr, "client-netns", self.client,
+               "server-netns", self.server, "time", str(seconds),
+               "client-cpu", str(self.client_cpu), "server-cpu", str(self.server_cpu)]
+        out = json.loads(_run(cmd + [str(a) for a in args], seconds * 10 + 60))
+        if out.get("error"):
+            raise MeasureError(f"calperf {kind}: {out.get('error_name')}")
+        return out
+
+    def qperf(self, test, seconds, *args):
+        cmd = ["ip", "netns", "exec", self.client, "qperf", "-v", "-t", str(seconds),
+               "-lp", str(QPERF_PORT), "-lca", str(self.client_cpu),
+               "-rca", str(self.server_cpu), *[str(a) for a in args], self.addr, test]
+        vals = {}
+        out = _run(cmd, seconds * 10 + 60)
+        for key, num, unit in re.findall(r"^\s*(\w+)\s*=\s*([\d.]+)\s*(\S*)", out, re.M):
+            scale = {"us": 1e3, "ms": 1e6, "ns": 1, "sec": 1e9, "GB/sec": 8e9,
+                     "MB/sec": 8e6, "KB/sec": 8e3, "bytes/sec": 8, "%": 0.01,
+                     "sec/GB": 1, "ms/GB": 1e-3, "us/GB": 1e-6}.get(unit, 1)
+            vals[key] = float(num) * scale
+        return vals
+
+
+class QperfServer:
+    """qperf's listener in the server namespace, for one topology."""
+
+    def __init__(self, ns):
+        self.p = subprocess.Popen(["ip", "netns", "exec", ns, "qperf", "-lp",
+                                   str(QPERF_PORT)], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            ss = subprocess.run(["ip", "netns", "exec", ns, "ss", "-Htln",
+                                 f"sport = :{QPERF_PORT}"], capture_output=True, text=True)
+            if ss.stdout.strip():
+                return
+            time.sleep(0.05)
+        self.close()
+        raise MeasureError("qperf's server did not start")
+
+    def close(self):
+        self.p.terminate()
+        self.p.wait(timeout=10)
+
+
+def calperf_sockbuf(size, sockbuf):
+    """calperf's options for the study's buffer mode: the receiver's
+    buffers at the message size and the sender's autotuned (what qperf's
+    -sb does), or both autotuned."""
+    if sockbuf == "msg":
+        return ["client-sockbuf", 0, "server-sockbuf", size]
+    return ["sockbuf", 0]
+
+
+def qperf_sockbuf(size, sockbuf):
+    return ["-sb", size] if sockbuf == "msg" else []
+
+
+def stream(ep, size, seconds, sockbuf):
+    r = ep.calperf("stream", seconds, "msg-size", size, *calperf_sockbuf(size, sockbuf))
+    gbps = r["throughput_bps"] / 1e9
+    tx = r.get("sender_side_cpu_cores", 0.0)
+    rx = r.get("receiver_side_cpu_cores", 0.0)
+    return {
+        "gbps": gbps,
+        "sender_cpu": tx,
+        "receiver_cpu": rx,
+        "softirq_cpu": r.get("softirq_cores", 0.0),
+        "path_cpu": r.get("path_cpu_cores", 0.0),
+        "busy_cpu": r.get("busy_cores", 0.0),
+        # The seed's figure: the busier side's CPU per Gb/s.
+        "cpu_per_gbps": max(tx, rx) / gbps if gbps else None,
+        "retransmits": r["session"]["sender"]["stats"]["tcp"]["retrans"],
+    }
+
+
+def qperf_stream(ep, size, seconds, sockbuf):
+    v = ep.qperf("tcp_bw", seconds, "-m", size, *qperf_sockbuf(size, sockbuf))
+    gbps = v.get("bw", 0) / 1e9
+    # qperf reads /proc/stat on each side; both sides share this machine,
+    # so each of these is the whole machine's busy share.
+    busy = max(v.get("send_cpus_used", 0), v.get("recv_cpus_used", 0))
+    return {"gbps": gbps, "busy_cpu": busy,
+            "cpu_per_gbps": busy / gbps if gbps else None,
+            "send_cost_s_per_gb": v.get("send_cost"),
+            "recv_cost_s_per_gb": v.get("recv_cost")}
+
+
+def rr(ep, seconds):
+    r = ep.calperf("rr", seconds)
+    pct = r.get("rtt_percentiles_ns", {})
+    return {"latency_us": r["latency_ns"] / 1e3,
+            "rtt_p50_us": pct.get("p50", 0) / 1e3,
+            "rtt_p99_us": pct.get("p99", 0) / 1e3,
+            "transactions_per_s": r["transactions_per_s"]}
+
+
+def qperf_rr(ep, seconds):
+    v = ep.qperf("tcp_lat", seconds, "-m", 1)
+    return {"latency_us": v["latency"] / 1e3}
+
+
+def hops(ep, size, seconds, sockbuf):
+    """The hop table of one stream, with devices' namespaces named."""
+    r = ep.calperf("stream", seconds, "msg-size", size, "hops",
+                   *calperf_sockbuf(size, sockbuf))
+    h = r["session"].get("hops")
+    if not h:
+        raise MeasureError("no hop report")
+    names = netns_names()
+    path = []
+    # The first point is the send itself, where the clock starts.
+    for p in h["path"][1:]:
+        path.append({"point": p["point"], "ifname": p["ifname"] if p["ifindex"] else "",
+                     "netns": names.get(p["netns"], str(p["netns"])),
+                     "count": p["count"], "p50_us": p["p50_ns"] / 1e3,
+                     "p99_us": p["p99_ns"] / 1e3})
+    e2e = h["end_to_end"]
+    return {"size": size, "gbps": r["throughput_bps"] / 1e9, "sampled": h["sampled"],
+            "complete": h["complete"], "path": path,
+            "end_to_end": {"count": e2e["count"], "p50_us": e2e["p50_ns"] / 1e3,
+                           "p99_us": e2e["p99_ns"] / 1e3}}

@@ -1,0 +1,318 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The data paths of the study, each between two "hosts": network
+namespaces hA and hB joined by an underlay (the machine's two NICs on
+one wire, or a veth pair). A topology puts a client in one host's world
+and a server in the other's, then tears it all down again."""
+
+import os
+import shutil
+import subprocess
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TAPFWD = os.path.join(os.path.dirname(HERE), "calperf-tapfwd")
+PREFIX = "cps-"
+HA, HB = PREFIX + "hA", PREFIX + "hB"
+# Underlay: the hosts' own addresses.
+UA, UB = "198.18.0.1", "198.18.0.2"
+VXLAN_OVERHEAD = 50
+
+
+class Unavailable(Exception):
+    """This topology cannot be built here (the reason is the message)."""
+
+
+def sh(cmd):
+    p = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+    if p.returncode:
+        raise RuntimeError(f"'{cmd}' failed: {p.stderr.strip()}")
+    return p.stdout
+
+
+def ns_sh(ns, cmd):
+    return sh(f"ip netns exec {ns} {cmd}")
+
+
+def add_ns(name):
+    sh(f"ip netns add {name}")
+    sh(f"ip -n {name} link set lo up")
+
+
+def cleanup_stale():
+    """Namespaces left by an earlier run that was killed."""
+    for line in sh("ip netns list").splitlines():
+        name = line.split()[0] if line.strip() else ""
+        if name.startswith(PREFIX):
+            subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+class Underlay:
+    """hA and hB joined by one wire: two NICs (moved into the hosts,
+    given back when done) or a veth pair."""
+
+    def __init__(self, kind, nics, mtu):
+        self.kind, self.nics, self.mtu = kind, nics, mtu
+        self.dev = {HA: "eth0", HB: "eth1"}
+
+    def describe(self):
+        if self.kind == "nic":
+            return f"NICs {self.nics[0]} and {self.nics[1]} on one wire"
+        return "a veth pair"
+
+    def check(self):
+        if self.kind != "nic":
+            return
+        subprocess.run(["modprobe", "-q", "virtio_net"], check=False)
+        missing = [d for d in self.nics if not os.path.exists(f"/sys/class/net/{d}")]
+        if missing:
+            raise SystemExit(f"Error: no NIC {', '.join(missing)} here (in the VM, "
+                             f"selftests/vm/run --nics gives eth0 and eth1; "
+                             f"or use --underlay veth).")
+
+    def up(self):
+        for ns in (HA, HB):
+            add_ns(ns)
+            ns_sh(ns, "sysctl -qw net.ipv4.ip_forward=1")
+        if self.kind == "nic":
+            self.saved_mtu = {}
+            for ns, nic in zip((HA, HB), self.nics):
+                self.saved_mtu[nic] = open(f"/sys/class/net/{nic}/mtu").read().strip()
+                sh(f"ip link set {nic} netns {ns}")
+                sh(f"ip -n {ns} link set {nic} name {self.dev[ns]}")
+        else:
+            sh(f"ip link add eth0 netns {HA} type veth peer name eth1 netns {HB}")
+        for ns, addr in ((HA, UA), (HB, UB)):
+            dev = self.dev[ns]
+            sh(f"ip -n {ns} link set {dev} mtu {self.mtu}")
+            sh(f"ip -n {ns} addr add {addr}/24 dev {dev}")
+            sh(f"ip -n {ns} link set {dev} up")
+
+    def down(self):
+        if self.kind == "nic":
+            for ns, nic in zip((HA, HB), self.nics):
+                subprocess.run(f"ip -n {ns} link set {self.dev[ns]} down && "
+                               f"ip -n {ns} link set {self.dev[ns]} name {nic} && "
+                               f"ip -n {ns} link set {nic} mtu {self.saved_mtu[nic]} && "
+                               f"ip -n {ns} link set {nic} netns 1",
+                               shell=True, capture_output=True, check=False)
+        for ns in (HA, HB):
+            subprocess.run(["ip", "netns", "del", ns], check=False)
+        if self.kind == "nic":
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not all(
+                    os.path.exists(f"/sys/class/net/{d}") for d in self.nics):
+                time.sleep(0.1)
+
+
+class Topology:
+    """One data path: build with up(), measure between client and server
+    (namespace names) towards server_addr, tear down with down()."""
+    name = title = ""
+
+    def __init__(self, underlay, mtu):
+        self.underlay, self.mtu = underlay, mtu
+        self.namespaces = []
+        self.procs = []
+
+    def add_ns(self, name):
+        add_ns(PREFIX + name)
+        self.namespaces.append(PREFIX + name)
+        return PREFIX + name
+
+    def subnet_per_host(self, n, attach):
+        """A workload per host on a subnet of its own, 198.18.N.0/24 on
+        hA and N+1 on hB: attach(host, tag) makes the workload and its
+        link and returns (workload, host's device, workload's device);
+        the host's device is the gateway (.1), the workload is .2, and
+        each host routes the other's subnet via the other."""
+        ends = []
+        for host, tag, net in ((HA, "A", n), (HB, "B", n + 1)):
+            ns, gw_dev, dev = attach(host, tag)
+            sh(f"ip -n {host} addr add 198.18.{net}.1/24 dev {gw_dev}")
+            sh(f"ip -n {ns} addr add 198.18.{net}.2/24 dev {dev}")
+            sh(f"ip -n {ns} route add default via 198.18.{net}.1")
+            ends.append((ns, f"198.18.{net}.2"))
+        sh(f"ip -n {HA} route add 198.18.{n + 1}.0/24 via {UB}")
+        sh(f"ip -n {HB} route add 198.18.{n}.0/24 via {UA}")
+        self.ends(*ends)
+
+    def ends(self, client, server):
+        """The client's and the server's (namespace, address)."""
+        self.client, self.server, self.server_addr = client[0], server[0], server[1]
+
+    def veth(self, ns, host, host_dev, mtu):
+        sh(f"ip -n {ns} link add eth0 mtu {mtu} type veth peer name {host_dev} "
+           f"netns {host} mtu {mtu}")
+        sh(f"ip -n {ns} link set eth0 up")
+        sh(f"ip -n {host} link set {host_dev} up")
+
+    def up(self):
+        self.underlay.up()
+        self.build()
+
+    def build(self):
+        raise NotImplementedError
+
+    def down(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        self.stop()
+        for ns in self.namespaces:
+            subprocess.run(["ip", "netns", "del", ns], check=False)
+        self.underlay.down()
+
+    def stop(self):
+        """Anything beyond processes and namespaces to undo."""
+
+
+class Bare(Topology):
+    name, title = "bare", "bare metal: host to host"
+
+    def build(self):
+        self.ends((HA, UA), (HB, UB))
+
+
+class Calico(Topology):
+    name, title = "calico", "container, Calico-style routed veth"
+
+    def build(self):
+        nets = {}
+        for host, tag, addr in ((HA, "A", "198.18.1.1"), (HB, "B", "198.18.2.1")):
+            ns, cali = self.add_ns("w" + tag), "cali" + tag
+            self.veth(ns, host, cali, self.mtu)
+            sh(f"ip -n {ns} addr add {addr}/32 dev eth0")
+            # Calico's trick: a link-local gateway that the host answers
+            # for by proxy ARP, and one /32 route per workload.
+            sh(f"ip -n {ns} route add 169.254.1.1 dev eth0 scope link")
+            sh(f"ip -n {ns} route add default via 169.254.1.1 dev eth0")
+            ns_sh(host, f"sysctl -qw net.ipv4.conf.{cali}.proxy_arp=1")
+            ns_sh(host, f"sysctl -qw net.ipv4.neigh.{cali}.proxy_delay=0")
+            sh(f"ip -n {host} route add {addr}/32 dev {cali}")
+            nets[tag] = (ns, addr)
+        # Proxy ARP answers only for what a host routes elsewhere.
+        sh(f"ip -n {HA} route add default via {UB}")
+        sh(f"ip -n {HB} route add default via {UA}")
+        self.ends(nets["A"], nets["B"])
+
+
+class Bridge(Topology):
+    name, title = "bridge", "container, Linux bridge (Docker-style, routed)"
+
+    def build(self):
+        self.subnet_per_host(3, self.attach)
+
+    def attach(self, host, tag):
+        """The workload's veth, its host end on the host's bridge br0."""
+        ns = self.add_ns("w" + tag)
+        sh(f"ip -n {host} link add br0 mtu {self.mtu} type bridge")
+        sh(f"ip -n {host} link set br0 up")
+        self.veth(ns, host, "veth" + tag, self.mtu)
+        sh(f"ip -n {host} link set veth{tag} master br0")
+        return ns, "br0", "eth0"
+
+
+class VmLike(Topology):
+    name, title = "vm", "VM-like: tap and a user-space backend"
+
+    def build(self):
+        if not os.access(TAPFWD, os.X_OK):
+            raise Unavailable(f"{TAPFWD} is not built (make user)")
+        subprocess.run(["modprobe", "-q", "tun"], check=False)
+        self.subnet_per_host(5, self.attach)
+
+    def attach(self, host, tag):
+        """The guest's NIC (tap0) and the host's end (vnet), joined by
+        calperf-tapfwd as QEMU's user-space backend would join them."""
+        vm = self.add_ns("vm" + tag)
+        fwd = subprocess.Popen([TAPFWD, vm, "tap0", host, "vnet" + tag],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.procs.append(fwd)
+        if fwd.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"calperf-tapfwd did not start: {fwd.stderr.read()}")
+        for ns, dev in ((host, "vnet" + tag), (vm, "tap0")):
+            sh(f"ip -n {ns} link set {dev} mtu {self.mtu} up")
+        return vm, "vnet" + tag, "tap0"
+
+
+class Vxlan(Topology):
+    name, title = "vxlan", "overlay: VXLAN and a Linux bridge"
+
+    def build(self):
+        inner = self.mtu - VXLAN_OVERHEAD
+        addrs = {}
+        for host, tag, local, remote, addr in ((HA, "A", UA, UB, "198.18.7.1"),
+                                               (HB, "B", UB, UA, "198.18.7.2")):
+            ns = self.add_ns("w" + tag)
+            sh(f"ip -n {host} link add vx0 type vxlan id 42 dstport 4789 "
+               f"local {local} remote {remote} dev {self.underlay.dev[host]}")
+            sh(f"ip -n {host} link add br0 type bridge")
+            sh(f"ip -n {host} link set vx0 master br0")
+            self.veth(ns, host, "veth" + tag, inner)
+            sh(f"ip -n {host} link set veth{tag} master br0")
+            for dev in ("vx0", "br0"):
+                sh(f"ip -n {host} link set {dev} mtu {inner} up")
+            sh(f"ip -n {ns} addr add {addr}/24 dev eth0")
+            addrs[tag] = (ns, addr)
+        self.ends(addrs["A"], addrs["B"])
+
+
+class Ovs(Topology):
+    """Open vSwitch with VXLAN, as OpenStack's Neutron wires it: one
+    ovsdb-server and ovs-vswitchd per host, started and stopped here."""
+    name, title = "ovs", "overlay: Open vSwitch and VXLAN"
+
+    def build(self):
+        for tool in ("ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ovsdb-tool"):
+            if not shutil.which(tool):
+                raise Unavailable("Open vSwitch is not installed "
+                                  "(apt-get install openvswitch-switch)")
+        schema = "/usr/share/openvswitch/vswitch.ovsschema"
+        subprocess.run(["modprobe", "-q", "openvswitch"], check=False)
+        inner = self.mtu - VXLAN_OVERHEAD
+        self.rundirs = []
+        addrs = {}
+        for host, tag, remote, addr in ((HA, "A", UB, "198.18.8.1"),
+                                        (HB, "B", UA, "198.18.8.2")):
+            run = f"/tmp/{PREFIX}ovs-{tag}"
+            shutil.rmtree(run, ignore_errors=True)
+            os.makedirs(run)
+            self.rundirs.append(run)
+            env = f"OVS_RUNDIR={run} OVS_LOGDIR={run} OVS_DBDIR={run}"
+            db = f"unix:{run}/db.sock"
+            sh(f"ovsdb-tool create {run}/conf.db {schema}")
+            ns_sh(host, f"env {env} ovsdb-server {run}/conf.db --remote=p{db} "
+                  f"--pidfile={run}/ovsdb-server.pid --log-file={run}/ovsdb-server.log "
+                  f"--detach --no-chdir")
+            sh(f"ovs-vsctl --db={db} --no-wait init")
+            ns_sh(host, f"env {env} ovs-vswitchd {db} --pidfile={run}/ovs-vswitchd.pid "
+                  f"--log-file={run}/ovs-vswitchd.log --detach --no-chdir")
+            ns = self.add_ns("w" + tag)
+            self.veth(ns, host, "veth" + tag, inner)
+            vsctl = f"ovs-vsctl --db={db} --timeout=30"
+            sh(f"{vsctl} add-br br-int")
+            sh(f"{vsctl} add-port br-int veth{tag}")
+            sh(f"{vsctl} add-port br-int vx0 -- set interface vx0 type=vxlan "
+               f"options:remote_ip={remote} options:key=42")
+            sh(f"ip -n {host} link set br-int up")
+            sh(f"ip -n {ns} addr add {addr}/24 dev eth0")
+            addrs[tag] = (ns, addr)
+        self.ends(addrs["A"], addrs["B"])
+
+    def stop(self):
+        for run in getattr(self, "rundirs", []):
+            for daemon in ("ovs-vswitchd", "ovsdb-server"):
+                try:
+                    pid = int(open(f"{run}/{daemon}.pid").read())
+                    os.kill(pid, 15)
+                except (OSError, ValueError):
+                    pass
+            time.sleep(0.2)
+            shutil.rmtree(run, ignore_errors=True)
+
+
+TOPOLOGIES = {t.name: t for t in (Bare, Calico, Bridge, VmLike, Vxlan, Ovs)}
