@@ -10,7 +10,7 @@
 #   make bench           calperf against qperf in the VM (qemu64 CPU model)
 #   make study           the seed experiment in the VM: report in study/
 #   make check           the selftests in the VM on both kernels
-#   make check KERNELS=6.12   ... on one of them
+#   make check KERNELS=6.12   ... on one of them ("debug": the debug kernel)
 #   make check-debug     selftests on a 6.12 debug kernel (KASAN, lockdep...)
 
 KVER ?= 6.12
@@ -63,7 +63,7 @@ study: user
 	user/calperf-study report $(STUDY_OUT)
 
 check: user
-	selftests/check $(KERNELS)
+	CALPERF_DEBUG_TESTS="$(DEBUG_TESTS)" selftests/check $(KERNELS)
 
 # The suite on a 6.12 debug kernel (KASAN, lockdep, kmemleak, UBSAN...),
 # built once from Debian's linux-source-6.12 (scripts/debug-kernel). It
@@ -73,7 +73,7 @@ check: user
 DEBUG_TESTS ?= fuzz.py flows.py hops.py lifecycle.py
 check-debug: user
 	scripts/debug-kernel >/dev/null
-	CALPERF_TESTS="$(DEBUG_TESTS)" selftests/check debug
+	CALPERF_DEBUG_TESTS="$(DEBUG_TESTS)" selftests/check debug
 
 clean:
 	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -52,26 +52,6 @@ static int calperf_setsockopt_int(struct socket *sock, int level, int name,
 	return sock->ops->setsockopt(sock, level, name, p, sizeof(val));
 }
 
-/*
- * The endpoint's socket buffers (by default the message size, netlink.c)
- * on a connected socket. Set once the connection is up, as qperf's -sb
- * does, so the window scale is the kernel's default one and the buffer
- * alone bounds the window; set before the handshake, the buffer would
- * also clamp the window for the connection's life.
- */
-static int calperf_sockbuf_set(struct calperf_endpoint *ep,
-			       struct socket *sock)
-{
-	int err;
-
-	if (!ep->sockbuf)
-		return 0;
-	err = calperf_setsockopt_int(sock, SOL_SOCKET, SO_SNDBUF, ep->sockbuf);
-	if (err)
-		return err;
-	return calperf_setsockopt_int(sock, SOL_SOCKET, SO_RCVBUF, ep->sockbuf);
-}
-
 static int calperf_socket_create(struct calperf_session *s,
 				 struct calperf_endpoint *ep, int family,
 				 struct socket **res,
@@ -93,6 +73,18 @@ static int calperf_socket_create(struct calperf_session *s,
 	sock->sk->sk_rcvtimeo = timeo;
 	release_sock(sock->sk);
 
+	/* By default the socket buffer follows the message size (netlink.c). */
+	if (ep->sockbuf) {
+		err = calperf_setsockopt_int(sock, SOL_SOCKET, SO_SNDBUF,
+					     ep->sockbuf);
+		if (!err)
+			err = calperf_setsockopt_int(sock, SOL_SOCKET,
+						     SO_RCVBUF, ep->sockbuf);
+		if (err) {
+			NL_SET_ERR_MSG(extack, "cannot set the socket buffer size");
+			goto err_release;
+		}
+	}
 	if (s->nodelay)
 		tcp_sock_set_nodelay(sock->sk);
 	if (s->congestion[0]) {
@@ -308,10 +300,9 @@ static int calperf_flow_connect(struct calperf_session *s,
 			return -ETIMEDOUT;
 		err = kernel_connect(f->sock, sa, len, 0);
 	}
-	if (err)
-		return err;
-	f->peer_port = ep->port;
-	return calperf_sockbuf_set(ep, f->sock);
+	if (!err)
+		f->peer_port = ep->port;
+	return err;
 }
 
 /*
@@ -389,9 +380,6 @@ int calperf_worker_accept(struct calperf_worker *w)
 		if (err)
 			return err;
 		sock_no_linger(f->sock->sk);
-		err = calperf_sockbuf_set(ep, f->sock);
-		if (err)
-			return err;
 		f->local_port = ntohs(inet_sk(f->sock->sk)->inet_sport);
 		f->peer_port = ntohs(inet_sk(f->sock->sk)->inet_dport);
 		if (atomic_dec_and_test(&ep->to_accept)) {

@@ -92,8 +92,8 @@ class QperfServer:
 
 def calperf_sockbuf(size, sockbuf):
     """calperf's options for the study's buffer mode: the receiver's
-    buffers at the message size and the sender's autotuned (what qperf's
-    -sb does), or both autotuned."""
+    buffers at the message size and the sender's autotuned (as near as
+    calperf comes to qperf's -sb), or both autotuned."""
     if sockbuf == "msg":
         return ["client-sockbuf", 0, "server-sockbuf", size]
     return ["sockbuf", 0]

@@ -14,9 +14,9 @@ FORMAT = {"gbps": "{:.3f}", "cores": "{:.2f}", "per_gbps": "{:.2f}", "us": "{:.1
 SOCKBUF = {
     "auto": "socket buffers are autotuned by the kernel at both ends, for both "
             "tools (calperf sockbuf 0, qperf without -sb).",
-    "msg": "the receiver's socket buffers are set to the message size once "
-           "connected and the sender's autotuned, for both tools (qperf -sb N; "
-           "calperf client-sockbuf 0 server-sockbuf N).",
+    "msg": "the receiver's socket buffers are set to the message size and the "
+           "sender's autotuned (qperf -sb N, after accepting; calperf "
+           "client-sockbuf 0 server-sockbuf N, before listening).",
 }
 
 
