@@ -16,10 +16,10 @@
 #include <linux/percpu.h>
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
-#include <linux/tracepoint.h>
 
 #include "calperf.h"
 #include "cpu.h"
+#include "probes.h"
 
 struct calperf_cpu_state {
 	struct calperf_cpu_sample total;
@@ -94,74 +94,45 @@ static void calperf_probe_irq_exit(void *data, int irq,
 			   local_clock() - c->hardirq_start);
 }
 
-static struct calperf_tp {
-	const char *name;
-	void *probe;
-	struct tracepoint *tp;
-} calperf_tps[] = {
+static struct calperf_probe calperf_cpu_probes[] = {
 	{ "softirq_entry", calperf_probe_softirq_entry },
 	{ "softirq_exit", calperf_probe_softirq_exit },
 	{ "irq_handler_entry", calperf_probe_irq_entry },
 	{ "irq_handler_exit", calperf_probe_irq_exit },
 };
 
-static void calperf_find_tp(struct tracepoint *tp, void *priv)
+static int calperf_cpu_probes_register(void)
 {
-	for (int i = 0; i < ARRAY_SIZE(calperf_tps); i++)
-		if (!strcmp(tp->name, calperf_tps[i].name))
-			calperf_tps[i].tp = tp;
-}
-
-static void calperf_probes_unregister(int n)
-{
-	while (n--)
-		tracepoint_probe_unregister(calperf_tps[n].tp,
-					    calperf_tps[n].probe, NULL);
-	/* No probe runs, or will run, once this returns. */
-	tracepoint_synchronize_unregister();
-}
-
-static int calperf_probes_register(void)
-{
-	int cpu, i, err = 0;
+	int cpu;
 
 	/* No probe runs now: forget any softirq or irq seen half before. */
 	for_each_possible_cpu(cpu) {
 		per_cpu_ptr(&calperf_cpu_state, cpu)->softirq_start = 0;
 		per_cpu_ptr(&calperf_cpu_state, cpu)->hardirq_depth = 0;
 	}
-	for_each_kernel_tracepoint(calperf_find_tp, NULL);
-	for (i = 0; i < ARRAY_SIZE(calperf_tps); i++) {
-		err = calperf_tps[i].tp ?
-		      tracepoint_probe_register(calperf_tps[i].tp,
-						calperf_tps[i].probe, NULL) :
-		      -ENOENT;
-		if (err)
-			break;
-	}
-	if (err)
-		calperf_probes_unregister(i);
-	return err;
+	return calperf_probes_attach(calperf_cpu_probes,
+				     ARRAY_SIZE(calperf_cpu_probes));
 }
 
-static int calperf_probes_get(void)
+static int calperf_cpu_probes_get(void)
 {
 	int err = 0;
 
 	mutex_lock(&calperf_cpu_mutex);
 	if (!calperf_cpu_users)
-		err = calperf_probes_register();
+		err = calperf_cpu_probes_register();
 	if (!err)
 		calperf_cpu_users++;
 	mutex_unlock(&calperf_cpu_mutex);
 	return err;
 }
 
-static void calperf_probes_put(void)
+static void calperf_cpu_probes_put(void)
 {
 	mutex_lock(&calperf_cpu_mutex);
 	if (!--calperf_cpu_users)
-		calperf_probes_unregister(ARRAY_SIZE(calperf_tps));
+		calperf_probes_detach(calperf_cpu_probes,
+				      ARRAY_SIZE(calperf_cpu_probes));
 	mutex_unlock(&calperf_cpu_mutex);
 }
 
@@ -197,7 +168,7 @@ int calperf_cpu_acct_start(struct calperf_cpu_acct *a)
 		calperf_cpu_acct_free(a);
 		return -ENOMEM;
 	}
-	err = calperf_probes_get();
+	err = calperf_cpu_probes_get();
 	if (err) {
 		calperf_cpu_acct_free(a);
 		return err;
@@ -225,14 +196,14 @@ void calperf_cpu_acct_end(struct calperf_cpu_acct *a)
 		for (int i = 0; i < sizeof(a->delta[cpu]) / sizeof(u64); i++)
 			now[i] = now[i] > then[i] ? now[i] - then[i] : 0;
 	}
-	calperf_probes_put();
+	calperf_cpu_probes_put();
 	a->probes = false;
 }
 
 void calperf_cpu_acct_free(struct calperf_cpu_acct *a)
 {
 	if (a->probes) {
-		calperf_probes_put();
+		calperf_cpu_probes_put();
 		a->probes = false;
 	}
 	kfree(a->start);

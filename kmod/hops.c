@@ -27,13 +27,13 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/tcp.h>
-#include <linux/tracepoint.h>
 #include <linux/udp.h>
 #include <net/net_namespace.h>
 #include <net/tcp.h>
 
 #include "calperf.h"
 #include "hops.h"
+#include "probes.h"
 
 #define CALPERF_VXLAN_PORT	4789
 
@@ -254,11 +254,7 @@ static void calperf_probe_tcp(void *data, struct sock *sk,
 			  sock_net(sk)->ns.inum, "tcp");
 }
 
-static struct calperf_hops_tp {
-	const char *name;
-	void *probe;
-	struct tracepoint *tp;
-} calperf_hops_tps[] = {
+static struct calperf_probe calperf_hops_probes[] = {
 	{ "net_dev_queue", calperf_probe_dev_queue },
 	{ "net_dev_start_xmit", calperf_probe_start_xmit },
 	{ "netif_rx", calperf_probe_netif_rx },
@@ -266,40 +262,6 @@ static struct calperf_hops_tp {
 	{ "netif_receive_skb", calperf_probe_receive },
 	{ "tcp_probe", calperf_probe_tcp },
 };
-
-static void calperf_hops_find_tp(struct tracepoint *tp, void *priv)
-{
-	for (int i = 0; i < ARRAY_SIZE(calperf_hops_tps); i++)
-		if (!strcmp(tp->name, calperf_hops_tps[i].name))
-			calperf_hops_tps[i].tp = tp;
-}
-
-static void calperf_hops_unregister(int n)
-{
-	while (n--)
-		tracepoint_probe_unregister(calperf_hops_tps[n].tp,
-					    calperf_hops_tps[n].probe, NULL);
-	/* No probe runs, or will run, once this returns. */
-	tracepoint_synchronize_unregister();
-}
-
-static int calperf_hops_register(void)
-{
-	int i, err = 0;
-
-	for_each_kernel_tracepoint(calperf_hops_find_tp, NULL);
-	for (i = 0; i < ARRAY_SIZE(calperf_hops_tps); i++) {
-		err = calperf_hops_tps[i].tp ?
-		      tracepoint_probe_register(calperf_hops_tps[i].tp,
-						calperf_hops_tps[i].probe, NULL) :
-		      -ENOENT;
-		if (err)
-			break;
-	}
-	if (err)
-		calperf_hops_unregister(i);
-	return err;
-}
 
 /* Trace one send in @every for a session: attach the probes. */
 int calperf_hops_start(struct calperf_hops **hops, u32 every)
@@ -322,7 +284,8 @@ int calperf_hops_start(struct calperf_hops **hops, u32 every)
 
 	mutex_lock(&calperf_hops_mutex);
 	if (!calperf_hops_users)
-		err = calperf_hops_register();
+		err = calperf_probes_attach(calperf_hops_probes,
+					    ARRAY_SIZE(calperf_hops_probes));
 	if (!err) {
 		calperf_hops_users++;
 		list_add_rcu(&h->node, &calperf_hops_traced);
@@ -345,7 +308,8 @@ void calperf_hops_end(struct calperf_hops *h)
 	mutex_lock(&calperf_hops_mutex);
 	list_del_rcu(&h->node);
 	if (!--calperf_hops_users)
-		calperf_hops_unregister(ARRAY_SIZE(calperf_hops_tps));
+		calperf_probes_detach(calperf_hops_probes,
+				      ARRAY_SIZE(calperf_hops_probes));
 	else
 		synchronize_rcu();
 	INIT_LIST_HEAD(&h->node);

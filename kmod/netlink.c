@@ -567,6 +567,7 @@ static int calperf_nl_put_flows(struct sk_buff *skb,
 /* What a reply carries beyond the session's totals. */
 #define CALPERF_NL_BUCKETS	BIT(0)	/* whole histograms */
 #define CALPERF_NL_FLOWS	BIT(1)	/* each flow's results */
+#define CALPERF_NL_HOPS		BIT(2)	/* the hop report: sorts samples */
 
 static int calperf_nl_put_endpoint(struct sk_buff *skb, int type,
 				   const struct calperf_session *s,
@@ -716,7 +717,7 @@ static int calperf_nl_fill_session(struct sk_buff *skb,
 			 calperf_session_error(s))) ||
 	    (state == CALPERF_STATE_DONE && s->cpu.delta &&
 	     calperf_nl_put_cpu(skb, &s->cpu)) ||
-	    ((detail & CALPERF_NL_FLOWS) && s->hops &&
+	    ((detail & CALPERF_NL_HOPS) && s->hops &&
 	     calperf_hops_put(skb, CALPERF_A_SESSION_HOPS, s->hops)) ||
 	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_SENDER, s,
 				    &s->sender, false, detail) ||
@@ -767,7 +768,9 @@ static int calperf_nl_reply_session(struct genl_info *info,
 	if (detail & CALPERF_NL_BUCKETS)
 		size += calperf_nl_buckets_size(s);
 	if (detail & CALPERF_NL_FLOWS)
-		size += calperf_nl_flows_size(s) + calperf_hops_size(s->hops);
+		size += calperf_nl_flows_size(s);
+	if (detail & CALPERF_NL_HOPS)
+		size += calperf_hops_size(s->hops);
 	msg = genlmsg_new(size, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -891,7 +894,7 @@ static int calperf_nl_session_del(struct sk_buff *skb, struct genl_info *info)
 
 static int calperf_nl_session_get(struct sk_buff *skb, struct genl_info *info)
 {
-	unsigned int detail = CALPERF_NL_FLOWS;
+	unsigned int detail = CALPERF_NL_FLOWS | CALPERF_NL_HOPS;
 	struct calperf_session *s;
 	int err;
 
@@ -933,20 +936,23 @@ static int calperf_nl_session_dump(struct sk_buff *skb,
 
 /*
  * Tell "monitor" listeners about @s: that it finished, with its results
- * (CALPERF_CMD_SESSION_DONE), or how far it has got (..._INTERVAL).
+ * (CALPERF_CMD_SESSION_DONE), or how far it has got (..._INTERVAL). The
+ * hop report, which sorts every sample, comes with the results only.
  */
 void calperf_nl_notify(struct calperf_session *s, u8 cmd)
 {
+	bool done = cmd == CALPERF_CMD_SESSION_DONE;
+	unsigned int detail = CALPERF_NL_FLOWS | (done ? CALPERF_NL_HOPS : 0);
 	struct sk_buff *msg;
 
 	if (!genl_has_listeners(&calperf_family, s->owner,
 				CALPERF_NLGRP_MONITOR))
 		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE + calperf_nl_flows_size(s) +
-			  calperf_hops_size(s->hops), GFP_KERNEL);
+			  (done ? calperf_hops_size(s->hops) : 0), GFP_KERNEL);
 	if (!msg)
 		return;
-	if (calperf_nl_fill_session(msg, s, 0, 0, 0, cmd, CALPERF_NL_FLOWS)) {
+	if (calperf_nl_fill_session(msg, s, 0, 0, 0, cmd, detail)) {
 		nlmsg_free(msg);
 		return;
 	}

@@ -16,7 +16,7 @@ pair = None
 
 
 def stream(*args):
-    return ctl_ok("stream", *args, "client-netns", pair.a, "server-netns", pair.b).json
+    return pair.run("stream", *args)
 
 
 def check_flows(r, nr_flows, nr_threads):

@@ -38,7 +38,7 @@ s.recv(1)
 
 
 def stream(*args):
-    return ctl_ok("stream", *args, "client-netns", pair.a, "server-netns", pair.b).json
+    return pair.run("stream", *args)
 
 
 @t.test

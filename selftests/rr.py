@@ -23,7 +23,7 @@ QPERF_TOLERANCE = 1.5
 
 
 def rr(*args):
-    return ctl_ok("rr", *args, "client-netns", pair.a, "server-netns", pair.b).json
+    return pair.run("rr", *args)
 
 
 def rtt(r):

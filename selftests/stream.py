@@ -13,7 +13,7 @@ pair = None
 
 
 def stream(*args):
-    return ctl_ok("stream", *args, "client-netns", pair.a, "server-netns", pair.b).json
+    return pair.run("stream", *args)
 
 
 def check_result(r, want_bytes=None):

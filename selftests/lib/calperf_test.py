@@ -232,6 +232,10 @@ class VethPair:
     def exec(self, ns, cmd):
         return f"ip netns exec {ns} {cmd}"
 
+    def run(self, kind, *args):
+        """calperfctl stream or rr from A to B; its JSON result."""
+        return ctl_ok(kind, *args, "client-netns", self.a, "server-netns", self.b).json
+
     def close(self):
         for ns in (self.a, self.b):
             sh(f"ip netns del {ns}", check_rc=False)

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Sets of tracepoint probes, attached and detached together: the kernel
+ * exports no tracepoint symbols to modules, so each is found by name.
+ */
+#ifndef _CALPERF_PROBES_H
+#define _CALPERF_PROBES_H
+
+#include <linux/tracepoint.h>
+
+struct calperf_probe {
+	const char *name;		/* the tracepoint */
+	void *fn;			/* its probe */
+	struct tracepoint *tp;		/* found when attaching */
+};
+
+/* All of @probes, or none (then -ENOENT or the kernel's error). */
+int calperf_probes_attach(struct calperf_probe *probes, unsigned int n);
+/* Returns once no probe of the set runs, or will run. */
+void calperf_probes_detach(struct calperf_probe *probes, unsigned int n);
+
+#endif /* _CALPERF_PROBES_H */
