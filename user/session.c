@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,91 @@
 #include "session.h"
 #include "util.h"
 
+/* An attribute and where its value goes in a struct. */
+struct field {
+	int attr;
+	size_t off;
+	size_t size;			/* 4: u32, 8: u64 */
+};
+
+#define U64(a, type, m)	{ a, offsetof(type, m), 8 }
+#define U32(a, type, m)	{ a, offsetof(type, m), 4 }
+
+/* Copy each of @n @fields present in @tb into @dst. */
+static void get_fields(struct nlattr **tb, const struct field *fields,
+		       size_t n, void *dst)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct field *f = &fields[i];
+		char *p = (char *)dst + f->off;
+
+		if (!tb[f->attr])
+			continue;
+		if (f->size == 8)
+			*(uint64_t *)p = nla_get_u64(tb[f->attr]);
+		else
+			*(uint32_t *)p = nla_get_u32(tb[f->attr]);
+	}
+}
+
+#define GET_FIELDS(tb, fields, dst) \
+	get_fields(tb, fields, sizeof(fields) / sizeof(fields[0]), dst)
+
+static const struct field hist_fields[] = {
+	U64(CALPERF_A_HIST_COUNT, struct cp_hist, count),
+	U64(CALPERF_A_HIST_MIN_NS, struct cp_hist, min),
+	U64(CALPERF_A_HIST_MAX_NS, struct cp_hist, max),
+	U64(CALPERF_A_HIST_MEAN_NS, struct cp_hist, mean),
+	U64(CALPERF_A_HIST_P50_NS, struct cp_hist, p50),
+	U64(CALPERF_A_HIST_P90_NS, struct cp_hist, p90),
+	U64(CALPERF_A_HIST_P99_NS, struct cp_hist, p99),
+	U64(CALPERF_A_HIST_P999_NS, struct cp_hist, p999),
+};
+
+static const struct field stats_fields[] = {
+	U64(CALPERF_A_STATS_BYTES, struct cp_stats, bytes),
+	U64(CALPERF_A_STATS_CALLS, struct cp_stats, calls),
+	U64(CALPERF_A_STATS_ELAPSED_NS, struct cp_stats, elapsed_ns),
+	U64(CALPERF_A_STATS_THROUGHPUT_BPS, struct cp_stats, bps),
+	U64(CALPERF_A_STATS_CPU_NS, struct cp_stats, cpu_ns),
+	U32(CALPERF_A_STATS_ERROR, struct cp_stats, error),
+	U32(CALPERF_A_STATS_TCP_RTT_US, struct cp_stats, rtt_us),
+	U32(CALPERF_A_STATS_TCP_RTTVAR_US, struct cp_stats, rttvar_us),
+	U32(CALPERF_A_STATS_TCP_CWND, struct cp_stats, cwnd),
+	U32(CALPERF_A_STATS_TCP_RETRANS, struct cp_stats, retrans),
+	U32(CALPERF_A_STATS_TCP_MSS, struct cp_stats, mss),
+	U64(CALPERF_A_STATS_VERIFIED_BYTES, struct cp_stats, verified),
+};
+
+static const struct field hop_fields[] = {
+	U64(CALPERF_A_HOP_COUNT, struct cp_hop, count),
+	U64(CALPERF_A_HOP_MIN_NS, struct cp_hop, min),
+	U64(CALPERF_A_HOP_P50_NS, struct cp_hop, p50),
+	U64(CALPERF_A_HOP_P90_NS, struct cp_hop, p90),
+	U64(CALPERF_A_HOP_P99_NS, struct cp_hop, p99),
+	U64(CALPERF_A_HOP_MAX_NS, struct cp_hop, max),
+	U32(CALPERF_A_HOP_IFINDEX, struct cp_hop, ifindex),
+	U32(CALPERF_A_HOP_NETNS, struct cp_hop, netns),
+};
+
+static const struct field hops_fields[] = {
+	U64(CALPERF_A_HOPS_SAMPLED, struct cp_hops, sampled),
+	U64(CALPERF_A_HOPS_COMPLETE, struct cp_hops, complete),
+	U64(CALPERF_A_HOPS_OTHER_PATH, struct cp_hops, other_path),
+	U64(CALPERF_A_HOPS_RETRANSMITTED, struct cp_hops, retransmitted),
+	U64(CALPERF_A_HOPS_SKIPPED, struct cp_hops, skipped),
+};
+
+static const struct field cpu_stat_fields[] = {
+	U32(CALPERF_A_CPU_STAT_CPU, struct cp_cpu_stat, cpu),
+	U64(CALPERF_A_CPU_STAT_NET_RX_NS, struct cp_cpu_stat, net_rx),
+	U64(CALPERF_A_CPU_STAT_NET_TX_NS, struct cp_cpu_stat, net_tx),
+	U64(CALPERF_A_CPU_STAT_SOFTIRQ_OTHER_NS, struct cp_cpu_stat, softirq_other),
+	U64(CALPERF_A_CPU_STAT_SOFTIRQ_SELF_NS, struct cp_cpu_stat, softirq_self),
+	U64(CALPERF_A_CPU_STAT_HARDIRQ_NS, struct cp_cpu_stat, hardirq),
+	U64(CALPERF_A_CPU_STAT_BUSY_NS, struct cp_cpu_stat, busy),
+};
+
 static void parse_hist(struct nlattr *nest, struct cp_hist *h)
 {
 	struct nlattr *tb[CALPERF_A_HIST_MAX + 1];
@@ -19,16 +105,7 @@ static void parse_hist(struct nlattr *nest, struct cp_hist *h)
 	if (nla_parse_nested(tb, CALPERF_A_HIST_MAX, nest, NULL))
 		return;
 	h->present = true;
-#define U64(a, f) if (tb[a]) h->f = nla_get_u64(tb[a])
-	U64(CALPERF_A_HIST_COUNT, count);
-	U64(CALPERF_A_HIST_MIN_NS, min);
-	U64(CALPERF_A_HIST_MAX_NS, max);
-	U64(CALPERF_A_HIST_MEAN_NS, mean);
-	U64(CALPERF_A_HIST_P50_NS, p50);
-	U64(CALPERF_A_HIST_P90_NS, p90);
-	U64(CALPERF_A_HIST_P99_NS, p99);
-	U64(CALPERF_A_HIST_P999_NS, p999);
-#undef U64
+	GET_FIELDS(tb, hist_fields, h);
 }
 
 static void parse_stats(struct nlattr *nest, struct cp_stats *st)
@@ -37,22 +114,7 @@ static void parse_stats(struct nlattr *nest, struct cp_stats *st)
 
 	if (nla_parse_nested(tb, CALPERF_A_STATS_MAX, nest, NULL))
 		return;
-#define U64(a, f) if (tb[a]) st->f = nla_get_u64(tb[a])
-#define U32(a, f) if (tb[a]) st->f = nla_get_u32(tb[a])
-	U64(CALPERF_A_STATS_BYTES, bytes);
-	U64(CALPERF_A_STATS_CALLS, calls);
-	U64(CALPERF_A_STATS_ELAPSED_NS, elapsed_ns);
-	U64(CALPERF_A_STATS_THROUGHPUT_BPS, bps);
-	U64(CALPERF_A_STATS_CPU_NS, cpu_ns);
-	U32(CALPERF_A_STATS_ERROR, error);
-	U32(CALPERF_A_STATS_TCP_RTT_US, rtt_us);
-	U32(CALPERF_A_STATS_TCP_RTTVAR_US, rttvar_us);
-	U32(CALPERF_A_STATS_TCP_CWND, cwnd);
-	U32(CALPERF_A_STATS_TCP_RETRANS, retrans);
-	U32(CALPERF_A_STATS_TCP_MSS, mss);
-	U64(CALPERF_A_STATS_VERIFIED_BYTES, verified);
-#undef U64
-#undef U32
+	GET_FIELDS(tb, stats_fields, st);
 	st->done = tb[CALPERF_A_STATS_DONE] != NULL;
 	st->has_verified = tb[CALPERF_A_STATS_VERIFIED_BYTES] != NULL;
 	if (tb[CALPERF_A_STATS_RTT])
@@ -119,18 +181,8 @@ static void parse_hop(struct nlattr *nest, struct cp_hop *h)
 
 	if (nla_parse_nested(tb, CALPERF_A_HOP_MAX, nest, NULL))
 		return;
-#define U64(a, f) h->f = tb[a] ? nla_get_u64(tb[a]) : 0
-	U64(CALPERF_A_HOP_COUNT, count);
-	U64(CALPERF_A_HOP_MIN_NS, min);
-	U64(CALPERF_A_HOP_P50_NS, p50);
-	U64(CALPERF_A_HOP_P90_NS, p90);
-	U64(CALPERF_A_HOP_P99_NS, p99);
-	U64(CALPERF_A_HOP_MAX_NS, max);
-#undef U64
+	GET_FIELDS(tb, hop_fields, h);
 	h->point = tb[CALPERF_A_HOP_POINT] ? nla_get_u8(tb[CALPERF_A_HOP_POINT]) : 0;
-	h->ifindex = tb[CALPERF_A_HOP_IFINDEX] ?
-		     nla_get_u32(tb[CALPERF_A_HOP_IFINDEX]) : 0;
-	h->netns = tb[CALPERF_A_HOP_NETNS] ? nla_get_u32(tb[CALPERF_A_HOP_NETNS]) : 0;
 	if (tb[CALPERF_A_HOP_IFNAME])
 		snprintf(h->ifname, sizeof(h->ifname), "%s",
 			 nla_get_string(tb[CALPERF_A_HOP_IFNAME]));
@@ -144,13 +196,7 @@ static void parse_hops(struct nlattr *nest, struct cp_hops *hs)
 	if (nla_parse_nested(tb, CALPERF_A_HOPS_MAX, nest, NULL))
 		return;
 	hs->present = true;
-#define U64(x, f) hs->f = tb[x] ? nla_get_u64(tb[x]) : 0
-	U64(CALPERF_A_HOPS_SAMPLED, sampled);
-	U64(CALPERF_A_HOPS_COMPLETE, complete);
-	U64(CALPERF_A_HOPS_OTHER_PATH, other_path);
-	U64(CALPERF_A_HOPS_RETRANSMITTED, retransmitted);
-	U64(CALPERF_A_HOPS_SKIPPED, skipped);
-#undef U64
+	GET_FIELDS(tb, hops_fields, hs);
 	if (tb[CALPERF_A_HOPS_END_TO_END])
 		parse_hop(tb[CALPERF_A_HOPS_END_TO_END], &hs->end_to_end);
 	nla_for_each_nested(a, nest, rem)
@@ -191,16 +237,8 @@ static void parse_cpu(struct nlattr *nest, struct cp_cpu *c)
 		    nla_parse_nested(st, CALPERF_A_CPU_STAT_MAX, a, NULL))
 			continue;
 		o = &c->stat[c->n++];
-#define U64(x, f) o->f = st[x] ? nla_get_u64(st[x]) : 0
-		o->cpu = st[CALPERF_A_CPU_STAT_CPU] ?
-			 nla_get_u32(st[CALPERF_A_CPU_STAT_CPU]) : 0;
-		U64(CALPERF_A_CPU_STAT_NET_RX_NS, net_rx);
-		U64(CALPERF_A_CPU_STAT_NET_TX_NS, net_tx);
-		U64(CALPERF_A_CPU_STAT_SOFTIRQ_OTHER_NS, softirq_other);
-		U64(CALPERF_A_CPU_STAT_SOFTIRQ_SELF_NS, softirq_self);
-		U64(CALPERF_A_CPU_STAT_HARDIRQ_NS, hardirq);
-		U64(CALPERF_A_CPU_STAT_BUSY_NS, busy);
-#undef U64
+		memset(o, 0, sizeof(*o));
+		GET_FIELDS(st, cpu_stat_fields, o);
 	}
 }
 
