@@ -189,8 +189,10 @@ def ctl(*args, ns=None, as_json=True, prefix="", timeout=120):
         cmd = ["ip", "netns", "exec", ns] + cmd
     if prefix:
         cmd = prefix.split() + cmd
+    # A bound on a hung calperfctl, not on the path: ten times looser on
+    # the debug kernel, which runs ten times slower.
     return Ctl(subprocess.run(cmd, capture_output=True, text=True,
-                              timeout=timeout), as_json)
+                              timeout=timeout * (10 if DEBUG_KERNEL else 1)), as_json)
 
 
 def ctl_ok(*args, **kw):
