@@ -128,7 +128,8 @@ def zerocopy_takes_the_copy_out():
         cost[mode] = tx["cpu_ns"] / tx["bytes"]
         diag(f"{' '.join(mode) or 'copy'}: {r['throughput_bps'] / 1e9:.3f} Gb/s, "
              f"sender {cost[mode] * 1e3:.2f} ns per KB")
-    check(cost[("zerocopy",)] <= cost[()] * ZEROCOPY_CPU_SHARE,
+    # A CPU-time bound: KASAN's checks on page references turn it around.
+    check_timing(cost[("zerocopy",)] <= cost[()] * ZEROCOPY_CPU_SHARE,
           f"zero-copy sender {cost[('zerocopy',)]:.4f} ns/B vs copy {cost[()]:.4f} ns/B")
 
 
