@@ -108,9 +108,10 @@ def wait_for(pred, timeout, what, step=0.05):
 # --- processes and the module ----------------------------------------------
 
 def sh(cmd, check_rc=True, timeout=60, **kw):
-    """Run a shell command; returns CompletedProcess with text output."""
+    """Run a shell command; returns CompletedProcess with text output.
+    @timeout bounds a hang: ten times looser on the debug kernel."""
     p = subprocess.run(cmd, shell=True, capture_output=True, text=True,
-                       timeout=timeout, **kw)
+                       timeout=timeout * (10 if DEBUG_KERNEL else 1), **kw)
     if check_rc and p.returncode:
         raise AssertionError(f"'{cmd}' exited {p.returncode}: {p.stderr.strip()}")
     return p
