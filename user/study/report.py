@@ -171,9 +171,10 @@ def write_report(results, out, plots):
             md.append(f"### {t['name']}\n\nnot measured: {h['error']}\n")
             continue
         md.append(f"### {t['name']}, stream of {size_label(h['size'])} messages\n")
-        md.append(f"{h['complete']} of {h['sampled']} sampled sends traced end to end; "
-                  "each row is the time from the point above it (the first, from the "
-                  "send call).\n")
+        md.append(f"{h['complete']} of {h['sampled']} sampled sends traced end to end "
+                  f"({h['gbps']:.3f} Gb/s, socket buffers of {size_label(h['size'])} so "
+                  "that queues stay short); each row is the time from the point above "
+                  "it (the first, from the send call).\n")
         rows = [[str(i), p["point"], p["ifname"] or "-", p["netns"], str(p["count"]),
                  fmt("us", p["p50_us"]), fmt("us", p["p99_us"])]
                 for i, p in enumerate(h["path"], start=1)]
