@@ -46,6 +46,7 @@ def sweep(results, d, name, title, ylabel, series):
                      f"title '{t['name']} {label}'")
     xtics = ", ".join(f"'{size_label(s)}' {s}" for s in sizes)
     return (f"set title '{title}'\nset logscale x 2\nset xtics ({xtics})\n"
+            f"set xrange [{sizes[0] / 1.5}:{sizes[-1] * 1.5}]\n"
             f"set xlabel 'message size (bytes per send call)'\n"
             f"set ylabel '{ylabel}'\nset yrange [0:*]\n"
             "plot " + ", \\\n     ".join(plots) + "\n")

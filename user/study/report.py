@@ -127,7 +127,9 @@ def write_report(results, out, plots):
           f"{results['started']}, {results['duration_s']:.0f} s in all.  ",
           f"Two hosts (network namespaces) over {c['underlay']}, MTU {c['mtu']}; "
           f"client on CPU {c['client_cpu']}, server on CPU {c['server_cpu']}; "
-          f"stream runs of {c['time']} s, rr runs of {c['rr_time']} s. "
+          f"stream runs of {c['time']} s, rr runs of {c['rr_time']} s, "
+          f"{'one run' if c.get('reps', 1) == 1 else 'the median of %d runs' % c['reps']} "
+          "per figure (calperf's and qperf's in turn). "
           f"The message size is the bytes per send call; {SOCKBUF[c['sockbuf']]}\n"]
     for t in results["topologies"]:
         md.append(f"- **{t['name']}**: {t['title']}"
