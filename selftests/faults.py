@@ -18,6 +18,9 @@ STOP_BOUND_S = 1.0
 
 
 def start(port, seconds=30, *args):
+    # Long enough to outlast the fault, on the ten times slower debug
+    # kernel too; the tests stop it.
+    seconds *= 10 if DEBUG_KERNEL else 1
     sid = ctl_ok("session", "add", "time", seconds, *args,
                  "sender", "netns", pair.a, "addr", pair.b4, "port", port,
                  "receiver", "netns", pair.b, "port", port).json["id"]
