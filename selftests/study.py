@@ -24,7 +24,8 @@ res = progress = None
 
 
 def study(*args, timeout=900):
-    return subprocess.run([STUDY, *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([STUDY, *args], capture_output=True, text=True,
+                          timeout=timeout * (10 if DEBUG_KERNEL else 1))
 
 
 def sections(md):
