@@ -59,12 +59,21 @@ class Underlay:
             return f"NICs {self.nics[0]} and {self.nics[1]} on one wire"
         return "a veth pair"
 
+    def wait_present(self, seconds=10):
+        """NICs come back from a deleted namespace asynchronously."""
+        deadline = time.monotonic() + seconds
+        while not all(os.path.exists(f"/sys/class/net/{d}") for d in self.nics):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
     def check(self):
         if self.kind != "nic":
             return
         subprocess.run(["modprobe", "-q", "virtio_net"], check=False)
-        missing = [d for d in self.nics if not os.path.exists(f"/sys/class/net/{d}")]
-        if missing:
+        if not self.wait_present():
+            missing = [d for d in self.nics if not os.path.exists(f"/sys/class/net/{d}")]
             raise SystemExit(f"Error: no NIC {', '.join(missing)} here (in the VM, "
                              f"selftests/vm/run --nics gives eth0 and eth1; "
                              f"or use --underlay veth).")
@@ -98,10 +107,7 @@ class Underlay:
         for ns in (HA, HB):
             subprocess.run(["ip", "netns", "del", ns], check=False)
         if self.kind == "nic":
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and not all(
-                    os.path.exists(f"/sys/class/net/{d}") for d in self.nics):
-                time.sleep(0.1)
+            self.wait_present()
 
 
 class Topology:
