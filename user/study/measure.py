@@ -58,14 +58,24 @@ class Endpoints:
         cmd = ["ip", "netns", "exec", self.client, "qperf", "-v", "-t", str(seconds),
                "-lp", str(QPERF_PORT), "-lca", str(self.client_cpu),
                "-rca", str(self.server_cpu), *[str(a) for a in args], self.addr, test]
-        vals = {}
-        out = _run(cmd, seconds * 10 + 60)
-        for key, num, unit in re.findall(r"^\s*(\w+)\s*=\s*([\d.]+)\s*(\S*)", out, re.M):
-            scale = {"us": 1e3, "ms": 1e6, "ns": 1, "sec": 1e9, "GB/sec": 8e9,
-                     "MB/sec": 8e6, "KB/sec": 8e3, "bytes/sec": 8, "%": 0.01,
-                     "sec/GB": 1, "ms/GB": 1e-3, "us/GB": 1e-6}.get(unit, 1)
-            vals[key] = float(num) * scale
-        return vals
+        return parse_qperf(_run(cmd, seconds * 10 + 60))
+
+
+# qperf -v's units to ns, bits/s, cores and CPU-seconds per GB.
+QPERF_UNITS = {"us": 1e3, "ms": 1e6, "ns": 1, "sec": 1e9, "GB/sec": 8e9, "MB/sec": 8e6,
+               "KB/sec": 8e3, "bytes/sec": 8, "%": 0.01, "sec/GB": 1, "ms/GB": 1e-3,
+               "us/GB": 1e-6}
+
+
+def parse_qperf(out):
+    """qperf -v's "key = value unit" lines, scaled by QPERF_UNITS. The
+    unit is on the value's own line: a bare value ("rem_affinity = 1")
+    must not take the next line's key as its unit."""
+    vals = {}
+    for key, num, unit in re.findall(r"^[ \t]*(\w+)[ \t]*=[ \t]*([\d.]+)[ \t]*(\S*)",
+                                     out, re.M):
+        vals[key] = float(num) * QPERF_UNITS.get(unit, 1)
+    return vals
 
 
 class QperfServer:
