@@ -40,6 +40,13 @@
 /* After a stop, how long a receiver keeps draining (within the stop's wait). */
 #define CALPERF_RECEIVER_GRACE_MS	400
 
+/*
+ * Buffers as large as the configuration asks (up to a vmalloc): when one
+ * cannot be had, the request fails with ENOMEM and says which; a warning
+ * with a stack in the kernel log would add nothing.
+ */
+#define CALPERF_GFP			(GFP_KERNEL | __GFP_NOWARN)
+
 struct calperf_session;
 
 /* Final TCP_INFO figures kept once the socket is gone. */

@@ -269,11 +269,11 @@ int calperf_hops_start(struct calperf_hops **hops, u32 every)
 	struct calperf_hops *h;
 	int err = 0;
 
-	h = kvzalloc(sizeof(*h), GFP_KERNEL);
+	h = kvzalloc(sizeof(*h), CALPERF_GFP);
 	if (!h)
 		return -ENOMEM;
 	h->lat = kvcalloc(CALPERF_HOP_KEEP * CALPERF_HOP_POINTS,
-			  sizeof(*h->lat), GFP_KERNEL);
+			  sizeof(*h->lat), CALPERF_GFP);
 	if (!h->lat) {
 		kvfree(h);
 		return -ENOMEM;
@@ -549,7 +549,7 @@ int calperf_hops_put(struct sk_buff *skb, int type, struct calperf_hops *h)
 	int err = -EMSGSIZE;
 
 	lat = kvmalloc_array(CALPERF_HOP_KEEP * CALPERF_HOP_POINTS,
-			     sizeof(*lat), GFP_KERNEL);
+			     sizeof(*lat), CALPERF_GFP);
 	path = kcalloc(CALPERF_HOP_POINTS, sizeof(*path), GFP_KERNEL);
 	if (!lat || !path) {
 		err = -ENOMEM;

@@ -30,10 +30,10 @@ static int calperf_payload_pages(struct calperf_endpoint *ep, u32 size)
 {
 	unsigned int nr = DIV_ROUND_UP(size, PAGE_SIZE);
 
-	ep->buf = vmalloc(size);
+	ep->buf = __vmalloc(size, CALPERF_GFP);
 	if (!ep->buf)
 		return -ENOMEM;
-	ep->bvec = kvmalloc_array(nr, sizeof(*ep->bvec), GFP_KERNEL);
+	ep->bvec = kvmalloc_array(nr, sizeof(*ep->bvec), CALPERF_GFP);
 	if (!ep->bvec)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < nr; i++) {
@@ -63,7 +63,7 @@ int calperf_payload_pattern(struct calperf_session *s,
 		if (err)
 			return err;
 	} else {
-		ep->buf = kvmalloc(size, GFP_KERNEL);
+		ep->buf = kvmalloc(size, CALPERF_GFP);
 		if (!ep->buf)
 			return -ENOMEM;
 	}
@@ -75,7 +75,7 @@ int calperf_payload_pattern(struct calperf_session *s,
 /* A receiving kthread's own buffer, to copy data out into. */
 void *calperf_payload_buf(struct calperf_session *s)
 {
-	return kvmalloc(calperf_session_buf_size(s), GFP_KERNEL);
+	return kvmalloc(calperf_session_buf_size(s), CALPERF_GFP);
 }
 
 void calperf_payload_free(struct calperf_endpoint *ep)

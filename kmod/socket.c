@@ -170,9 +170,9 @@ static int calperf_endpoint_alloc(struct calperf_session *s,
 {
 	int cpu = ep->cpu;
 
-	ep->flows = kvcalloc(s->nr_flows, sizeof(*ep->flows), GFP_KERNEL);
+	ep->flows = kvcalloc(s->nr_flows, sizeof(*ep->flows), CALPERF_GFP);
 	ep->workers = kvcalloc(s->nr_threads, sizeof(*ep->workers),
-			       GFP_KERNEL);
+			       CALPERF_GFP);
 	if (!ep->flows || !ep->workers)
 		return -ENOMEM;
 	/* Several kthreads are each pinned, from the first CPU asked for. */
