@@ -68,9 +68,9 @@ check: user
 # The suite on a 6.12 debug kernel (KASAN, lockdep, kmemleak, UBSAN...),
 # built once from Debian's linux-source-6.12 (scripts/debug-kernel). It
 # runs ten times slower: by default the programs that exercise the
-# probes, the kthreads' teardown and the netlink input; DEBUG_TESTS=
-# (empty) runs them all.
-DEBUG_TESTS ?= fuzz.py flows.py hops.py lifecycle.py
+# probes, the kthreads' teardown, the netlink input and allocation
+# failures; DEBUG_TESTS= (empty) runs them all.
+DEBUG_TESTS ?= fuzz.py faultinject.py flows.py hops.py lifecycle.py
 check-debug: user
 	scripts/debug-kernel >/dev/null
 	CALPERF_DEBUG_TESTS="$(DEBUG_TESTS)" selftests/check debug
