@@ -694,6 +694,7 @@ static int calperf_nl_fill_session(struct sk_buff *skb,
 {
 	/* Pairs with calperf_endpoint_finish(): a done session's results. */
 	u8 state = smp_load_acquire(&s->state);
+	int err = -EMSGSIZE;
 	void *hdr;
 
 	hdr = genlmsg_put(skb, portid, seq, &calperf_family, flags, cmd);
@@ -716,18 +717,26 @@ static int calperf_nl_fill_session(struct sk_buff *skb,
 	     nla_put_s32(skb, CALPERF_A_SESSION_ERROR,
 			 calperf_session_error(s))) ||
 	    (state == CALPERF_STATE_DONE && s->cpu.delta &&
-	     calperf_nl_put_cpu(skb, &s->cpu)) ||
-	    ((detail & CALPERF_NL_HOPS) && s->hops &&
-	     calperf_hops_put(skb, CALPERF_A_SESSION_HOPS, s->hops)) ||
-	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_SENDER, s,
+	     calperf_nl_put_cpu(skb, &s->cpu)))
+		goto cancel;
+	/* The hop report sorts a copy of the samples: it may find no memory. */
+	if ((detail & CALPERF_NL_HOPS) && s->hops) {
+		err = calperf_hops_put(skb, CALPERF_A_SESSION_HOPS, s->hops);
+		if (err)
+			goto cancel;
+		err = -EMSGSIZE;
+	}
+	if (calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_SENDER, s,
 				    &s->sender, false, detail) ||
 	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_RECEIVER, s,
-				    &s->receiver, s->verify, detail)) {
-		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
-	}
+				    &s->receiver, s->verify, detail))
+		goto cancel;
 	genlmsg_end(skb, hdr);
 	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return err;
 }
 
 /* Room for the flows' results. */
