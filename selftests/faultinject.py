@@ -36,6 +36,7 @@ ROUNDS = 8
 RUN_BOUND_S = 300
 pair = None
 fail_nth_fd = None
+text = None     # calperf's code, [start, end)
 
 
 def write(path, value):
@@ -59,7 +60,7 @@ def calperf_text():
 def configure(probability, times=-1):
     """Fail only allocations whose stack runs through calperf's code;
     GFP_KERNEL ones too; quietly (a stack dump is a report here)."""
-    start, end = calperf_text()
+    start, end = text
     for a in ATTRS:
         d = f"{DEBUGFS}/{a}"
         write(f"{d}/probability", 0)
@@ -103,8 +104,11 @@ def faulted(g, cmd, payload, nth):
         return e, left == 0
 
 
-def netns_fd(name):
-    return os.open(f"/run/netns/{name}", os.O_RDONLY)
+def ends(port, fds):
+    """A sender in A and a receiver in B (@fds), to B's address."""
+    to = nla(E["addr4"], socket.inet_aton(pair.b4)) + u16(E["port"], port)
+    return (nest(S["sender"], s32(E["netns_fd"], fds[0]), to) +
+            nest(S["receiver"], s32(E["netns_fd"], fds[1]), to))
 
 
 def stream_session(port, fds):
@@ -112,26 +116,14 @@ def stream_session(port, fds):
     payload check, hop tracing, interval reports."""
     return (u8(S["kind"], 1) + u32(S["duration_ms"], 300) + u32(S["msg_size"], 16384) +
             u32(S["flows"], 4) + u32(S["threads"], 2) + u32(S["hop_sample"], 4) +
-            nla(S["verify"], b"") + u32(S["interval_ms"], 100) +
-            nest(S["sender"], s32(E["netns_fd"], fds[0]),
-                 nla(E["addr4"], socket.inet_aton(pair.b4)), u16(E["port"], port)) +
-            nest(S["receiver"], s32(E["netns_fd"], fds[1]),
-                 nla(E["addr4"], socket.inet_aton(pair.b4)), u16(E["port"], port)))
+            nla(S["verify"], b"") + u32(S["interval_ms"], 100) + ends(port, fds))
 
 
 def rr_session(port, fds):
-    return (u8(S["kind"], 2) + u32(S["duration_ms"], 300) +
-            nest(S["sender"], s32(E["netns_fd"], fds[0]),
-                 nla(E["addr4"], socket.inet_aton(pair.b4)), u16(E["port"], port)) +
-            nest(S["receiver"], s32(E["netns_fd"], fds[1]),
-                 nla(E["addr4"], socket.inet_aton(pair.b4)), u16(E["port"], port)))
+    return u8(S["kind"], 2) + u32(S["duration_ms"], 300) + ends(port, fds)
 
 
 KINDS = {"stream": stream_session, "rr": rr_session}
-
-
-def session_id(replies):
-    return struct.unpack("=I", replies[0][1][S["id"]])[0]
 
 
 def get(g, sid):
@@ -159,14 +151,15 @@ def refused_cleanly(r, what):
 
 @t.test
 def setup():
-    global pair, fail_nth_fd
+    global pair, fail_nth_fd, text
     if not os.path.exists(f"{DEBUGFS}/failslab") or not os.path.exists(FAIL_NTH):
         raise Skip("needs failslab and fail-nth (CONFIG_FAULT_INJECTION_DEBUG_FS): "
                    "the debug kernel has them")
     pair = loaded_with_pair()
     fail_nth_fd = os.open(FAIL_NTH, os.O_RDWR)
+    text = calperf_text()
     configure(0)
-    diag("faults limited to calperf's code at 0x%x-0x%x" % calperf_text())
+    diag("faults limited to calperf's code at 0x%x-0x%x" % text)
 
 
 @t.test
@@ -339,8 +332,7 @@ def cleanup():
         raise Skip("no setup")
     if fail_nth_fd is not None:
         os.close(fail_nth_fd)
-    if pair:
-        pair.close()
+    pair.close()
 
 
 if __name__ == "__main__":

@@ -187,8 +187,7 @@ def calperfctl_names_the_attribute():
 
 
 def new_session(g, payload):
-    replies = g.request(CMD["new"], payload)
-    return struct.unpack("=I", replies[0][1][S["id"]])[0]
+    return session_id(g.request(CMD["new"], payload))
 
 
 @t.test

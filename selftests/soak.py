@@ -27,7 +27,7 @@ rnd = random.Random(w)
 g = Genl()
 mine, ops, port = [], 0, 6000 + 100 * w
 end = time.monotonic() + seconds
-fa, fb = os.open(f"/run/netns/{a}", os.O_RDONLY), os.open(f"/run/netns/{b}", os.O_RDONLY)
+fa, fb = netns_fd(a), netns_fd(b)
 while time.monotonic() < end:
     op = rnd.choice(["add", "add", "start", "start", "get", "stop", "del", "dump"])
     try:

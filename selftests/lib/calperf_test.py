@@ -368,6 +368,11 @@ def netns_inode(name):
     return os.stat(f"/run/netns/{name}").st_ino
 
 
+def netns_fd(name):
+    """An fd of a named network namespace, for CALPERF_A_ENDPOINT_NETNS_FD."""
+    return os.open(f"/run/netns/{name}", os.O_RDONLY)
+
+
 def wait_listening(ns, port):
     wait_for(lambda: sh(f"ip netns exec {ns} ss -Htln sport = :{port}",
                         check_rc=False).stdout.strip(), 10, f"a listener on port {port}")
@@ -428,6 +433,11 @@ def s32(t, v): return nla(t, struct.pack("=i", v))
 def u64(t, v): return nla(t, struct.pack("=Q", v))
 def string(t, v): return nla(t, v.encode() + b"\0")
 def nest(t, *attrs): return nla(t | NLA_F_NESTED, b"".join(attrs))
+
+
+def session_id(replies):
+    """The id in the reply to CALPERF_CMD_SESSION_NEW."""
+    return struct.unpack("=I", replies[0][1][A_SESSION["id"]])[0]
 
 
 def parse_attrs(data):
