@@ -157,15 +157,22 @@ def qperf_rr(ep, seconds):
     return {"latency_us": v["latency"] / 1e3}
 
 
-def hops(ep, size, seconds):
-    """The hop table of one stream, with devices' namespaces named. Both
-    ends' buffers are the message size (calperf's default), so that the
-    socket queues stay a few segments long and the table shows the path:
-    autotuned, a sample waits behind megabytes in each socket."""
-    r = ep.calperf("stream", seconds, "msg-size", size, "hops")
+def hops(ep, size, seconds, sample):
+    """The hop table of one stream (one send in @sample traced), with
+    devices' namespaces named. Both ends' buffers are the message size
+    (calperf's default), so that the socket queues stay a few segments
+    long and the table shows the path: autotuned, a sample waits behind
+    megabytes in each socket."""
+    r = ep.calperf("stream", seconds, "msg-size", size, "hops", "hop-sample", sample)
     h = r["session"].get("hops")
     if not h:
         raise MeasureError("no hop report")
+    if not h["complete"]:
+        # A slow path carries few sends: an empty table says nothing.
+        sends = r["session"]["sender"]["stats"]["calls"]
+        raise MeasureError(f"no send traced end to end ({sends} sends, one in {sample} "
+                           f"sampled, {h['sampled']} sampled): raise --time or lower "
+                           "--hop-sample")
     names = netns_names()
     path = []
     # The first point is the send itself, where the clock starts.
@@ -175,7 +182,8 @@ def hops(ep, size, seconds):
                      "count": p["count"], "p50_us": p["p50_ns"] / 1e3,
                      "p99_us": p["p99_ns"] / 1e3})
     e2e = h["end_to_end"]
-    return {"size": size, "gbps": r["throughput_bps"] / 1e9, "sampled": h["sampled"],
+    return {"size": size, "sample": sample, "gbps": r["throughput_bps"] / 1e9,
+            "sampled": h["sampled"],
             "complete": h["complete"], "path": path,
             "end_to_end": {"count": e2e["count"], "p50_us": e2e["p50_ns"] / 1e3,
                            "p99_us": e2e["p99_ns"] / 1e3}}

@@ -109,7 +109,7 @@ def draw(results, out):
         ("latency", "1-byte latency", latency(results, d)),
     ]
     for t in measured(results):
-        if t.get("hops") and "error" not in t["hops"]:
+        if t.get("hops") and "error" not in t["hops"] and t["hops"]["path"]:
             name, gp = hops(t, d)
             scripts.append((name, f"Per-hop latency, {t['name']}", gp))
     made = []

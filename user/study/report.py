@@ -173,7 +173,8 @@ def write_report(results, out, plots):
             md.append(f"### {t['name']}\n\nnot measured: {h['error']}\n")
             continue
         md.append(f"### {t['name']}, stream of {size_label(h['size'])} messages\n")
-        md.append(f"{h['complete']} of {h['sampled']} sampled sends traced end to end "
+        rate = f" (one in {h['sample']})" if "sample" in h else ""
+        md.append(f"{h['complete']} of {h['sampled']} sampled sends{rate} traced end to end "
                   f"({h['gbps']:.3f} Gb/s, socket buffers of {size_label(h['size'])} so "
                   "that queues stay short); each row is the time from the point above "
                   "it (the first, from the send call).\n")
