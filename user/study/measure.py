@@ -170,8 +170,8 @@ def hops(ep, size, seconds, sample):
     if not h["complete"]:
         # A slow path carries few sends: an empty table says nothing.
         sends = r["session"]["sender"]["stats"]["calls"]
-        raise MeasureError(f"no send traced end to end ({sends} sends, one in {sample} "
-                           f"sampled, {h['sampled']} sampled): raise --time or lower "
+        raise MeasureError(f"no send traced end to end: {sends} sends, {h['sampled']} "
+                           f"of them sampled (one in {sample}); raise --time or lower "
                            "--hop-sample")
     names = netns_names()
     path = []
