@@ -113,7 +113,10 @@ def netem_delay_shows():
     p50 = rtt(r)["p50_ns"]
     check(p50 >= 2_000_000, f"median {p50} ns under the 2 ms injected")
     limit = 2_000_000 + baseline_p50 + NETEM_TOLERANCE_NS
-    check(p50 <= limit, f"median {p50} ns over 2 ms + {baseline_p50} + {NETEM_TOLERANCE_NS}")
+    # A bound in time: the debug guest's medians move by ten milliseconds
+    # from one run to the next, five times the tolerance.
+    check_timing(p50 <= limit,
+                 f"median {p50} ns over 2 ms + {baseline_p50} + {NETEM_TOLERANCE_NS}")
     m = re.search(r"latency\s*=\s*([\d.]+)\s*(us|ms)", q)
     check(m, f"cannot read qperf's output: {q!r}")
     qperf_rtt = float(m.group(1)) * (1e3 if m.group(2) == "us" else 1e6) * 2
