@@ -156,6 +156,51 @@ def interval_reports():
 
 
 @t.test
+def run_waits_without_polling():
+    """A run sleeps on the "monitor" group until its session is done: about
+    one request a second while it waits, not ten that would compete with
+    the measurement for CPU."""
+    trace = "/tmp/calperfctl.strace"
+    t0 = time.monotonic()
+    r = ctl_ok("stream", pair.b4, "time", 3, "client-netns", pair.a, "server-netns", pair.b,
+               prefix=f"strace -f -qq -e trace=sendto,sendmsg -o {trace}")
+    wall = time.monotonic() - t0
+    with open(trace) as f:
+        sends = sum(1 for ln in f if "sendto(" in ln or "sendmsg(" in ln)
+    os.unlink(trace)
+    diag(f"{sends} netlink requests in {wall:.1f} s")
+    check(r.json["error"] == 0, f"error {r.json['error_name']}")
+    # Resolving the family and the group, new, start, delete: under ten.
+    check(sends <= 10 + wall + 1, f"{sends} requests in {wall:.1f} s: the wait polls")
+
+
+@t.test
+def interrupt_stops_the_run():
+    """SIGINT stops a run early; calperfctl prints what it measured, exits
+    0 and deletes its session."""
+    p = spawn(f"exec {CALPERFCTL} -j stream {pair.b4} time 60 client-netns {pair.a} "
+              f"server-netns {pair.b}")
+    try:
+        wait_for(lambda: any(s["state"] == "running" for s in ctl_ok("session", "show").json),
+                 10, "the session to run")
+        time.sleep(1)
+        t0 = time.monotonic()
+        os.killpg(p.pid, signal.SIGINT)    # as a terminal's Ctrl-C does
+        out, err = p.communicate(timeout=10 * (10 if DEBUG_KERNEL else 1))
+        took = time.monotonic() - t0
+    finally:
+        kill_tree(p)
+    check(p.returncode == 0, f"calperfctl exited {p.returncode}: {err.strip()}")
+    r = json.loads(out)
+    diag(f"stopped {took:.2f} s after SIGINT, {r['bytes']} bytes in "
+         f"{r['elapsed_ns'] / 1e9:.2f} s")
+    check(r["error"] == 0 and r["bytes"] > 0, f"{r['bytes']} bytes, {r['error_name']}")
+    check(r["elapsed_ns"] < 30e9, f"the run went on for {r['elapsed_ns'] / 1e9:.1f} s")
+    check_timing(took < 3, f"calperfctl took {took:.2f} s to stop")
+    check(session_count() == 0, "the stopped run left its session")
+
+
+@t.test
 def cleanup():
     close_all(pair)
 

@@ -7,6 +7,7 @@
  * and deletes it.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -22,7 +23,11 @@
 #include "util.h"
 
 #define RUN_DEFAULT_PORT	5201
-#define RUN_POLL_MS		100
+/*
+ * While a run waits, it reads its session this often (seconds): for the
+ * progress line, and in case the "done" notification was lost.
+ */
+#define RUN_GET_S		1
 #define RUN_MAX_PERCENTILES	16
 
 static volatile sig_atomic_t interrupted;
@@ -40,6 +45,7 @@ struct run {
 	int n_pct;
 	double pct[RUN_MAX_PERCENTILES];	/* rr: percentiles asked for */
 	uint32_t id;
+	bool done;			/* the kernel said so on "monitor" */
 	struct interval last;		/* totals at the last report */
 	size_t n_iv;
 	struct interval *iv;		/* -j: every report */
@@ -601,40 +607,103 @@ static int on_interval(struct nlattr **tb, uint8_t cmd, void *arg)
 	return 0;
 }
 
+/* A notification on "monitor": an interval report, or the word "done". */
+static int on_notification(struct nlattr **tb, uint8_t cmd, void *arg)
+{
+	struct run *r = arg;
+
+	if (cmd == CALPERF_CMD_SESSION_DONE && tb[CALPERF_A_SESSION_ID] &&
+	    nla_get_u32(tb[CALPERF_A_SESSION_ID]) == r->id)
+		r->done = true;
+	return on_interval(tb, cmd, arg);
+}
+
+/*
+ * Sleep until the kernel says our session is done, a signal comes or
+ * RUN_GET_S pass, taking interval reports as they come. @unblocked is
+ * the signal mask to wait with: SIGINT and SIGTERM are blocked outside
+ * ppoll(), so none is missed between a check and the sleep.
+ */
+static int sleep_until_news(struct cp_nl *mon, struct run *r,
+			    const sigset_t *unblocked)
+{
+	struct pollfd pfd = {
+		.fd = nl_socket_get_fd(mon->sk), .events = POLLIN,
+	};
+	struct timespec end, now, left;
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += RUN_GET_S;
+	while (!r->done && !interrupted) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left.tv_sec = end.tv_sec - now.tv_sec;
+		left.tv_nsec = end.tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0) {
+			left.tv_sec--;
+			left.tv_nsec += 1000000000L;
+		}
+		if (left.tv_sec < 0)
+			break;
+		n = ppoll(&pfd, 1, &left, unblocked);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0 && cp_nl_drain(mon, on_notification, r))
+			return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Wait for the session to finish. The kernel announces it on "monitor",
+ * so the wait sleeps instead of asking: a GET ten times a second took a
+ * third of the round trips' CPU on a slow (debug, emulated) guest, and
+ * a measurement tool must not compete with what it measures.
+ */
 static int wait_done(struct cp_nl *nl, struct cp_nl *mon, struct run *r,
 		     struct cp_session *s)
 {
-	struct timespec t0, now, pause = { 0, RUN_POLL_MS * 1000000L };
+	struct timespec t0, now;
 	const char *term = getenv("TERM");
+	/* Interval lines on stdout replace the progress line on stderr. */
 	bool tty = isatty(STDERR_FILENO) && !opt_json && term &&
-		   strcmp(term, "dumb"), stopped = false;
+		   strcmp(term, "dumb") && r->c.interval_ms < 0;
+	bool stopped = false;
+	sigset_t block, unblocked;
 	int err;
 
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &unblocked);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		err = cp_session_get(nl, s->id, s);
 		if (err || s->state == CALPERF_STATE_DONE)
 			break;
-		if (interrupted && !stopped) {
+		if (interrupted) {
+			/* Signals are blocked here: none comes in between. */
+			interrupted = 0;
+			if (stopped)
+				continue;
 			stopped = true;
 			err = cp_session_cmd(nl, CALPERF_CMD_SESSION_STOP, s->id);
 			if (err)
 				break;
 			continue;
 		}
-		if (mon) {
-			err = cp_nl_drain(mon, on_interval, r);
-			if (err)
-				break;
-		} else if (tty) {
+		if (tty) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			progress(s, now.tv_sec - t0.tv_sec +
 				    (now.tv_nsec - t0.tv_nsec) / 1e9);
 		}
-		nanosleep(&pause, NULL);
+		err = sleep_until_news(mon, r, &unblocked);
+		if (err)
+			break;
 	}
-	if (mon && !err)
+	if (!err)
 		err = cp_nl_drain(mon, on_interval, r);
+	sigprocmask(SIG_SETMASK, &unblocked, NULL);
 	if (tty)
 		fputs("\r\033[K", stderr);
 	return err;
@@ -645,7 +714,7 @@ static int run(uint8_t kind, int argc, char **argv)
 	static const double default_pct[] = { 50, 90, 99, 99.9 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct cp_buckets b = {};
-	struct cp_nl nl, mon = {}, *monp = NULL;
+	struct cp_nl nl, mon = {};
 	struct cp_session s;
 	struct run r = {};
 	int err;
@@ -672,21 +741,18 @@ static int run(uint8_t kind, int argc, char **argv)
 	if (err)
 		goto out;
 	r.id = s.id;
-	/* Interval reports come on the monitor group: listen before start. */
-	if (r.c.interval_ms >= 0) {
-		err = cp_nl_open(&mon);
-		if (!err)
-			err = cp_nl_subscribe(&mon, CALPERF_MCGRP_MONITOR);
-		if (err)
-			goto del;
-		monp = &mon;
-	}
+	/* "Done" and interval reports come on "monitor": listen before start. */
+	err = cp_nl_open(&mon);
+	if (!err)
+		err = cp_nl_subscribe(&mon, CALPERF_MCGRP_MONITOR);
+	if (err)
+		goto del;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	err = cp_session_cmd(&nl, CALPERF_CMD_SESSION_START, s.id);
 	if (!err)
-		err = wait_done(&nl, monp, &r, &s);
+		err = wait_done(&nl, &mon, &r, &s);
 	if (!err && kind == CALPERF_KIND_RR)
 		err = cp_session_get_buckets(&nl, s.id, &s, &b);
 	if (!err) {
