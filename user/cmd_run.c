@@ -607,6 +607,14 @@ static int on_interval(struct nlattr **tb, uint8_t cmd, void *arg)
 	return 0;
 }
 
+static double monotonic_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
 /* A notification on "monitor": an interval report, or the word "done". */
 static int on_notification(struct nlattr **tb, uint8_t cmd, void *arg)
 {
@@ -630,22 +638,16 @@ static int sleep_until_news(struct cp_nl *mon, struct run *r,
 	struct pollfd pfd = {
 		.fd = nl_socket_get_fd(mon->sk), .events = POLLIN,
 	};
-	struct timespec end, now, left;
+	double end = monotonic_s() + RUN_GET_S, left;
 	int n;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += RUN_GET_S;
-	while (!r->done && !interrupted) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left.tv_sec = end.tv_sec - now.tv_sec;
-		left.tv_nsec = end.tv_nsec - now.tv_nsec;
-		if (left.tv_nsec < 0) {
-			left.tv_sec--;
-			left.tv_nsec += 1000000000L;
-		}
-		if (left.tv_sec < 0)
-			break;
-		n = ppoll(&pfd, 1, &left, unblocked);
+	while (!r->done && !interrupted && (left = end - monotonic_s()) > 0) {
+		struct timespec ts = {
+			.tv_sec = (time_t)left,
+			.tv_nsec = (long)((left - (time_t)left) * 1e9),
+		};
+
+		n = ppoll(&pfd, 1, &ts, unblocked);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (n > 0 && cp_nl_drain(mon, on_notification, r))
@@ -663,7 +665,7 @@ static int sleep_until_news(struct cp_nl *mon, struct run *r,
 static int wait_done(struct cp_nl *nl, struct cp_nl *mon, struct run *r,
 		     struct cp_session *s)
 {
-	struct timespec t0, now;
+	double t0 = monotonic_s();
 	const char *term = getenv("TERM");
 	/* Interval lines on stdout replace the progress line on stderr. */
 	bool tty = isatty(STDERR_FILENO) && !opt_json && term &&
@@ -676,7 +678,6 @@ static int wait_done(struct cp_nl *nl, struct cp_nl *mon, struct run *r,
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &unblocked);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		err = cp_session_get(nl, s->id, s);
 		if (err || s->state == CALPERF_STATE_DONE)
@@ -684,19 +685,17 @@ static int wait_done(struct cp_nl *nl, struct cp_nl *mon, struct run *r,
 		if (interrupted) {
 			/* Signals are blocked here: none comes in between. */
 			interrupted = 0;
-			if (stopped)
-				continue;
-			stopped = true;
-			err = cp_session_cmd(nl, CALPERF_CMD_SESSION_STOP, s->id);
-			if (err)
-				break;
+			if (!stopped) {
+				stopped = true;
+				err = cp_session_cmd(nl, CALPERF_CMD_SESSION_STOP,
+						     s->id);
+				if (err)
+					break;
+			}
 			continue;
 		}
-		if (tty) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			progress(s, now.tv_sec - t0.tv_sec +
-				    (now.tv_nsec - t0.tv_nsec) / 1e9);
-		}
+		if (tty)
+			progress(s, monotonic_s() - t0);
 		err = sleep_until_news(mon, r, &unblocked);
 		if (err)
 			break;
