@@ -56,6 +56,8 @@ struct calperf_tcp_result {
 	u32 cwnd;
 	u32 retrans;
 	u32 mss;
+	u32 reord_seen;
+	u32 dsack_dups;
 };
 
 /* One TCP connection's end, driven by one of the endpoint's workers. */

@@ -451,7 +451,7 @@ static void calperf_nl_flow_stats(const struct calperf_flow *f,
 
 /*
  * The sum of @ep's flows: from the first flow's start to the last one's
- * end. TCP_INFO: retransmits and cwnd summed, RTTs averaged over flows.
+ * end. TCP_INFO: counters and cwnd summed, RTTs averaged over flows.
  */
 static void calperf_nl_endpoint_stats(const struct calperf_session *s,
 				      const struct calperf_endpoint *ep,
@@ -476,6 +476,8 @@ static void calperf_nl_endpoint_stats(const struct calperf_session *s,
 		st->tcp.rttvar_us += f.tcp.rttvar_us;
 		st->tcp.cwnd += f.tcp.cwnd;
 		st->tcp.retrans += f.tcp.retrans;
+		st->tcp.reord_seen += f.tcp.reord_seen;
+		st->tcp.dsack_dups += f.tcp.dsack_dups;
 	}
 	st->tcp.rtt_us /= s->nr_flows;
 	st->tcp.rttvar_us /= s->nr_flows;
@@ -523,7 +525,11 @@ static int calperf_nl_put_stats(struct sk_buff *skb, int type,
 			 st->tcp.rttvar_us) ||
 	     nla_put_u32(skb, CALPERF_A_STATS_TCP_CWND, st->tcp.cwnd) ||
 	     nla_put_u32(skb, CALPERF_A_STATS_TCP_RETRANS, st->tcp.retrans) ||
-	     nla_put_u32(skb, CALPERF_A_STATS_TCP_MSS, st->tcp.mss)))
+	     nla_put_u32(skb, CALPERF_A_STATS_TCP_MSS, st->tcp.mss) ||
+	     nla_put_u32(skb, CALPERF_A_STATS_TCP_REORD_SEEN,
+			 st->tcp.reord_seen) ||
+	     nla_put_u32(skb, CALPERF_A_STATS_TCP_DSACK_DUPS,
+			 st->tcp.dsack_dups)))
 		goto cancel;
 	if (rtt && rtt->cpu &&
 	    calperf_nl_put_hist(skb, CALPERF_A_STATS_RTT, rtt, buckets))
@@ -744,7 +750,7 @@ static size_t calperf_nl_flows_size(const struct calperf_session *s)
 {
 	size_t stats = nla_total_size(5 * nla_total_size_64bit(sizeof(u64)) +
 				      nla_total_size(0) +
-				      6 * nla_total_size(sizeof(u32)));
+				      8 * nla_total_size(sizeof(u32)));
 	size_t flow = nla_total_size(3 * nla_total_size(sizeof(u32)) +
 				     2 * nla_total_size(sizeof(u16)) + stats);
 

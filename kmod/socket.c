@@ -265,6 +265,8 @@ static void calperf_save_tcp_info(struct calperf_flow *f)
 	f->tcp.cwnd = info.tcpi_snd_cwnd;
 	f->tcp.retrans = info.tcpi_total_retrans;
 	f->tcp.mss = info.tcpi_snd_mss;
+	f->tcp.reord_seen = info.tcpi_reord_seen;
+	f->tcp.dsack_dups = info.tcpi_dsack_dups;
 }
 
 /* Did kthread_stop() interrupt a socket call? Then it is no error. */

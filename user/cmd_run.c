@@ -423,10 +423,11 @@ static void print_stream(const struct cp_session *s)
 			       cpu_cores(s, rx_ns) / (st->bps / 1e9));
 	}
 	if (tx->present)
-		printf("  tcp          retrans %u  rtt %u us  cwnd %u  mss %u%s\n",
-		       tx->stats.retrans, tx->stats.rtt_us, tx->stats.cwnd,
+		printf("  tcp          retrans %u (dsack %u, reordered %u)  rtt %u us  cwnd %u  mss %u%s\n",
+		       tx->stats.retrans, tx->stats.dsack_dups,
+		       tx->stats.reord_seen, tx->stats.rtt_us, tx->stats.cwnd,
 		       tx->stats.mss, s->nr_flows > 1 ?
-		       "  (rtt: mean of flows; retrans, cwnd: sums)" : "");
+		       "  (rtt: mean of flows; counters, cwnd: sums)" : "");
 	print_flows(s);
 	print_hops(s);
 }

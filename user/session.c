@@ -66,6 +66,8 @@ static const struct field stats_fields[] = {
 	U32(CALPERF_A_STATS_TCP_CWND, struct cp_stats, cwnd),
 	U32(CALPERF_A_STATS_TCP_RETRANS, struct cp_stats, retrans),
 	U32(CALPERF_A_STATS_TCP_MSS, struct cp_stats, mss),
+	U32(CALPERF_A_STATS_TCP_REORD_SEEN, struct cp_stats, reord_seen),
+	U32(CALPERF_A_STATS_TCP_DSACK_DUPS, struct cp_stats, dsack_dups),
 	U64(CALPERF_A_STATS_VERIFIED_BYTES, struct cp_stats, verified),
 };
 
@@ -492,8 +494,9 @@ static void show_endpoint(const char *role, const struct cp_endpoint *ep,
 	if (rtt && st->rtt.present)
 		show_buckets("             ", rtt);
 	if (st->done && opt_stats)
-		printf("           tcp rtt %u us  rttvar %u us  cwnd %u  retrans %u  mss %u\n",
-		       st->rtt_us, st->rttvar_us, st->cwnd, st->retrans, st->mss);
+		printf("           tcp rtt %u us  rttvar %u us  cwnd %u  retrans %u (dsack %u, reordered %u)  mss %u\n",
+		       st->rtt_us, st->rttvar_us, st->cwnd, st->retrans,
+		       st->dsack_dups, st->reord_seen, st->mss);
 	for (unsigned int i = 0; ep->n_flows > 1 && i < ep->n_flows; i++) {
 		const struct cp_flow *f = &ep->flows[i];
 
@@ -595,6 +598,8 @@ static void json_stats(const struct cp_stats *st, const struct cp_buckets *rtt,
 		json_u64("cwnd", st->cwnd);
 		json_u64("retrans", st->retrans);
 		json_u64("mss", st->mss);
+		json_u64("reord_seen", st->reord_seen);
+		json_u64("dsack_dups", st->dsack_dups);
 		json_close();
 	}
 	json_close();

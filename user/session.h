@@ -29,7 +29,7 @@ struct cp_stats {
 	bool has_verified;
 	uint64_t verified;		/* receiver: payload bytes found intact */
 	int32_t error;
-	uint32_t rtt_us, rttvar_us, cwnd, retrans, mss;
+	uint32_t rtt_us, rttvar_us, cwnd, retrans, mss, reord_seen, dsack_dups;
 	struct cp_hist rtt;		/* rr client */
 };
 

@@ -177,6 +177,8 @@ enum calperf_a_stats {
 	CALPERF_A_STATS_TCP_MSS,	/* u32 */
 	CALPERF_A_STATS_RTT,		/* nest, calperf_a_hist: rr client */
 	CALPERF_A_STATS_VERIFIED_BYTES,	/* u64, receiver: payload found intact */
+	CALPERF_A_STATS_TCP_REORD_SEEN,	/* u32, reorderings the sender saw */
+	CALPERF_A_STATS_TCP_DSACK_DUPS,	/* u32, segments the peer got twice */
 
 	__CALPERF_A_STATS_MAX,
 	CALPERF_A_STATS_MAX = __CALPERF_A_STATS_MAX - 1
