@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Faults in the middle of a run: link down and up, an MTU change, the
 route removed, netem loss of 10 % and 100 %, reordering, and module
-unload while the
-path is broken. TCP rides out what it can; every session still ends with
-a clear status within a bound (a stop within one second), and the guest
-kernel log stays clean (selftests/vm/run checks it)."""
+unload while the path is broken. TCP rides out what it can; every
+session still ends with a clear status within a bound (a stop within one
+second), and the guest kernel log stays clean (selftests/vm/run checks
+it)."""
 import os
 import sys
 import time
@@ -28,10 +28,6 @@ def start(port, seconds=30, *args):
     ctl_ok("session", "start", sid, as_json=False)
     wait_for(lambda: session(sid)["receiver"]["stats"]["bytes"] > 500_000, 10, "data")
     return sid
-
-
-def session(sid):
-    return ctl_ok("session", "show", sid).json
 
 
 def stop(sid):
@@ -119,8 +115,7 @@ def run_through_netem(port, netem):
     sh(pair.exec(pair.a, f"tc qdisc add dev va root netem {netem}"))
     try:
         sid = start(port, 3)
-        s = wait_for(lambda: (lambda x: x if x["state"] == "done" else None)(session(sid)),
-                     20, "the session to end by its time")
+        s = wait_done(sid, 20)
     finally:
         sh(pair.exec(pair.a, "tc qdisc del dev va root"), check_rc=False)
     ctl_ok("session", "del", sid, as_json=False)

@@ -20,15 +20,6 @@ def both_ends(pair_, seconds, port=5201):
     return r.json["id"]
 
 
-def session(sid):
-    return ctl_ok("session", "show", sid).json
-
-
-def wait_done(sid, timeout):
-    return wait_for(lambda: (lambda s: s if s["state"] == "done" else None)(session(sid)),
-                    timeout, f"session {sid} to finish")
-
-
 def sender_into_sink(port):
     """A socat sink in B and a running calperf sender feeding it."""
     sink = spawn(pair.exec(pair.b, f"socat -u TCP-LISTEN:{port},reuseaddr /dev/null"))

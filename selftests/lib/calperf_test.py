@@ -202,6 +202,16 @@ def ctl_ok(*args, **kw):
     return r
 
 
+def session(sid):
+    return ctl_ok("session", "show", sid).json
+
+
+def wait_done(sid, timeout):
+    """Session @sid once its state is "done"."""
+    return wait_for(lambda: (lambda s: s if s["state"] == "done" else None)(session(sid)),
+                    timeout, f"session {sid} to finish")
+
+
 def session_count(ns=None):
     r = ctl_ok("session", "show", ns=ns)
     return len(r.json)
