@@ -127,6 +127,37 @@ def monitor_reports_done():
 
 
 @t.test
+def monitor_survives_an_overrun():
+    """A monitor that falls behind loses events (its socket overruns),
+    says so, and goes on with the next ones."""
+    events = "/tmp/calperf-monitor.json"
+    mon = spawn(f"exec {CALPERFCTL} -j monitor >{events}")
+    try:
+        wait_for(lambda: subscribed(mon.pid), 10, "the monitor to listen")
+        run = spawn(f"exec {CALPERFCTL} -j stream {pair.b4} time 3 interval 0.01 "
+                    f"client-netns {pair.a} server-netns {pair.b}")
+        try:
+            stalled_until_overrun(mon)
+            run.communicate(timeout=60 * (10 if DEBUG_KERNEL else 1))
+        finally:
+            kill_tree(run)
+        sid = ctl_ok("stream", pair.b4, "bytes", "1M", "client-netns", pair.a,
+                     "server-netns", pair.b).json["session"]["id"]
+
+        def reported():
+            with open(events) as f:
+                return any(e["id"] == sid and e["state"] == "done"
+                           for e in map(json.loads, f))
+        wait_for(reported, 10, "the monitor to report the run after the overrun")
+    finally:
+        kill_tree(mon, signal.SIGTERM)
+        _, err = mon.communicate(timeout=10)
+        os.unlink(events)
+    check(err.startswith("Warning: the kernel dropped events"),
+          f"no warning about the lost events: {err.strip()!r}")
+
+
+@t.test
 def namespace_deleted_mid_run():
     """Deleting the receiver's namespace ends the session with ENETDOWN;
     the session stays, with its results, in its own namespace."""

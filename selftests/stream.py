@@ -156,6 +156,36 @@ def interval_reports():
 
 
 @t.test
+def interval_reports_survive_an_overrun():
+    """A run that stalls while its session reports every 10 ms loses
+    reports when its socket overruns (ENOBUFS), not the run: it says so,
+    and the line after the gap covers it."""
+    p = spawn(f"exec {CALPERFCTL} -j stream {pair.b4} time 4 interval 0.01 "
+              f"client-netns {pair.a} server-netns {pair.b}")
+    try:
+        wait_for(lambda: any(s["state"] == "running" for s in ctl_ok("session", "show").json),
+                 10, "the session to run")
+        stalled_until_overrun(p)
+        out, err = p.communicate(timeout=60 * (10 if DEBUG_KERNEL else 1))
+    finally:
+        kill_tree(p)
+    check(p.returncode == 0, f"calperfctl exited {p.returncode}: {err.strip()!r}")
+    check(err.startswith("Warning: the kernel dropped interval reports"),
+          f"no warning about the lost reports: {err.strip()!r}")
+    r = json.loads(out)
+    iv = r["intervals"]
+    longest = max(i["end_ns"] - i["start_ns"] for i in iv)
+    diag(f"{len(iv)} reports, the longest {longest / 1e6:.0f} ms")
+    for a, b in zip(iv, iv[1:]):
+        check(a["end_ns"] == b["start_ns"], f"intervals do not follow each other: {a} {b}")
+    # The stall went on for half a second after the first report lost.
+    check(longest > 300e6, f"no report spans the gap: the longest is {longest / 1e6:.0f} ms")
+    check(sum(i["bytes"] for i in iv) <= r["session"]["receiver"]["stats"]["bytes"],
+          "the reports add up to more than the total")
+    check(session_count() == 0, "the run left its session")
+
+
+@t.test
 def run_waits_without_polling():
     """A run sleeps on the "monitor" group until its session is done: about
     one request a second while it waits, not ten that would compete with

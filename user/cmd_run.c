@@ -649,8 +649,10 @@ static int sleep_until_news(struct cp_nl *mon, struct run *r,
 		};
 
 		n = ppoll(&pfd, 1, &ts, unblocked);
-		if (n < 0 && errno != EINTR)
+		if (n < 0 && errno != EINTR) {
+			cp_error("poll: %s", strerror(errno));
 			return -errno;
+		}
 		if (n > 0 && cp_nl_drain(mon, on_notification, r))
 			return -EIO;
 	}
@@ -753,6 +755,13 @@ static int run(uint8_t kind, int argc, char **argv)
 	err = cp_session_cmd(&nl, CALPERF_CMD_SESSION_START, s.id);
 	if (!err)
 		err = wait_done(&nl, &mon, &r, &s);
+	/*
+	 * A lost interval report costs only its line: reports carry totals,
+	 * so the next line spans the gap. A lost "done", the wait's timeout.
+	 */
+	if (mon.overruns && r.c.interval_ms >= 0)
+		cp_warning("the kernel dropped interval reports for this run %u time(s) (the socket overran); the line after each gap covers it",
+			   mon.overruns);
 	if (!err && kind == CALPERF_KIND_RR)
 		err = cp_session_get_buckets(&nl, s.id, &s, &b);
 	if (!err) {

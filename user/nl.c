@@ -17,21 +17,36 @@
 #define SOL_NETLINK 270
 #endif
 
+static void report(const char *what, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", what);
+	vfprintf(stderr, fmt, ap);
+	fputs(".\n", stderr);
+}
+
 void cp_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("Error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report("Error", fmt, ap);
 	va_end(ap);
-	fputs(".\n", stderr);
+}
+
+void cp_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report("Warning", fmt, ap);
+	va_end(ap);
 }
 
 int cp_nl_open(struct cp_nl *nl)
 {
 	int one = 1, fd;
 
+	nl->overruns = 0;
 	nl->sk = nl_socket_alloc();
 	if (!nl->sk || genl_connect(nl->sk)) {
 		cp_error("cannot open a generic netlink socket");
@@ -66,6 +81,8 @@ struct nl_msg *cp_nl_msg(struct cp_nl *nl, uint8_t cmd, int flags)
 		nlmsg_free(msg);
 		msg = NULL;
 	}
+	if (!msg)
+		cp_error("out of memory");
 	return msg;
 }
 
@@ -233,6 +250,10 @@ static int on_valid(struct nl_msg *msg, void *arg)
 		return NL_SKIP;
 	err = r->fn(tb, g->cmd, r->arg);
 	if (err) {
+		if (err < 0)
+			cp_error("%s", err == -EPROTO ?
+				 "the kernel's reply could not be parsed" :
+				 strerror(-err));
 		r->err = err;
 		r->done = true;
 		return NL_STOP;
@@ -244,8 +265,10 @@ static struct nl_cb *cp_callbacks(struct cp_request *r)
 {
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 
-	if (!cb)
+	if (!cb) {
+		cp_error("out of memory");
 		return NULL;
+	}
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, r);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, r);
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_ack, r);
@@ -302,21 +325,48 @@ static int no_seq_check(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/*
+ * Read what is queued on a multicast socket. When the kernel dropped
+ * notifications for it (its receive queue was full, or copying one for
+ * it failed under memory pressure), the next read fails once with
+ * ENOBUFS, which libnl reports as NLE_NOMEM, and the socket stays
+ * usable: count it in nl->overruns and return 1. Several in a row are
+ * something else (libnl itself out of memory): the error.
+ */
+static int recv_notifications(struct cp_nl *nl, struct nl_cb *cb,
+			      int *in_a_row)
+{
+	int err = nl_recvmsgs(nl->sk, cb);
+
+	if (err != -NLE_NOMEM) {
+		*in_a_row = 0;
+		return err;
+	}
+	if (++*in_a_row > 3)
+		return err;
+	nl->overruns++;
+	return 1;
+}
+
 int cp_nl_drain(struct cp_nl *nl, cp_msg_fn fn, void *arg)
 {
 	struct cp_request r = { .fn = fn, .arg = arg };
 	struct nl_cb *cb = cp_callbacks(&r);
-	int err;
+	int err, in_a_row = 0;
 
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, no_seq_check, NULL);
 	nl_socket_set_nonblocking(nl->sk);
 	do
-		err = nl_recvmsgs(nl->sk, cb);
+		err = recv_notifications(nl, cb, &in_a_row);
 	while (err >= 0 && !r.done);
 	nl_cb_put(cb);
-	return err == -NLE_AGAIN || err >= 0 ? 0 : -EIO;
+	if (err < 0 && err != -NLE_AGAIN) {
+		cp_error("netlink: %s", nl_geterror(err));
+		return -EIO;
+	}
+	return r.err;
 }
 
 /* Feed notifications to @fn until it returns non-zero. */
@@ -324,19 +374,23 @@ int cp_nl_listen(struct cp_nl *nl, cp_msg_fn fn, void *arg)
 {
 	struct cp_request r = { .fn = fn, .arg = arg };
 	struct nl_cb *cb = cp_callbacks(&r);
-	int err = 0;
+	int err = 0, in_a_row = 0;
 
 	if (!cb)
 		return -ENOMEM;
 	/* Notifications carry sequence number 0. */
 	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, no_seq_check, NULL);
 	while (!r.done) {
-		err = nl_recvmsgs(nl->sk, cb);
+		err = recv_notifications(nl, cb, &in_a_row);
+		if (err == 1)
+			cp_warning("the kernel dropped events for this listener (its socket overran)");
 		if (err < 0) {
 			cp_error("netlink: %s", nl_geterror(err));
 			break;
 		}
 	}
 	nl_cb_put(cb);
+	if (err < 0)
+		return -EIO;
 	return r.err > 0 ? 0 : r.err;
 }

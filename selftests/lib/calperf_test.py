@@ -212,6 +212,46 @@ def wait_done(sid, timeout):
                     timeout, f"session {sid} to finish")
 
 
+def netlink_sockets():
+    """This namespace's generic netlink sockets, from /proc/net/netlink:
+    {inode: (groups, drops)}; drops counts the notifications the kernel
+    dropped because the socket overran."""
+    with open("/proc/net/netlink") as f:
+        rows = [ln.split() for ln in f][1:]
+    return {int(r[9]): (int(r[3], 16), int(r[8])) for r in rows
+            if r[1] == str(NETLINK_GENERIC)}
+
+
+def netlink_drops():
+    return sum(drops for _, drops in netlink_sockets().values())
+
+
+def subscribed(pid):
+    """Whether process @pid has a generic netlink socket in a group."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(int(link[8:-1]))
+    return any(groups for ino, (groups, _) in netlink_sockets().items() if ino in inodes)
+
+
+def stalled_until_overrun(p, hold=0.5):
+    """Stop process @p (SIGSTOP) until one of this namespace's generic
+    netlink sockets overruns, and @hold seconds more (the kernel drops
+    all that comes meanwhile), then let it go on."""
+    before = netlink_drops()
+    os.kill(p.pid, signal.SIGSTOP)
+    try:
+        wait_for(lambda: netlink_drops() > before, 20, "a stalled socket to overrun", 0.1)
+        time.sleep(hold)
+    finally:
+        os.kill(p.pid, signal.SIGCONT)
+
+
 def session_count(ns=None):
     r = ctl_ok("session", "show", ns=ns)
     return len(r.json)
