@@ -186,6 +186,19 @@ def calperfctl_names_the_attribute():
           f"stderr {r.err!r}")
 
 
+@t.test
+def calperfctl_says_why_start_failed():
+    """A start refused by the system (here bind(): the address is on no
+    interface) names the call and the errno."""
+    sid = ctl_ok("session", "add", "receiver", "addr", "2001:2::250:1", "port", 5201).json["id"]
+    try:
+        r = ctl("session", "start", sid, as_json=False)
+    finally:
+        ctl_ok("session", "del", sid)
+    check(r.rc == 1 and r.err == "Error: receiver cannot bind its address and port: "
+          "Cannot assign requested address.\n", f"exit {r.rc}, stderr {r.err!r}")
+
+
 def new_session(g, payload):
     return session_id(g.request(CMD["new"], payload))
 

@@ -178,8 +178,9 @@ def interval_reports_survive_an_overrun():
     diag(f"{len(iv)} reports, the longest {longest / 1e6:.0f} ms")
     for a, b in zip(iv, iv[1:]):
         check(a["end_ns"] == b["start_ns"], f"intervals do not follow each other: {a} {b}")
-    # The stall went on for half a second after the first report lost.
-    check(longest > 300e6, f"no report spans the gap: the longest is {longest / 1e6:.0f} ms")
+    # The stall went on for half a second after the first report lost
+    # (a bound in time: reported only on the debug kernel).
+    check_timing(longest > 300e6, f"no report spans the gap: the longest is {longest / 1e6:.0f} ms")
     check(sum(i["bytes"] for i in iv) <= r["session"]["receiver"]["stats"]["bytes"],
           "the reports add up to more than the total")
     check(session_count() == 0, "the run left its session")
