@@ -628,6 +628,22 @@ static int on_notification(struct nlattr **tb, uint8_t cmd, void *arg)
 }
 
 /*
+ * Take what "monitor" has queued. A lost interval report costs only its
+ * line: reports carry totals, so the line after the gap spans it; say
+ * so when it happens, before any error. A lost "done" costs the wait's
+ * timeout.
+ */
+static int take_news(struct cp_nl *mon, cp_msg_fn fn, struct run *r)
+{
+	unsigned int lost = mon->overruns;
+	int err = cp_nl_drain(mon, fn, r);
+
+	if (mon->overruns != lost && r->c.interval_ms >= 0)
+		cp_warning("the kernel dropped interval reports (the socket overran); the line after the gap spans it");
+	return err;
+}
+
+/*
  * Sleep until the kernel says our session is done, a signal comes or
  * RUN_GET_S pass, taking interval reports as they come. @unblocked is
  * the signal mask to wait with: SIGINT and SIGTERM are blocked outside
@@ -653,7 +669,7 @@ static int sleep_until_news(struct cp_nl *mon, struct run *r,
 			cp_error("poll: %s", strerror(errno));
 			return -errno;
 		}
-		if (n > 0 && cp_nl_drain(mon, on_notification, r))
+		if (n > 0 && take_news(mon, on_notification, r))
 			return -EIO;
 	}
 	return 0;
@@ -704,7 +720,7 @@ static int wait_done(struct cp_nl *nl, struct cp_nl *mon, struct run *r,
 			break;
 	}
 	if (!err)
-		err = cp_nl_drain(mon, on_interval, r);
+		err = take_news(mon, on_interval, r);
 	sigprocmask(SIG_SETMASK, &unblocked, NULL);
 	if (tty)
 		fputs("\r\033[K", stderr);
@@ -755,13 +771,6 @@ static int run(uint8_t kind, int argc, char **argv)
 	err = cp_session_cmd(&nl, CALPERF_CMD_SESSION_START, s.id);
 	if (!err)
 		err = wait_done(&nl, &mon, &r, &s);
-	/*
-	 * A lost interval report costs only its line: reports carry totals,
-	 * so the next line spans the gap. A lost "done", the wait's timeout.
-	 */
-	if (mon.overruns && r.c.interval_ms >= 0)
-		cp_warning("the kernel dropped interval reports for this run %u time(s) (the socket overran); the line after each gap covers it",
-			   mon.overruns);
 	if (!err && kind == CALPERF_KIND_RR)
 		err = cp_session_get_buckets(&nl, s.id, &s, &b);
 	if (!err) {
