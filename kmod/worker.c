@@ -18,8 +18,16 @@
 
 #include "calperf.h"
 
+/*
+ * The kthread's CPU time so far. sum_exec_runtime moves only when the
+ * scheduler accounts the running task (a tick, a switch), so a data
+ * phase shorter than a tick that never slept read 0 ns: schedule() while
+ * running makes it account now (pick_next_task updates the current
+ * task's runtime) and costs no sleep. Process context, no lock held.
+ */
 static u64 calperf_task_cpu_ns(void)
 {
+	schedule();
 	return current->se.sum_exec_runtime;
 }
 
@@ -67,6 +75,8 @@ static u64 calperf_data_begin(struct calperf_worker *w, bool timed,
 			      u64 *deadline)
 {
 	struct calperf_session *s = w->s;
+	/* Before the clock: a switch in there falls outside the window. */
+	u64 cpu0 = calperf_task_cpu_ns();
 	u64 now = ktime_get_ns();
 	struct calperf_flow *f;
 
@@ -78,7 +88,7 @@ static u64 calperf_data_begin(struct calperf_worker *w, bool timed,
 		    now + (u64)s->duration_ms * NSEC_PER_MSEC : 0;
 	if (calperf_worker_multiplexed(w))
 		calperf_worker_watch(w);
-	return calperf_task_cpu_ns();
+	return cpu0;
 }
 
 /*
