@@ -174,11 +174,6 @@ static void name_attr_at(struct nl_msg *req, uint32_t off, char *buf,
 	}
 }
 
-static uint8_t cmd_of(struct nl_msg *req)
-{
-	return ((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(req)))->cmd;
-}
-
 struct cp_request {
 	struct nl_msg *req;
 	cp_msg_fn fn;
@@ -217,7 +212,8 @@ static void print_ext_ack(struct cp_request *r, struct nlmsgerr *e)
 		cp_error("%s", strerror(-e->error));
 	else if (where[0] && !strstr(text, where))
 		cp_error("%s (attribute %s)", text, where);
-	else if (r->req && cmd_of(r->req) == CALPERF_CMD_SESSION_START)
+	else if (r->req &&
+		 genlmsg_hdr(nlmsg_hdr(r->req))->cmd == CALPERF_CMD_SESSION_START)
 		/* What the system refused (bind, socket...): say why. */
 		cp_error("%s: %s", text, strerror(-e->error));
 	else
