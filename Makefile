@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-#   make                 module (for KVER) and calperfctl
-#   make KVER=6.1        ... against Debian 12's 6.1 headers (or 6.12)
+#   make                 module and calperfctl: for the running kernel when
+#                        its build tree is installed, else Debian's 6.12
+#   make KVER=6.1        ... against Debian 12's 6.1 headers (or 6.12),
+#                        unpacked into the cache by 'make deps'
 #   make KDIR=/path      ... against any kernel build tree
 #   make W=1 C=1         extra warnings, sparse
 #   make deps            install the Debian packages everything needs
@@ -13,8 +15,13 @@
 #   make check KERNELS=6.12   ... on one of them ("debug": the debug kernel)
 #   make check-debug     selftests on a 6.12 debug kernel (KASAN, lockdep...)
 
+CALPERF_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/calperf
+ifeq ($(origin KVER),undefined)
+RUNNING_KDIR := $(wildcard /lib/modules/$(shell uname -r)/build)
+endif
 KVER ?= 6.12
-KDIR ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-$(KVER).*-amd64)))
+KDIR ?= $(or $(RUNNING_KDIR),$(lastword $(sort $(wildcard \
+	$(CALPERF_CACHE)/headers/$(KVER).*-amd64/root/usr/src/linux-headers-$(KVER).*-amd64))))
 KERNELS ?= 6.1 6.12
 
 CC ?= gcc
@@ -42,6 +49,7 @@ user/calperf-tapfwd: user/tapfwd.c
 
 deps:
 	scripts/install-deps
+	scripts/kernel-headers >/dev/null
 
 lint:
 	scripts/lint

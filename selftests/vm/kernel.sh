@@ -5,19 +5,20 @@
 CALPERF_CACHE=${CALPERF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/calperf}
 mkdir -p "$CALPERF_CACHE/kernels" "$CALPERF_CACHE/runs"
 
-# The kernel release of a line ("6.1", "6.12") whose headers are
-# installed, e.g. 6.1.0-56-amd64: the module is built against those, so
-# the image must be the same version.
-kernel_release() {
-	local line=$1 dir
+# shellcheck source=scripts/kernel-headers
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/kernel-headers"
 
-	dir=$(ls -d /usr/src/linux-headers-"$line".*-amd64 2>/dev/null |
-		sort -V | tail -n 1)
-	if [ -z "$dir" ]; then
-		echo "vm/run: no linux-headers for kernel $line: run 'make deps'" >&2
+# The kernel release of a line ("6.1", "6.12"), e.g. 6.1.0-57-amd64,
+# with its headers fetched into the cache: the module is built against
+# those, so the image must be the same version.
+kernel_release() {
+	local rel
+
+	rel=$(headers_release "$1") && headers_fetch "$rel" >/dev/null || {
+		echo "vm/run: no headers for kernel $1: run 'make deps'" >&2
 		return 1
-	fi
-	basename "$dir" | sed 's/^linux-headers-//'
+	}
+	echo "$rel"
 }
 
 # Modules the initramfs loads, in order, to mount the host root over 9p.
