@@ -78,7 +78,7 @@ check: user
 # runs ten times slower: by default the programs that exercise the
 # probes, the kthreads' teardown, the netlink input and allocation
 # failures; DEBUG_TESTS= (empty) runs them all.
-DEBUG_TESTS ?= fuzz.py faultinject.py flows.py hops.py lifecycle.py
+DEBUG_TESTS ?= fuzz.py faultinject.py race.py flows.py hops.py lifecycle.py
 check-debug: user
 	scripts/debug-kernel >/dev/null
 	CALPERF_DEBUG_TESTS="$(DEBUG_TESTS)" selftests/check debug

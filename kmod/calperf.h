@@ -3,10 +3,13 @@
  * calperf internals shared by the module's files.
  *
  * Locking: every session lives on one global list under calperf_lock
- * (a mutex). Netlink handlers and the pernet exit hooks take it; the
- * kthreads never do, so a holder may kthread_stop() them. A kthread
- * publishes its counters with WRITE_ONCE() and its final results with
- * smp_store_release(&ep->finished); readers pair with the acquire.
+ * (a mutex), held only to find, publish, kill or unlink a session, never
+ * across a wait. Whoever uses a session found there holds a reference
+ * (s->ref) and takes the session's own mutex (s->lock) to start, stop,
+ * reap or read it; that one may be held across kthread_stop(). The
+ * kthreads take neither. A kthread publishes its counters with
+ * WRITE_ONCE() and its final results with smp_store_release(&ep->finished);
+ * readers pair with the acquire.
  */
 #ifndef _CALPERF_H
 #define _CALPERF_H
@@ -15,6 +18,7 @@
 #include <linux/completion.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
 #include <linux/socket.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -43,9 +47,10 @@
 /*
  * Buffers as large as the configuration asks (up to a vmalloc): when one
  * cannot be had, the request fails with ENOMEM and says which; a warning
- * with a stack in the kernel log would add nothing.
+ * with a stack in the kernel log would add nothing. They are made on the
+ * caller's behalf: charged to its memory cgroup.
  */
-#define CALPERF_GFP			(GFP_KERNEL | __GFP_NOWARN)
+#define CALPERF_GFP			(GFP_KERNEL_ACCOUNT | __GFP_NOWARN)
 
 struct calperf_session;
 
@@ -126,7 +131,12 @@ struct calperf_endpoint {
 };
 
 struct calperf_session {
-	struct list_head list;		/* on calperf_sessions */
+	struct list_head list;		/* on calperf_sessions, until freed */
+	refcount_t ref;			/* the owner's (until killed) + users' */
+	struct mutex lock;		/* state, start, stop, reap, replies */
+	bool dead;			/* killed: invisible, never started */
+	struct list_head exit_node;	/* on a namespace exit's reap list */
+	struct list_head unload_node;	/* on the unload's reap list */
 	struct net *owner;		/* netns of the creating socket */
 	u32 id;
 	u8 kind;
@@ -157,6 +167,7 @@ struct calperf_session {
 
 	atomic_t running;		/* endpoints not yet finished */
 	struct completion done;		/* all kthreads finished */
+	unsigned long halted;		/* bit 0: halt's first caller won */
 	bool stopping;			/* a stop was asked for */
 	u64 stop_ns;			/* when, for the drain grace */
 	int abort_error;		/* result of a forced end */
@@ -175,8 +186,6 @@ calperf_flow_next(const struct calperf_worker *w, const struct calperf_flow *f)
 	return i < w->s->nr_flows ? &flows[i] : NULL;
 }
 
-extern struct mutex calperf_lock;
-
 /* Size of each endpoint's payload buffer. */
 static inline u32 calperf_session_buf_size(const struct calperf_session *s)
 {
@@ -189,12 +198,14 @@ static inline u32 calperf_session_buf_size(const struct calperf_session *s)
 struct calperf_session *calperf_session_alloc(struct net *owner);
 int calperf_session_add(struct calperf_session *s,
 			struct netlink_ext_ack *extack);
-struct calperf_session *calperf_session_find(struct net *owner, u32 id);
+struct calperf_session *calperf_session_get_by_id(struct net *owner, u32 id);
+struct calperf_session *calperf_session_get_next(struct net *owner,
+						 u32 after);
+void calperf_session_put(struct calperf_session *s);
 int calperf_session_start(struct calperf_session *s,
 			  struct netlink_ext_ack *extack);
 void calperf_session_stop(struct calperf_session *s);
-void calperf_session_destroy(struct calperf_session *s);
-void calperf_session_free(struct calperf_session *s);
+int calperf_session_delete(struct net *owner, u32 id);
 void calperf_sessions_net_exit(struct net *net);
 void calperf_sessions_shutdown(void);
 bool calperf_session_should_stop(const struct calperf_session *s);
@@ -205,9 +216,10 @@ int calperf_endpoint_error(const struct calperf_session *s,
 int calperf_pernet_init(void);
 void calperf_pernet_exit(void);
 
-/* Iterate over the sessions owned by @net; caller holds calperf_lock. */
-struct calperf_session *calperf_session_next(struct net *net,
-					     struct calperf_session *prev);
+/* limits.c: what the whole host lends to sessions; under the list lock. */
+int calperf_limits_charge(const struct calperf_session *s,
+			  struct netlink_ext_ack *extack);
+void calperf_limits_uncharge(const struct calperf_session *s);
 
 /* socket.c */
 int calperf_sockets_prepare(struct calperf_session *s,

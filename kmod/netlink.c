@@ -215,12 +215,13 @@ static int calperf_nl_parse_endpoint(struct sk_buff *skb,
 	return 0;
 }
 
-static void calperf_nl_put_endpoint_nets(struct calperf_session *s)
+/* The references parsing took on the endpoints' namespaces. */
+static void calperf_nl_put_nets(struct net *tx, struct net *rx)
 {
-	if (s->sender.net)
-		put_net(s->sender.net);
-	if (s->receiver.net)
-		put_net(s->receiver.net);
+	if (tx)
+		put_net(tx);
+	if (rx)
+		put_net(rx);
 }
 
 /* An attribute given to the wrong kind of session. */
@@ -574,6 +575,7 @@ static int calperf_nl_put_flows(struct sk_buff *skb,
 #define CALPERF_NL_BUCKETS	BIT(0)	/* whole histograms */
 #define CALPERF_NL_FLOWS	BIT(1)	/* each flow's results */
 #define CALPERF_NL_HOPS		BIT(2)	/* the hop report: sorts samples */
+#define CALPERF_NL_CPU		BIT(3)	/* host-wide per-CPU figures */
 
 static int calperf_nl_put_endpoint(struct sk_buff *skb, int type,
 				   const struct calperf_session *s,
@@ -722,8 +724,8 @@ static int calperf_nl_fill_session(struct sk_buff *skb,
 	    (state == CALPERF_STATE_DONE &&
 	     nla_put_s32(skb, CALPERF_A_SESSION_ERROR,
 			 calperf_session_error(s))) ||
-	    (state == CALPERF_STATE_DONE && s->cpu.delta &&
-	     calperf_nl_put_cpu(skb, &s->cpu)))
+	    ((detail & CALPERF_NL_CPU) && state == CALPERF_STATE_DONE &&
+	     s->cpu.delta && calperf_nl_put_cpu(skb, &s->cpu)))
 		goto cancel;
 	/* The hop report sorts a copy of the samples: it may find no memory. */
 	if ((detail & CALPERF_NL_HOPS) && s->hops) {
@@ -802,48 +804,43 @@ static int calperf_nl_session_new(struct sk_buff *skb, struct genl_info *info)
 {
 	struct calperf_session *s;
 	struct sk_buff *msg;
+	struct net *tx, *rx;
 	int err;
 
 	s = calperf_session_alloc(genl_info_net(info));
 	if (!s)
 		return -ENOMEM;
 	err = calperf_nl_parse_session(skb, info, s);
-	if (err)
-		goto err_free;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg) {
+	msg = err ? NULL : genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!err && !msg)
 		err = -ENOMEM;
-		goto err_free;
-	}
-
-	mutex_lock(&calperf_lock);
-	err = calperf_session_add(s, info->extack);
 	if (!err)
+		err = calperf_session_add(s, info->extack);
+	/*
+	 * Published (or not): from here the pernet exit hook finds the
+	 * session, so our references on its namespaces can go. Our own
+	 * reference on the session keeps it while we reply.
+	 */
+	tx = s->sender.net;
+	rx = s->receiver.net;
+	calperf_nl_put_nets(tx, rx);
+	if (!err) {
+		mutex_lock(&s->lock);
 		err = calperf_nl_fill_session(msg, s, info->snd_portid,
 					      info->snd_seq, 0,
 					      CALPERF_CMD_SESSION_NEW, 0);
-	mutex_unlock(&calperf_lock);
-	/*
-	 * Published (or not) under the lock: from here the pernet exit hook
-	 * finds the session, so our references on its namespaces can go.
-	 */
-	calperf_nl_put_endpoint_nets(s);
+		mutex_unlock(&s->lock);
+	}
+	calperf_session_put(s);
 	if (err) {
 		nlmsg_free(msg);
-		if (list_empty(&s->list))
-			calperf_session_free(s);
 		return err;
 	}
 	return genlmsg_reply(msg, info);
-
-err_free:
-	calperf_nl_put_endpoint_nets(s);
-	calperf_session_free(s);
-	return err;
 }
 
-/* Look up the session named by the request; caller holds calperf_lock. */
-static struct calperf_session *calperf_nl_find(struct genl_info *info)
+/* The session named by the request, with a reference, or an ERR_PTR. */
+static struct calperf_session *calperf_nl_get(struct genl_info *info)
 {
 	struct nlattr *id = info->attrs[CALPERF_A_SESSION_ID];
 	struct calperf_session *s;
@@ -851,7 +848,7 @@ static struct calperf_session *calperf_nl_find(struct genl_info *info)
 	if (CALPERF_REQUIRE(info->extack, NULL, info->attrs,
 			    CALPERF_A_SESSION_ID, "missing session id"))
 		return ERR_PTR(-EINVAL);
-	s = calperf_session_find(genl_info_net(info), nla_get_u32(id));
+	s = calperf_session_get_by_id(genl_info_net(info), nla_get_u32(id));
 	if (!s) {
 		NL_SET_ERR_MSG_ATTR(info->extack, id, "no such session");
 		return ERR_PTR(-ENOENT);
@@ -865,10 +862,13 @@ static int calperf_nl_session_start(struct sk_buff *skb,
 	struct calperf_session *s;
 	int err;
 
-	mutex_lock(&calperf_lock);
-	s = calperf_nl_find(info);
-	err = IS_ERR(s) ? PTR_ERR(s) : calperf_session_start(s, info->extack);
-	mutex_unlock(&calperf_lock);
+	s = calperf_nl_get(info);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	mutex_lock(&s->lock);
+	err = calperf_session_start(s, info->extack);
+	mutex_unlock(&s->lock);
+	calperf_session_put(s);
 	return err;
 }
 
@@ -878,47 +878,57 @@ static int calperf_nl_session_stop(struct sk_buff *skb,
 	struct calperf_session *s;
 	int err = 0;
 
-	mutex_lock(&calperf_lock);
-	s = calperf_nl_find(info);
-	if (IS_ERR(s)) {
-		err = PTR_ERR(s);
-	} else if (s->state == CALPERF_STATE_CREATED) {
+	s = calperf_nl_get(info);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	mutex_lock(&s->lock);
+	if (s->state == CALPERF_STATE_CREATED) {
 		NL_SET_ERR_MSG(info->extack, "session has not been started");
 		err = -EINVAL;
 	} else {
 		calperf_session_stop(s);
 	}
-	mutex_unlock(&calperf_lock);
+	mutex_unlock(&s->lock);
+	calperf_session_put(s);
 	return err;
 }
 
 static int calperf_nl_session_del(struct sk_buff *skb, struct genl_info *info)
 {
-	struct calperf_session *s;
-	int err = 0;
+	struct nlattr *id = info->attrs[CALPERF_A_SESSION_ID];
+	int err;
 
-	mutex_lock(&calperf_lock);
-	s = calperf_nl_find(info);
-	if (IS_ERR(s))
-		err = PTR_ERR(s);
-	else
-		calperf_session_destroy(s);
-	mutex_unlock(&calperf_lock);
+	if (CALPERF_REQUIRE(info->extack, NULL, info->attrs,
+			    CALPERF_A_SESSION_ID, "missing session id"))
+		return -EINVAL;
+	err = calperf_session_delete(genl_info_net(info), nla_get_u32(id));
+	if (err == -ENOENT)
+		NL_SET_ERR_MSG_ATTR(info->extack, id, "no such session");
 	return err;
+}
+
+/* Per-CPU figures are the host's: only for CAP_NET_ADMIN in init_user_ns. */
+static unsigned int calperf_nl_read_detail(const struct sk_buff *skb)
+{
+	return netlink_capable(skb, CAP_NET_ADMIN) ? CALPERF_NL_CPU : 0;
 }
 
 static int calperf_nl_session_get(struct sk_buff *skb, struct genl_info *info)
 {
-	unsigned int detail = CALPERF_NL_FLOWS | CALPERF_NL_HOPS;
+	unsigned int detail = CALPERF_NL_FLOWS | CALPERF_NL_HOPS |
+			      calperf_nl_read_detail(skb);
 	struct calperf_session *s;
 	int err;
 
 	if (nla_get_flag(info->attrs[CALPERF_A_SESSION_HIST_BUCKETS]))
 		detail |= CALPERF_NL_BUCKETS;
-	mutex_lock(&calperf_lock);
-	s = calperf_nl_find(info);
-	err = IS_ERR(s) ? PTR_ERR(s) : calperf_nl_reply_session(info, s, detail);
-	mutex_unlock(&calperf_lock);
+	s = calperf_nl_get(info);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	mutex_lock(&s->lock);
+	err = calperf_nl_reply_session(info, s, detail);
+	mutex_unlock(&s->lock);
+	calperf_session_put(s);
 	return err;
 }
 
@@ -926,23 +936,24 @@ static int calperf_nl_session_get(struct sk_buff *skb, struct genl_info *info)
 static int calperf_nl_session_dump(struct sk_buff *skb,
 				   struct netlink_callback *cb)
 {
+	unsigned int detail = calperf_nl_read_detail(cb->skb);
 	struct net *net = sock_net(skb->sk);
-	struct calperf_session *s = NULL;
+	struct calperf_session *s;
 	int err = 0;
 
-	mutex_lock(&calperf_lock);
-	while ((s = calperf_session_next(net, s))) {
-		if (s->id <= cb->args[0])
-			continue;
+	while ((s = calperf_session_get_next(net, cb->args[0]))) {
+		mutex_lock(&s->lock);
 		err = calperf_nl_fill_session(skb, s,
 					      NETLINK_CB(cb->skb).portid,
 					      cb->nlh->nlmsg_seq, NLM_F_MULTI,
-					      CALPERF_CMD_SESSION_GET, 0);
+					      CALPERF_CMD_SESSION_GET, detail);
+		mutex_unlock(&s->lock);
+		if (!err)
+			cb->args[0] = s->id;
+		calperf_session_put(s);
 		if (err)
 			break;
-		cb->args[0] = s->id;
 	}
-	mutex_unlock(&calperf_lock);
 	/* A full skb is not an error: the dump resumes in the next one. */
 	if (err == -EMSGSIZE && skb->len)
 		err = 0;
@@ -957,10 +968,18 @@ static int calperf_nl_session_dump(struct sk_buff *skb,
 void calperf_nl_notify(struct calperf_session *s, u8 cmd)
 {
 	bool done = cmd == CALPERF_CMD_SESSION_DONE;
-	unsigned int detail = CALPERF_NL_FLOWS | (done ? CALPERF_NL_HOPS : 0);
+	unsigned int detail = CALPERF_NL_FLOWS | CALPERF_NL_CPU |
+			      (done ? CALPERF_NL_HOPS : 0);
 	struct sk_buff *msg;
 
-	if (!genl_has_listeners(&calperf_family, s->owner,
+	/*
+	 * Joining the group takes CAP_NET_ADMIN over the namespace's user
+	 * namespace: events carry host-wide figures, so only namespaces of
+	 * the initial one, where that means the host's administrator, get
+	 * them. (Neither kernel lets a family refuse a join itself.)
+	 */
+	if (s->owner->user_ns != &init_user_ns ||
+	    !genl_has_listeners(&calperf_family, s->owner,
 				CALPERF_NLGRP_MONITOR))
 		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE + calperf_nl_flows_size(s) +
@@ -981,21 +1000,21 @@ static const struct genl_ops calperf_nl_ops[] = {
 		.doit = calperf_nl_session_new,
 		.policy = calperf_session_new_policy,
 		.maxattr = ARRAY_SIZE(calperf_session_new_policy) - 1,
-		.flags = GENL_UNS_ADMIN_PERM,
+		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = CALPERF_CMD_SESSION_START,
 		.doit = calperf_nl_session_start,
 		.policy = calperf_session_id_policy,
 		.maxattr = CALPERF_A_SESSION_ID,
-		.flags = GENL_UNS_ADMIN_PERM,
+		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = CALPERF_CMD_SESSION_STOP,
 		.doit = calperf_nl_session_stop,
 		.policy = calperf_session_id_policy,
 		.maxattr = CALPERF_A_SESSION_ID,
-		.flags = GENL_UNS_ADMIN_PERM,
+		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = CALPERF_CMD_SESSION_GET,
@@ -1009,7 +1028,7 @@ static const struct genl_ops calperf_nl_ops[] = {
 		.doit = calperf_nl_session_del,
 		.policy = calperf_session_id_policy,
 		.maxattr = CALPERF_A_SESSION_ID,
-		.flags = GENL_UNS_ADMIN_PERM,
+		.flags = GENL_ADMIN_PERM,
 	},
 };
 

@@ -23,7 +23,7 @@
 #define CALPERF_STOP_WAIT_MS	500
 
 /* Guards calperf_sessions and every session's configuration and state. */
-DEFINE_MUTEX(calperf_lock);
+static DEFINE_MUTEX(calperf_lock);
 static LIST_HEAD(calperf_sessions);
 static bool calperf_closing;		/* module unload has begun */
 static unsigned int calperf_net_id __read_mostly;
@@ -57,10 +57,12 @@ struct calperf_session *calperf_session_alloc(struct net *owner)
 {
 	struct calperf_session *s;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return NULL;
 	INIT_LIST_HEAD(&s->list);
+	refcount_set(&s->ref, 1);		/* the creator's */
+	mutex_init(&s->lock);
 	s->owner = owner;
 	s->kind = CALPERF_KIND_STREAM;
 	s->state = CALPERF_STATE_CREATED;
@@ -114,17 +116,12 @@ static void calperf_session_unprepare(struct calperf_session *s)
 	s->hops = NULL;
 }
 
-void calperf_session_free(struct calperf_session *s)
-{
-	calperf_session_unprepare(s);
-	kfree(s);
-}
-
-/* Give @s an id and publish it; caller holds calperf_lock. */
-int calperf_session_add(struct calperf_session *s,
-			struct netlink_ext_ack *extack)
+/* Publish @s under a new id, if this namespace and the host have room. */
+static int calperf_session_publish(struct calperf_session *s,
+				   struct netlink_ext_ack *extack)
 {
 	struct calperf_pernet *pn = calperf_pernet(s->owner);
+	int err;
 
 	lockdep_assert_held(&calperf_lock);
 	if (calperf_closing) {
@@ -146,35 +143,96 @@ int calperf_session_add(struct calperf_session *s,
 		NL_SET_ERR_MSG(extack, "session ids exhausted");
 		return -ENOSPC;
 	}
+	err = calperf_limits_charge(s, extack);
+	if (err)
+		return err;
 	s->id = ++pn->last_id;
 	pn->count++;
 	pn->flows += s->nr_flows;
+	/* The owner's reference, dropped by whoever kills the session. */
+	refcount_inc(&s->ref);
 	list_add_tail(&s->list, &calperf_sessions);
 	return 0;
 }
 
-struct calperf_session *calperf_session_next(struct net *net,
-					     struct calperf_session *prev)
+/*
+ * Give @s an id and publish it: from here on others may find, start or
+ * delete it, so only the caller's own reference keeps it for the caller.
+ */
+int calperf_session_add(struct calperf_session *s,
+			struct netlink_ext_ack *extack)
 {
-	struct calperf_session *s;
+	int err;
 
-	lockdep_assert_held(&calperf_lock);
-	s = prev ? list_next_entry(prev, list) :
-		   list_first_entry(&calperf_sessions, typeof(*s), list);
-	list_for_each_entry_from(s, &calperf_sessions, list)
-		if (net_eq(s->owner, net))
-			return s;
-	return NULL;
+	mutex_lock(&calperf_lock);
+	err = calperf_session_publish(s, extack);
+	mutex_unlock(&calperf_lock);
+	return err;
 }
 
-struct calperf_session *calperf_session_find(struct net *owner, u32 id)
+/* The last reference is gone: no handler, reaper or kthread is left. */
+void calperf_session_put(struct calperf_session *s)
 {
-	struct calperf_session *s = NULL;
+	if (!refcount_dec_and_mutex_lock(&s->ref, &calperf_lock))
+		return;
+	list_del(&s->list);
+	mutex_unlock(&calperf_lock);
+	calperf_session_unprepare(s);
+	mutex_destroy(&s->lock);
+	kfree(s);
+}
 
-	while ((s = calperf_session_next(owner, s)))
-		if (s->id == id)
-			return s;
-	return NULL;
+/*
+ * The live session of @owner with id @id (@exact) or else the first one
+ * above it, with a reference for the caller; NULL if there is none.
+ */
+static struct calperf_session *calperf_session_lookup(struct net *owner,
+						      u32 id, bool exact)
+{
+	struct calperf_session *s, *found = NULL;
+
+	mutex_lock(&calperf_lock);
+	list_for_each_entry(s, &calperf_sessions, list) {
+		if (s->dead || !net_eq(s->owner, owner))
+			continue;
+		if (exact ? s->id == id : s->id > id) {
+			found = s;
+			refcount_inc(&s->ref);
+			break;
+		}
+	}
+	mutex_unlock(&calperf_lock);
+	return found;
+}
+
+struct calperf_session *calperf_session_get_by_id(struct net *owner, u32 id)
+{
+	return calperf_session_lookup(owner, id, true);
+}
+
+/* Sessions are added at the tail with growing ids: a dump's order. */
+struct calperf_session *calperf_session_get_next(struct net *owner, u32 after)
+{
+	return calperf_session_lookup(owner, after, false);
+}
+
+/*
+ * Make @s invisible and give back what it was lent; caller holds
+ * calperf_lock. The caller inherits the owner's reference: it reaps the
+ * session, then puts it. False if someone else killed it first.
+ */
+static bool calperf_session_kill(struct calperf_session *s)
+{
+	struct calperf_pernet *pn = calperf_pernet(s->owner);
+
+	lockdep_assert_held(&calperf_lock);
+	if (s->dead)
+		return false;
+	s->dead = true;
+	pn->count--;
+	pn->flows -= s->nr_flows;
+	calperf_limits_uncharge(s);
+	return true;
 }
 
 bool calperf_session_should_stop(const struct calperf_session *s)
@@ -306,7 +364,12 @@ int calperf_session_start(struct calperf_session *s,
 	bool rr = s->kind == CALPERF_KIND_RR;
 	int n = 0, err;
 
-	lockdep_assert_held(&calperf_lock);
+	lockdep_assert_held(&s->lock);
+	if (s->dead) {
+		/* Deleted, or its namespace or the module is going away. */
+		NL_SET_ERR_MSG(extack, "no such session");
+		return -ENOENT;
+	}
 	if (s->state != CALPERF_STATE_CREATED) {
 		NL_SET_ERR_MSG(extack, "session has already been started");
 		return -EBUSY;
@@ -382,12 +445,13 @@ err_release:
 
 /*
  * Tell the kthreads to wind down; @err is what they report for ending
- * early (0 for a stop asked for by the user). A session halted twice
- * keeps the first reason.
+ * early (0 for a stop asked for by the user). The first halt's reason
+ * stays. Needs no lock, so that every session a namespace exit or an
+ * unload ends is halted before any of them is waited for.
  */
 static void calperf_session_halt(struct calperf_session *s, int err)
 {
-	if (s->stopping)
+	if (test_and_set_bit(0, &s->halted))
 		return;
 	s->abort_error = err;
 	/* The kthreads read abort_error once they see stopping. */
@@ -401,7 +465,7 @@ static void calperf_session_halt(struct calperf_session *s, int err)
  */
 void calperf_session_stop(struct calperf_session *s)
 {
-	lockdep_assert_held(&calperf_lock);
+	lockdep_assert_held(&s->lock);
 	if (s->state == CALPERF_STATE_RUNNING) {
 		WRITE_ONCE(s->stop_ns, ktime_get_ns());
 		calperf_session_halt(s, 0);
@@ -411,36 +475,57 @@ void calperf_session_stop(struct calperf_session *s)
 	calperf_session_reap(s);
 }
 
-/* Unpublish, stop and free @s; caller holds calperf_lock. */
-void calperf_session_destroy(struct calperf_session *s)
+/* Kill, halt, reap and put the session @id of @owner. */
+int calperf_session_delete(struct net *owner, u32 id)
 {
-	lockdep_assert_held(&calperf_lock);
-	calperf_session_halt(s, s->abort_error);
-	calperf_session_reap(s);
-	list_del(&s->list);
-	calperf_pernet(s->owner)->count--;
-	calperf_pernet(s->owner)->flows -= s->nr_flows;
-	calperf_session_free(s);
+	struct calperf_session *s;
+	bool killed = false;
+
+	s = calperf_session_get_by_id(owner, id);
+	if (!s)
+		return -ENOENT;
+	mutex_lock(&calperf_lock);
+	killed = calperf_session_kill(s);
+	mutex_unlock(&calperf_lock);
+	if (killed) {
+		calperf_session_halt(s, 0);
+		mutex_lock(&s->lock);
+		calperf_session_reap(s);
+		mutex_unlock(&s->lock);
+		calperf_session_put(s);		/* the owner's */
+	}
+	calperf_session_put(s);			/* the lookup's */
+	return killed ? 0 : -ENOENT;
 }
 
 /*
  * @net is going away. Sessions it owns go with it; sessions with an end
- * inside it are halted, keep their results and report -ENETDOWN.
+ * inside it are halted, keep their results and report -ENETDOWN. All
+ * are halted first, then reaped, so their kthreads wind down together;
+ * sessions that do not touch @net are never waited for. Namespace exits
+ * run one at a time (one cleanup work), so exit_node has one user.
  */
 void calperf_sessions_net_exit(struct net *net)
 {
 	struct calperf_session *s, *tmp;
+	LIST_HEAD(reap);
 
 	mutex_lock(&calperf_lock);
-	list_for_each_entry_safe(s, tmp, &calperf_sessions, list) {
-		if (net_eq(s->owner, net)) {
-			calperf_session_halt(s, -ENETDOWN);
-			calperf_session_destroy(s);
+	list_for_each_entry(s, &calperf_sessions, list) {
+		bool owned = net_eq(s->owner, net);
+
+		if (!owned && s->sender.net != net && s->receiver.net != net)
 			continue;
-		}
-		if (s->sender.net != net && s->receiver.net != net)
-			continue;
+		/* Owned: the owner's reference becomes ours; else take one. */
+		if (!owned || !calperf_session_kill(s))
+			refcount_inc(&s->ref);
 		calperf_session_halt(s, -ENETDOWN);
+		list_add_tail(&s->exit_node, &reap);
+	}
+	mutex_unlock(&calperf_lock);
+
+	list_for_each_entry_safe(s, tmp, &reap, exit_node) {
+		mutex_lock(&s->lock);
 		/* The end inside @net first, so it is the one that reports it. */
 		if (s->receiver.net == net)
 			calperf_endpoint_reap(s, &s->receiver);
@@ -449,22 +534,33 @@ void calperf_sessions_net_exit(struct net *net)
 			s->sender.net = NULL;
 		if (s->receiver.net == net)
 			s->receiver.net = NULL;
+		mutex_unlock(&s->lock);
+		calperf_session_put(s);
 	}
-	mutex_unlock(&calperf_lock);
 }
 
-/* Module unload: refuse new sessions, end and free all of them. */
+/* Module unload: refuse new sessions, end all of them together. */
 void calperf_sessions_shutdown(void)
 {
 	struct calperf_session *s, *tmp;
+	LIST_HEAD(reap);
 
 	mutex_lock(&calperf_lock);
 	calperf_closing = true;
-	list_for_each_entry_safe(s, tmp, &calperf_sessions, list) {
+	list_for_each_entry(s, &calperf_sessions, list) {
+		if (!calperf_session_kill(s))
+			refcount_inc(&s->ref);
 		calperf_session_halt(s, -ESHUTDOWN);
-		calperf_session_destroy(s);
+		list_add_tail(&s->unload_node, &reap);
 	}
 	mutex_unlock(&calperf_lock);
+
+	list_for_each_entry_safe(s, tmp, &reap, unload_node) {
+		mutex_lock(&s->lock);
+		calperf_session_reap(s);
+		mutex_unlock(&s->lock);
+		calperf_session_put(s);
+	}
 }
 
 static void __net_exit calperf_net_pre_exit(struct net *net)

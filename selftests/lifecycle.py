@@ -218,6 +218,94 @@ def unload_mid_run():
 
 
 @t.test
+def rr_limit_holds_against_a_silent_server():
+    """A server that accepts and never answers: rr's time limit still ends
+    the run, with what it measured and the reason."""
+    port = 5330
+    silent = spawn(pair.exec(pair.b, f"socat -u TCP-LISTEN:{port},reuseaddr EXEC:'sleep 60'"))
+    try:
+        wait_listening(pair.b, port)
+        t0 = time.monotonic()
+        r = ctl("rr", pair.b4, "port", port, "client-only", "client-netns", pair.a,
+                "time", 3, timeout=30)
+        took = time.monotonic() - t0
+    finally:
+        kill_tree(silent)
+    diag(f"rr against a silent server ended after {took:.1f} s: {r.err.strip()}")
+    check(r.rc == 1 and r.json["error_name"] == "ETIMEDOUT", f"exit {r.rc}, {r.out} {r.err}")
+    check(r.json["session"]["sender"]["stats"]["calls"] == 0, "transactions were counted")
+    check("Error: the rr ended with ETIMEDOUT (the peer did not answer within the "
+          "time limit)." in r.err, f"stderr {r.err!r}")
+    check_timing(took < 10, f"took {took:.1f} s for a 3 s limit")
+
+
+@t.test
+def server_alone_ends_at_its_limit():
+    """A receiver alone with a time limit and nobody connecting ends at its
+    limit with "no peer connected", for stream and rr alike."""
+    for kind in ("stream", "rr"):
+        t0 = time.monotonic()
+        r = ctl(kind, "127.0.0.1", "port", 5999, "server-only", "time", 3, timeout=30)
+        took = time.monotonic() - t0
+        diag(f"{kind} server-only: {took:.1f} s, {r.err.strip()}")
+        check(r.rc == 1 and r.json["error_name"] == "ENOTCONN", f"{kind}: exit {r.rc}, {r.err}")
+        check(f"Error: the {kind} ended with ENOTCONN (no peer connected within the "
+              "time limit)." in r.err, f"stderr {r.err!r}")
+        check_timing(took < 10, f"{kind}: took {took:.1f} s for a 3 s limit")
+    check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
+
+
+def waiting_receivers(ns, n, port0=5400):
+    """@n sessions owned by netns @ns, each a receiver started and waiting
+    for its peer: running kthreads that sleep in accept(), as a stalled
+    run's do, without loading the CPUs the measurement needs."""
+    for i in range(n):
+        sid = ctl_ok("session", "add", "receiver", "port", port0 + i, ns=ns).json["id"]
+        ctl_ok("session", "start", sid, ns=ns)
+    wait_for(lambda: len(calperf_kthreads()) == n, 30, f"{n} kthreads")
+
+
+def loopback_ns():
+    ns = f"cpmany-{os.getpid()}-{time.monotonic_ns()}"
+    sh(f"ip netns add {ns}")
+    sh(f"ip -n {ns} link set lo up")
+    return ns
+
+
+def teardown_time(n, how):
+    """Seconds from 'rmmod' or 'ip netns del' until the last kthread of @n
+    running sessions is gone."""
+    ns = loopback_ns()
+    try:
+        waiting_receivers(ns, n)
+        t0 = time.monotonic()
+        if how == "rmmod":
+            module_unload()
+        else:
+            sh(f"ip netns del {ns}")
+            ns = None
+        wait_for(lambda: not calperf_kthreads(), 60, "the kthreads to end", step=0.01)
+        return time.monotonic() - t0
+    finally:
+        if ns:
+            sh(f"ip netns del {ns}", check_rc=False)
+        module_load()
+
+
+@t.test
+def teardown_takes_as_long_for_64_sessions_as_for_one():
+    """Unload and namespace deletion halt every session first and reap
+    them together: 64 running sessions end in at most twice the time of
+    one (reported, not checked, on the debug kernel)."""
+    for how in ("rmmod", "ip netns del"):
+        one = min(teardown_time(1, how) for _ in range(2))
+        many = teardown_time(64, how)
+        diag(f"{how}: {one * 1000:.0f} ms with 1 session, {many * 1000:.0f} ms with 64")
+        check_timing(many <= 2 * one, f"{how}: {many:.3f} s with 64 sessions, "
+                     f"{one:.3f} s with one")
+
+
+@t.test
 def cleanup():
     close_all(pair)
 

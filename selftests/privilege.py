@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""Configuring needs CAP_NET_ADMIN over the namespaces involved; sessions
-are invisible outside the namespace that created them."""
+"""Configuring needs CAP_NET_ADMIN in the initial user namespace (and over
+the namespaces involved); the host lends sessions, kthreads and buffers up
+to limits of its own; sessions are invisible outside the namespace that
+created them."""
 import os
 import sys
 
@@ -44,20 +46,113 @@ def unprivileged_can_read():
     check(r.rc == 0 and r.json["id"] == sid, f"exit {r.rc}: {r.err}")
 
 
+USERNS = "unshare --user --map-root-user --net"
+
+
 @t.test
-def user_namespace_owner():
-    """Root of a user namespace configures its own network namespace, but
-    not the initial one, and does not see the initial one's sessions."""
-    userns = "unshare --user --map-root-user --net"
-    r = ctl("session", "show", prefix=userns)
+def user_namespace_root_cannot_configure():
+    """Root of an unprivileged user's own user namespace (unshare -Urn) is
+    refused every op that creates, starts, stops or deletes, and monitor,
+    and creates nothing: kthreads, probes and kernel memory need the
+    host's CAP_NET_ADMIN."""
+    script = "; ".join(
+        f"{CALPERFCTL} {args}; echo rc=$?" for args in (
+            "session add sender addr 198.18.250.1 port 9",
+            "session add receiver port 5999",
+            "session start 1", "session stop 1", "session del 1",
+            "stream 127.0.0.1 port 5999 server-only time 1",
+            "monitor", "-j session show"))
+    r = sh(f"{NOBODY} {USERNS} sh -c '{script}'", check_rc=False)
+    out = r.stdout.splitlines()
+    check(out.count("rc=1") == 7 and out[-1] == "rc=0", f"exit codes: {r.stdout!r} {r.stderr!r}")
+    check(out[-2] == "[]", f"sessions were created in the user namespace: {out[-2]!r}")
+    errors = r.stderr.splitlines()
+    check(errors.count("Error: Operation not permitted.") == 6, f"stderr {r.stderr!r}")
+    check("Error: monitor needs CAP_NET_ADMIN in the initial user namespace: "
+          "Operation not permitted." in errors, f"stderr {r.stderr!r}")
+
+
+@t.test
+def user_namespace_root_cannot_reach_out():
+    """Nor, as root mapped to root, the initial namespace's sessions."""
+    r = ctl("session", "show", prefix=USERNS)
     check(r.rc == 0 and r.json == [], f"sessions seen from another netns: {r.out} {r.err}")
-    r = ctl("session", "add", "sender", "addr", "198.18.250.1", "port", 9, prefix=userns)
-    check(r.rc == 0, f"its own netns: {r.err}")
     r = ctl("session", "add", "sender", "addr", "198.18.250.1", "port", 9,
-            "netns-pid", 1, prefix=userns)
-    check(r.rc == 1, "configured the initial netns from a user namespace")
-    check(r.err == "Error: no CAP_NET_ADMIN over that network namespace "
-          "(attribute sender.netns-pid).\n", f"stderr {r.err!r}")
+            "netns-pid", 1, prefix=USERNS)
+    check(r.rc == 1 and r.err == "Error: Operation not permitted.\n", f"stderr {r.err!r}")
+
+
+@t.test
+def cpu_figures_need_the_hosts_admin():
+    """A done session's per-CPU figures are the whole host's: a reader
+    without CAP_NET_ADMIN sees the session, not them."""
+    rid = ctl_ok("session", "add", "receiver", "port", 5998).json["id"]
+    try:
+        ctl_ok("session", "start", rid)
+        ctl_ok("session", "stop", rid)
+        mine = ctl_ok("session", "show", rid).json
+        check(mine["state"] == "done" and "cpu" in mine, f"root sees no cpu: {sorted(mine)}")
+        r = ctl("session", "show", rid, prefix=NOBODY)
+        check(r.rc == 0 and r.json["id"] == rid, f"exit {r.rc}: {r.err}")
+        check("cpu" not in r.json, f"an unprivileged reader got per-CPU figures: {r.json.get('cpu')}")
+    finally:
+        ctl_ok("session", "del", rid)
+
+
+PARAMS = "/sys/module/calperf/parameters"
+
+
+def set_param(name, value):
+    with open(f"{PARAMS}/{name}", "w") as f:
+        f.write(str(value))
+
+
+@t.test
+def host_wide_limits_are_module_parameters():
+    info = sh(f"modinfo {os.environ['CALPERF_KO']}").stdout
+    for name in ("max_sessions", "max_kthreads", "max_buffer_bytes"):
+        check(f"parm:           {name}:" in info, f"modinfo does not show {name}: {info}")
+    check(open(f"{PARAMS}/max_sessions").read().strip() == "256", "max_sessions default")
+
+
+@t.test
+def host_wide_limits_are_enforced():
+    defaults = {n: open(f"{PARAMS}/{n}").read().strip()
+                for n in ("max_sessions", "max_kthreads", "max_buffer_bytes")}
+    ns = f"cplim-{os.getpid()}"
+    sh(f"ip netns add {ns}")
+    added = []
+    try:
+        # The session of setup() counts: one more fits, from any namespace.
+        set_param("max_sessions", 2)
+        added.append(ctl_ok("session", "add", "receiver", "port", 5997, ns=ns).json["id"])
+        r = ctl("session", "add", "receiver", "port", 5996)
+        check(r.rc == 1 and r.err == "Error: too many sessions on this host "
+              "(module parameter max_sessions).\n", f"stderr {r.err!r}")
+        set_param("max_sessions", defaults["max_sessions"])
+        # Each end of a session has one kthread per thread.
+        set_param("max_kthreads", 3)
+        r = ctl("session", "add", "flows", 2, "threads", 2, "receiver", "port", 5995,
+                "sender", "addr", "198.18.250.1", "port", 5995)
+        check(r.rc == 1 and r.err == "Error: too many kthreads on this host "
+              "(module parameter max_kthreads).\n", f"stderr {r.err!r}")
+        set_param("max_kthreads", defaults["max_kthreads"])
+        set_param("max_buffer_bytes", 100000)
+        r = ctl("session", "add", "msg-size", "64K", "receiver", "port", 5994,
+                "sender", "addr", "198.18.250.1", "port", 5994)
+        check(r.rc == 1 and r.err == "Error: too many buffer bytes on this host "
+              "(module parameter max_buffer_bytes).\n", f"stderr {r.err!r}")
+        # What a deleted session held is given back.
+        ctl_ok("session", "del", added.pop(), ns=ns)
+        set_param("max_buffer_bytes", 2 * 65536)
+        added.append(ctl_ok("session", "add", "msg-size", "64K", "receiver", "port", 5994,
+                            ns=ns).json["id"])
+    finally:
+        for n, v in defaults.items():
+            set_param(n, v)
+        for sid in added:
+            ctl("session", "del", sid, ns=ns)
+        sh(f"ip netns del {ns}", check_rc=False)
 
 
 @t.test

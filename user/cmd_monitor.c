@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* calperfctl monitor: print each session as it finishes. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,6 +42,16 @@ int cmd_monitor(int argc, char **argv)
 			"and running sessions' interval reports (one JSON object per line\n"
 			"with -j; \"state\" tells them apart).\n");
 		return help ? 0 : 1;
+	}
+	/*
+	 * Events carry host-wide figures: the kernel sends them only to
+	 * namespaces of the initial user namespace, where joining takes
+	 * the host's CAP_NET_ADMIN. Elsewhere a join would hear nothing.
+	 */
+	if (!in_initial_user_ns()) {
+		cp_error("monitor needs CAP_NET_ADMIN in the initial user namespace: %s",
+			 strerror(EPERM));
+		return 1;
 	}
 	json_setup(opt_pretty);
 	if (cp_nl_open(&nl))

@@ -127,3 +127,17 @@ const char *errno_name(int err)
 	name = strerrorname_np(err < 0 ? -err : err);
 	return name ? name : "E?";
 }
+
+bool in_initial_user_ns(void)
+{
+	unsigned long inside, outside, count;
+	FILE *f = fopen("/proc/self/uid_map", "r");
+	bool initial;
+
+	if (!f)
+		return true;	/* no user namespaces: there is only one */
+	initial = fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3 &&
+		  inside == 0 && outside == 0 && count == 4294967295UL;
+	fclose(f);
+	return initial;
+}

@@ -14,6 +14,8 @@ bool parse_duration_ms(const char *s, uint64_t *out);
 bool parse_uint(const char *s, uint64_t max, uint64_t *out);
 /* IPv4 or IPv6 literal into @addr (16 bytes); sets @family. */
 bool parse_addr(const char *s, int *family, unsigned char *addr);
+/* Whether we run in the initial user namespace (its uid_map is the identity). */
+bool in_initial_user_ns(void);
 /* Open a network namespace: a name under /run/netns or a path. */
 int netns_open(const char *name);
 
