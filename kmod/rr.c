@@ -15,9 +15,31 @@
 
 #include "calperf.h"
 
+/*
+ * How long past its time limit a client waits for the answer in flight:
+ * a transaction under way at the limit completes; a peer that does not
+ * answer by then has stopped answering (-ETIMEDOUT).
+ */
+#define CALPERF_RR_ANSWER_GRACE_MS	1000
+
+/*
+ * A blocking call on @w's flow returned without data (its timeout, or a
+ * kthread_stop()): -ECANCELED to end on a stop, -ETIMEDOUT once past
+ * @deadline (0: none), so a peer that stops answering mid-transaction
+ * cannot hold the run past its time limit, or 0 to go on waiting.
+ */
+static int calperf_rr_waited(struct calperf_worker *w, u64 deadline)
+{
+	if (calperf_session_should_stop(w->s))
+		return -ECANCELED;
+	if (deadline && ktime_get_ns() >= deadline)
+		return -ETIMEDOUT;
+	return 0;
+}
+
 /* Send @len bytes of the buffer: 0, -ECANCELED on a stop, or an error. */
 static int calperf_send_all(struct calperf_worker *w, struct calperf_flow *f,
-			    size_t len)
+			    size_t len, u64 deadline)
 {
 	size_t done = 0;
 	int ret;
@@ -33,8 +55,9 @@ static int calperf_send_all(struct calperf_worker *w, struct calperf_flow *f,
 		if (ret > 0) {
 			done += ret;
 		} else if (ret == -EAGAIN || calperf_interrupted(ret)) {
-			if (calperf_session_should_stop(w->s))
-				return -ECANCELED;
+			ret = calperf_rr_waited(w, deadline);
+			if (ret)
+				return ret;
 		} else {
 			return ret;
 		}
@@ -48,7 +71,7 @@ static int calperf_send_all(struct calperf_worker *w, struct calperf_flow *f,
  * error (a close in mid-message is -ECONNRESET).
  */
 static int calperf_recv_all(struct calperf_worker *w, struct calperf_flow *f,
-			    size_t len)
+			    size_t len, u64 deadline)
 {
 	size_t done = 0;
 	int ret;
@@ -67,8 +90,9 @@ static int calperf_recv_all(struct calperf_worker *w, struct calperf_flow *f,
 			ret = sock_error(f->sock->sk);
 			return ret ?: done ? -ECONNRESET : 1;
 		} else if (ret == -EAGAIN || calperf_interrupted(ret)) {
-			if (calperf_session_should_stop(w->s))
-				return -ECANCELED;
+			ret = calperf_rr_waited(w, deadline);
+			if (ret)
+				return ret;
 		} else {
 			return ret;
 		}
@@ -89,7 +113,7 @@ int calperf_rr_client(void *data)
 	struct calperf_worker *w = data;
 	struct calperf_session *s = w->s;
 	struct calperf_flow *f = &w->ep->flows[0];
-	u64 deadline = 0, now, t0, cpu0;
+	u64 deadline = 0, answer_by = 0, now, t0, cpu0;
 	int err;
 
 	err = calperf_worker_begin(w, &deadline, &cpu0);
@@ -97,6 +121,8 @@ int calperf_rr_client(void *data)
 		err = err == 1 ? 0 : err;
 		goto out;
 	}
+	if (deadline)
+		answer_by = deadline + CALPERF_RR_ANSWER_GRACE_MS * NSEC_PER_MSEC;
 
 	while (!calperf_session_should_stop(s)) {
 		if (s->count_limit && f->calls >= s->count_limit)
@@ -104,9 +130,9 @@ int calperf_rr_client(void *data)
 		if (s->hops)
 			calperf_hops_send(s->hops, f, f->calls * s->req_size);
 		t0 = ktime_get_ns();
-		err = calperf_send_all(w, f, s->req_size);
+		err = calperf_send_all(w, f, s->req_size, answer_by);
 		if (!err)
-			err = calperf_recv_all(w, f, s->resp_size);
+			err = calperf_recv_all(w, f, s->resp_size, answer_by);
 		if (err == 1)
 			err = -ECONNRESET;	/* the server closed first */
 		if (err)
@@ -141,12 +167,12 @@ int calperf_rr_server(void *data)
 	}
 
 	for (;;) {
-		err = calperf_recv_all(w, f, s->req_size);
+		err = calperf_recv_all(w, f, s->req_size, deadline);
 		if (!err && s->hops)
 			calperf_hops_deliver(s->hops, w, f,
 					     (f->calls + 1) * s->req_size);
 		if (!err)
-			err = calperf_send_all(w, f, s->resp_size);
+			err = calperf_send_all(w, f, s->resp_size, deadline);
 		if (err)
 			break;
 		now = ktime_get_ns();
@@ -154,8 +180,9 @@ int calperf_rr_server(void *data)
 		if (deadline && now >= deadline)
 			break;
 	}
-	if (err == 1 || err == -ECANCELED)
-		err = 0;		/* the client closed, or a stop */
+	/* The client closed, a stop, or the time limit while waiting. */
+	if (err == 1 || err == -ECANCELED || err == -ETIMEDOUT)
+		err = 0;
 	f->error = err;
 	calperf_worker_end(w, cpu0, err);
 out:

@@ -363,12 +363,20 @@ int calperf_worker_connect(struct calperf_worker *w)
 /*
  * Accept a connection for each flow of @w. The endpoint's kthreads
  * share the listener; the one that takes the last connection closes it,
- * so nothing else can connect.
+ * so nothing else can connect. A receiver alone keeps its time limit
+ * from the start while it waits: nobody connecting is -ENOTCONN, so a
+ * listener whose sender never came does not stay behind. Each flow's
+ * clock starts as it is accepted, so the bytes its peer sends before the
+ * other flows connect are counted with their time.
  */
 int calperf_worker_accept(struct calperf_worker *w)
 {
+	struct calperf_session *s = w->s;
 	struct calperf_endpoint *ep = w->ep;
+	u64 limit = !s->sender.present && s->duration_ms ?
+		    ktime_get_ns() + (u64)s->duration_ms * NSEC_PER_MSEC : 0;
 	struct calperf_flow *f;
+	u64 now;
 	int err;
 
 	for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f)) {
@@ -376,11 +384,16 @@ int calperf_worker_accept(struct calperf_worker *w)
 			err = kernel_accept(ep->listener, &f->sock, 0);
 			if (err != -EAGAIN && !calperf_interrupted(err))
 				break;
-			if (calperf_session_should_stop(w->s))
+			if (calperf_session_should_stop(s))
 				return -ECANCELED;
+			if (limit && ktime_get_ns() >= limit)
+				return -ENOTCONN;
 		}
 		if (err)
 			return err;
+		now = ktime_get_ns();
+		WRITE_ONCE(f->start_ns, now);
+		WRITE_ONCE(f->end_ns, now);
 		sock_no_linger(f->sock->sk);
 		f->local_port = ntohs(inet_sk(f->sock->sk)->inet_sport);
 		f->peer_port = ntohs(inet_sk(f->sock->sk)->inet_dport);

@@ -80,7 +80,10 @@ static u64 calperf_data_begin(struct calperf_worker *w, bool timed,
 	u64 now = ktime_get_ns();
 	struct calperf_flow *f;
 
+	/* A receiver's flows started as they were accepted. */
 	for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f)) {
+		if (f->start_ns)
+			continue;
 		WRITE_ONCE(f->start_ns, now);
 		WRITE_ONCE(f->end_ns, now);
 	}

@@ -727,6 +727,19 @@ static int wait_done(struct cp_nl *nl, struct cp_nl *mon, struct run *r,
 	return err;
 }
 
+/* Why a run ended, where errno's own text would mislead. */
+static const char *run_error_text(int err)
+{
+	switch (-err) {
+	case ETIMEDOUT:
+		return "the peer did not answer within the time limit";
+	case ENOTCONN:
+		return "no peer connected within the time limit";
+	default:
+		return strerror(-err);
+	}
+}
+
 static int run(uint8_t kind, int argc, char **argv)
 {
 	static const double default_pct[] = { 50, 90, 99, 99.9 };
@@ -782,7 +795,7 @@ static int run(uint8_t kind, int argc, char **argv)
 			print_stream(&s);
 		if (s.error) {
 			cp_error("the %s ended with %s (%s)", cp_kind_name(kind),
-				 errno_name(s.error), strerror(-s.error));
+				 errno_name(s.error), run_error_text(s.error));
 			err = s.error;
 		}
 	}
