@@ -16,6 +16,8 @@
 #include <linux/percpu.h>
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
+/* Without CREATE_TRACE_POINTS: for the prototype checks only. */
+#include <trace/events/irq.h>
 
 #include "calperf.h"
 #include "cpu.h"
@@ -101,9 +103,20 @@ static struct calperf_probe calperf_cpu_probes[] = {
 	{ "irq_handler_exit", calperf_probe_irq_exit },
 };
 
+/* Fails the build if a probe no longer fits its tracepoint (probes.h). */
+static inline void calperf_cpu_probes_check(void)
+{
+	check_trace_callback_type_softirq_entry(calperf_probe_softirq_entry);
+	check_trace_callback_type_softirq_exit(calperf_probe_softirq_exit);
+	check_trace_callback_type_irq_handler_entry(calperf_probe_irq_entry);
+	check_trace_callback_type_irq_handler_exit(calperf_probe_irq_exit);
+}
+
 static int calperf_cpu_probes_register(void)
 {
 	int cpu;
+
+	calperf_cpu_probes_check();
 
 	/* No probe runs now: forget any softirq or irq seen half before. */
 	for_each_possible_cpu(cpu) {

@@ -34,6 +34,9 @@
 #include <linux/udp.h>
 #include <net/net_namespace.h>
 #include <net/tcp.h>
+/* Without CREATE_TRACE_POINTS: for the prototype checks only. */
+#include <trace/events/net.h>
+#include <trace/events/tcp.h>
 
 #include "calperf.h"
 #include "hops.h"
@@ -284,12 +287,24 @@ static struct calperf_probe calperf_hops_probes[] = {
 	{ "tcp_probe", calperf_probe_tcp },
 };
 
+/* Fails the build if a probe no longer fits its tracepoint (probes.h). */
+static inline void calperf_hops_probes_check(void)
+{
+	check_trace_callback_type_net_dev_queue(calperf_probe_dev_queue);
+	check_trace_callback_type_net_dev_start_xmit(calperf_probe_start_xmit);
+	check_trace_callback_type_netif_rx(calperf_probe_netif_rx);
+	check_trace_callback_type_napi_gro_receive_entry(calperf_probe_gro);
+	check_trace_callback_type_netif_receive_skb(calperf_probe_receive);
+	check_trace_callback_type_tcp_probe(calperf_probe_tcp);
+}
+
 /* Trace one send in @every for a session: attach the probes. */
 int calperf_hops_start(struct calperf_hops **hops, u32 every)
 {
 	struct calperf_hops *h;
 	int err = 0;
 
+	calperf_hops_probes_check();
 	h = kvzalloc(sizeof(*h), CALPERF_GFP);
 	if (!h)
 		return -ENOMEM;
