@@ -28,8 +28,7 @@ struct calperf_cpu_state {
 	u64 softirq_start;		/* 0: not in a softirq */
 	u64 hardirq_at_softirq_start;
 	bool softirq_self;
-	u64 hardirq_start;
-	unsigned int hardirq_depth;
+	u64 hardirq_start;		/* 0: not in a device handler */
 };
 
 static DEFINE_PER_CPU(struct calperf_cpu_state, calperf_cpu_state);
@@ -82,8 +81,8 @@ static void calperf_probe_irq_entry(void *data, int irq,
 {
 	struct calperf_cpu_state *c = this_cpu_ptr(&calperf_cpu_state);
 
-	if (!c->hardirq_depth++)
-		c->hardirq_start = local_clock();
+	/* Handlers run with interrupts off: they never nest. */
+	c->hardirq_start = local_clock();
 }
 
 static void calperf_probe_irq_exit(void *data, int irq,
@@ -91,16 +90,23 @@ static void calperf_probe_irq_exit(void *data, int irq,
 {
 	struct calperf_cpu_state *c = this_cpu_ptr(&calperf_cpu_state);
 
-	if (c->hardirq_depth && !--c->hardirq_depth)
-		WRITE_ONCE(c->total.hardirq_ns, c->total.hardirq_ns +
-			   local_clock() - c->hardirq_start);
+	if (!c->hardirq_start)
+		return;
+	WRITE_ONCE(c->total.hardirq_ns, c->total.hardirq_ns +
+		   local_clock() - c->hardirq_start);
+	c->hardirq_start = 0;
 }
 
+/*
+ * Attached in this order, detached in the reverse: exits first, so an
+ * entry's probe never runs without its exit's, and a handler or softirq
+ * half seen leaves no start behind (an exit without a start is ignored).
+ */
 static struct calperf_probe calperf_cpu_probes[] = {
-	{ "softirq_entry", calperf_probe_softirq_entry },
 	{ "softirq_exit", calperf_probe_softirq_exit },
-	{ "irq_handler_entry", calperf_probe_irq_entry },
 	{ "irq_handler_exit", calperf_probe_irq_exit },
+	{ "softirq_entry", calperf_probe_softirq_entry },
+	{ "irq_handler_entry", calperf_probe_irq_entry },
 };
 
 /* Fails the build if a probe no longer fits its tracepoint (probes.h). */
@@ -121,7 +127,7 @@ static int calperf_cpu_probes_register(void)
 	/* No probe runs now: forget any softirq or irq seen half before. */
 	for_each_possible_cpu(cpu) {
 		per_cpu_ptr(&calperf_cpu_state, cpu)->softirq_start = 0;
-		per_cpu_ptr(&calperf_cpu_state, cpu)->hardirq_depth = 0;
+		per_cpu_ptr(&calperf_cpu_state, cpu)->hardirq_start = 0;
 	}
 	return calperf_probes_attach(calperf_cpu_probes,
 				     ARRAY_SIZE(calperf_cpu_probes));

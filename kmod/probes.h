@@ -21,7 +21,10 @@ struct calperf_probe {
 	struct tracepoint *tp;		/* found when attaching */
 };
 
-/* All of @probes, or none (then -ENOENT or the kernel's error). */
+/*
+ * All of @probes, in their order, or none (then -ENOENT or the kernel's
+ * error). Detaching goes in the reverse order.
+ */
 int calperf_probes_attach(struct calperf_probe *probes, unsigned int n);
 /* Returns once no probe of the set runs, or will run. */
 void calperf_probes_detach(struct calperf_probe *probes, unsigned int n);
