@@ -16,6 +16,7 @@
 #include <linux/percpu.h>
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 /* Without CREATE_TRACE_POINTS: for the prototype checks only. */
 #include <trace/events/irq.h>
 
@@ -155,12 +156,17 @@ static void calperf_cpu_probes_put(void)
 	mutex_unlock(&calperf_cpu_mutex);
 }
 
+/*
+ * Every possible CPU, online or not: a CPU that comes online during the
+ * run then counts from what it had at the start (its per-CPU figures
+ * outlive an offline spell), so its delta is what it did in the window.
+ */
 static void calperf_cpu_read(struct calperf_cpu_sample *out)
 {
 	struct kernel_cpustat kcs;
 	int cpu;
 
-	for_each_online_cpu(cpu) {
+	for_each_possible_cpu(cpu) {
 		const struct calperf_cpu_sample *t =
 			&per_cpu_ptr(&calperf_cpu_state, cpu)->total;
 		struct calperf_cpu_sample *o = &out[cpu];
@@ -217,6 +223,17 @@ void calperf_cpu_acct_end(struct calperf_cpu_acct *a)
 	}
 	calperf_cpu_probes_put();
 	a->probes = false;
+}
+
+/*
+ * Whether the report lists @cpu, a possible CPU: online CPUs are, and
+ * offline ones that were online for part of the window (any figure);
+ * not every possible CPU, which would be nr_cpu_ids entries of zeros.
+ */
+bool calperf_cpu_reported(const struct calperf_cpu_acct *a, int cpu)
+{
+	return cpu_online(cpu) ||
+	       memchr_inv(&a->delta[cpu], 0, sizeof(a->delta[cpu]));
 }
 
 void calperf_cpu_acct_free(struct calperf_cpu_acct *a)

@@ -22,12 +22,15 @@ struct calperf_cpu_acct {
 	bool probes;			/* holds the tracepoint probes */
 	u64 start_ns;
 	u64 end_ns;
-	struct calperf_cpu_sample *start;	/* [nr_cpu_ids] */
-	struct calperf_cpu_sample *delta;	/* [nr_cpu_ids], once ended */
+	/* [nr_cpu_ids], every possible CPU's, online or not. */
+	struct calperf_cpu_sample *start;
+	struct calperf_cpu_sample *delta;	/* once ended */
 };
 
 int calperf_cpu_acct_start(struct calperf_cpu_acct *a);
 void calperf_cpu_acct_end(struct calperf_cpu_acct *a);
+/* Once ended: whether @cpu (possible) belongs in the report. */
+bool calperf_cpu_reported(const struct calperf_cpu_acct *a, int cpu);
 void calperf_cpu_acct_free(struct calperf_cpu_acct *a);
 /* The probes must be gone before the module: checked at unload. */
 void calperf_cpu_exit(void);
