@@ -8,6 +8,8 @@
  * The probes are attached while at least one session runs. They touch
  * only their own CPU's counters, in softirq or hardirq context, so they
  * take no lock; sessions read all CPUs' counters at start and at end.
+ * Irq time spent on top of a session's own kthreads is also counted per
+ * session: it is already in those kthreads' runtime.
  */
 
 #include <linux/kernel_stat.h>
@@ -25,10 +27,9 @@
 #include "probes.h"
 
 struct calperf_cpu_state {
-	struct calperf_cpu_sample total;
+	struct calperf_cpu_sample total;	/* all but the _self figures */
 	u64 softirq_start;		/* 0: not in a softirq */
 	u64 hardirq_at_softirq_start;
-	bool softirq_self;
 	u64 hardirq_start;		/* 0: not in a device handler */
 };
 
@@ -49,12 +50,31 @@ static bool calperf_is_our_kthread(struct task_struct *t)
 	       fn == calperf_rr_client || fn == calperf_rr_server;
 }
 
+/*
+ * This CPU's counters of the session whose kthread @t (current, which
+ * an irq interrupted) is, or NULL. A calperf kthread's data is its
+ * worker, so its session is two loads away: no list, no lock, and no
+ * other session's kthread can match. The worker is freed only once
+ * kthread_stop() has returned, which is after the task set PF_EXITING
+ * (do_exit(): exit_signals(), later exit_mm() completes the stop); @t
+ * cannot move on while we run on top of it, so if it is not exiting, its
+ * worker, session and counters (freed after the kthreads) stay.
+ */
+static struct calperf_cpu_self *calperf_cpu_self_of(struct task_struct *t)
+{
+	struct calperf_worker *w;
+
+	if (!calperf_is_our_kthread(t) || (t->flags & PF_EXITING))
+		return NULL;
+	w = kthread_data(t);
+	return this_cpu_ptr(w->s->cpu.self);
+}
+
 static void calperf_probe_softirq_entry(void *data, unsigned int vec)
 {
 	struct calperf_cpu_state *c = this_cpu_ptr(&calperf_cpu_state);
 
 	c->hardirq_at_softirq_start = c->total.hardirq_ns;
-	c->softirq_self = calperf_is_our_kthread(current);
 	c->softirq_start = local_clock();
 }
 
@@ -62,6 +82,7 @@ static void calperf_probe_softirq_exit(void *data, unsigned int vec)
 {
 	struct calperf_cpu_state *c = this_cpu_ptr(&calperf_cpu_state);
 	u64 now = local_clock(), d;
+	struct calperf_cpu_self *self;
 
 	if (!c->softirq_start || vec >= NR_SOFTIRQS)
 		return;
@@ -72,9 +93,10 @@ static void calperf_probe_softirq_exit(void *data, unsigned int vec)
 	if ((s64)d <= 0)
 		return;
 	WRITE_ONCE(c->total.softirq_ns[vec], c->total.softirq_ns[vec] + d);
-	if (c->softirq_self)
-		WRITE_ONCE(c->total.softirq_self_ns,
-			   c->total.softirq_self_ns + d);
+	/* Ran in a kthread of a session: that session's softirq_self. */
+	self = calperf_cpu_self_of(current);
+	if (self)
+		WRITE_ONCE(self->softirq_ns, self->softirq_ns + d);
 }
 
 static void calperf_probe_irq_entry(void *data, int irq,
@@ -90,12 +112,21 @@ static void calperf_probe_irq_exit(void *data, int irq,
 				   struct irqaction *action, int ret)
 {
 	struct calperf_cpu_state *c = this_cpu_ptr(&calperf_cpu_state);
+	struct calperf_cpu_self *self;
+	u64 d;
 
 	if (!c->hardirq_start)
 		return;
-	WRITE_ONCE(c->total.hardirq_ns, c->total.hardirq_ns +
-		   local_clock() - c->hardirq_start);
+	d = local_clock() - c->hardirq_start;
 	c->hardirq_start = 0;
+	WRITE_ONCE(c->total.hardirq_ns, c->total.hardirq_ns + d);
+	/*
+	 * Without IRQ_TIME_ACCOUNTING the handler's time is also in the
+	 * interrupted task's runtime: in a session's kthread, its CPU_NS.
+	 */
+	self = calperf_cpu_self_of(current);
+	if (self)
+		WRITE_ONCE(self->hardirq_ns, self->hardirq_ns + d);
 }
 
 /*
@@ -161,7 +192,8 @@ static void calperf_cpu_probes_put(void)
  * run then counts from what it had at the start (its per-CPU figures
  * outlive an offline spell), so its delta is what it did in the window.
  */
-static void calperf_cpu_read(struct calperf_cpu_sample *out)
+static void calperf_cpu_read(const struct calperf_cpu_acct *a,
+			     struct calperf_cpu_sample *out)
 {
 	struct kernel_cpustat kcs;
 	int cpu;
@@ -169,13 +201,15 @@ static void calperf_cpu_read(struct calperf_cpu_sample *out)
 	for_each_possible_cpu(cpu) {
 		const struct calperf_cpu_sample *t =
 			&per_cpu_ptr(&calperf_cpu_state, cpu)->total;
+		const struct calperf_cpu_self *self = per_cpu_ptr(a->self, cpu);
 		struct calperf_cpu_sample *o = &out[cpu];
 		const u64 *st = kcs.cpustat;
 
 		for (int v = 0; v < NR_SOFTIRQS; v++)
 			o->softirq_ns[v] = READ_ONCE(t->softirq_ns[v]);
-		o->softirq_self_ns = READ_ONCE(t->softirq_self_ns);
+		o->softirq_self_ns = READ_ONCE(self->softirq_ns);
 		o->hardirq_ns = READ_ONCE(t->hardirq_ns);
+		o->hardirq_self_ns = READ_ONCE(self->hardirq_ns);
 		kcpustat_cpu_fetch(&kcs, cpu);
 		o->busy_ns = st[CPUTIME_USER] + st[CPUTIME_NICE] +
 			     st[CPUTIME_SYSTEM] + st[CPUTIME_IRQ] +
@@ -189,7 +223,8 @@ int calperf_cpu_acct_start(struct calperf_cpu_acct *a)
 
 	a->start = kcalloc(nr_cpu_ids, sizeof(*a->start), GFP_KERNEL);
 	a->delta = kcalloc(nr_cpu_ids, sizeof(*a->delta), GFP_KERNEL);
-	if (!a->start || !a->delta) {
+	a->self = alloc_percpu(struct calperf_cpu_self);
+	if (!a->start || !a->delta || !a->self) {
 		calperf_cpu_acct_free(a);
 		return -ENOMEM;
 	}
@@ -200,7 +235,7 @@ int calperf_cpu_acct_start(struct calperf_cpu_acct *a)
 	}
 	a->probes = true;
 	a->start_ns = ktime_get_ns();
-	calperf_cpu_read(a->start);
+	calperf_cpu_read(a, a->start);
 	return 0;
 }
 
@@ -213,7 +248,7 @@ void calperf_cpu_acct_end(struct calperf_cpu_acct *a)
 	if (!a->probes)
 		return;
 	a->end_ns = ktime_get_ns();
-	calperf_cpu_read(a->delta);
+	calperf_cpu_read(a, a->delta);
 	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
 		/* The sample is all u64: subtract field by field. */
 		now = (u64 *)&a->delta[cpu];
@@ -244,8 +279,10 @@ void calperf_cpu_acct_free(struct calperf_cpu_acct *a)
 	}
 	kfree(a->start);
 	kfree(a->delta);
+	free_percpu(a->self);
 	a->start = NULL;
 	a->delta = NULL;
+	a->self = NULL;
 }
 
 void calperf_cpu_exit(void)
