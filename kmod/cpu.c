@@ -8,6 +8,8 @@
  * The probes are attached while at least one session runs. They touch
  * only their own CPU's counters, in softirq or hardirq context, so they
  * take no lock; sessions read all CPUs' counters at start and at end.
+ * Irq time spent on top of a session's own kthreads is also counted per
+ * session: it is already in those kthreads' runtime.
  */
 
 #include <linux/kernel_stat.h>
@@ -16,18 +18,19 @@
 #include <linux/percpu.h>
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+/* Without CREATE_TRACE_POINTS: for the prototype checks only. */
+#include <trace/events/irq.h>
 
 #include "calperf.h"
 #include "cpu.h"
 #include "probes.h"
 
 struct calperf_cpu_state {
-	struct calperf_cpu_sample total;
+	struct calperf_cpu_sample total;	/* all but the _self figures */
 	u64 softirq_start;		/* 0: not in a softirq */
 	u64 hardirq_at_softirq_start;
-	bool softirq_self;
-	u64 hardirq_start;
-	unsigned int hardirq_depth;
+	u64 hardirq_start;		/* 0: not in a device handler */
 };
 
 static DEFINE_PER_CPU(struct calperf_cpu_state, calperf_cpu_state);
@@ -47,12 +50,31 @@ static bool calperf_is_our_kthread(struct task_struct *t)
 	       fn == calperf_rr_client || fn == calperf_rr_server;
 }
 
+/*
+ * This CPU's counters of the session whose kthread @t (current, which
+ * an irq interrupted) is, or NULL. A calperf kthread's data is its
+ * worker, so its session is two loads away: no list, no lock, and no
+ * other session's kthread can match. The worker is freed only once
+ * kthread_stop() has returned, which is after the task set PF_EXITING
+ * (do_exit(): exit_signals(), later exit_mm() completes the stop); @t
+ * cannot move on while we run on top of it, so if it is not exiting, its
+ * worker, session and counters (freed after the kthreads) stay.
+ */
+static struct calperf_cpu_self *calperf_cpu_self_of(struct task_struct *t)
+{
+	struct calperf_worker *w;
+
+	if (!calperf_is_our_kthread(t) || (t->flags & PF_EXITING))
+		return NULL;
+	w = kthread_data(t);
+	return this_cpu_ptr(w->s->cpu.self);
+}
+
 static void calperf_probe_softirq_entry(void *data, unsigned int vec)
 {
 	struct calperf_cpu_state *c = this_cpu_ptr(&calperf_cpu_state);
 
 	c->hardirq_at_softirq_start = c->total.hardirq_ns;
-	c->softirq_self = calperf_is_our_kthread(current);
 	c->softirq_start = local_clock();
 }
 
@@ -60,6 +82,7 @@ static void calperf_probe_softirq_exit(void *data, unsigned int vec)
 {
 	struct calperf_cpu_state *c = this_cpu_ptr(&calperf_cpu_state);
 	u64 now = local_clock(), d;
+	struct calperf_cpu_self *self;
 
 	if (!c->softirq_start || vec >= NR_SOFTIRQS)
 		return;
@@ -70,9 +93,10 @@ static void calperf_probe_softirq_exit(void *data, unsigned int vec)
 	if ((s64)d <= 0)
 		return;
 	WRITE_ONCE(c->total.softirq_ns[vec], c->total.softirq_ns[vec] + d);
-	if (c->softirq_self)
-		WRITE_ONCE(c->total.softirq_self_ns,
-			   c->total.softirq_self_ns + d);
+	/* Ran in a kthread of a session: that session's softirq_self. */
+	self = calperf_cpu_self_of(current);
+	if (self)
+		WRITE_ONCE(self->softirq_ns, self->softirq_ns + d);
 }
 
 static void calperf_probe_irq_entry(void *data, int irq,
@@ -80,35 +104,62 @@ static void calperf_probe_irq_entry(void *data, int irq,
 {
 	struct calperf_cpu_state *c = this_cpu_ptr(&calperf_cpu_state);
 
-	if (!c->hardirq_depth++)
-		c->hardirq_start = local_clock();
+	/* Handlers run with interrupts off: they never nest. */
+	c->hardirq_start = local_clock();
 }
 
 static void calperf_probe_irq_exit(void *data, int irq,
 				   struct irqaction *action, int ret)
 {
 	struct calperf_cpu_state *c = this_cpu_ptr(&calperf_cpu_state);
+	struct calperf_cpu_self *self;
+	u64 d;
 
-	if (c->hardirq_depth && !--c->hardirq_depth)
-		WRITE_ONCE(c->total.hardirq_ns, c->total.hardirq_ns +
-			   local_clock() - c->hardirq_start);
+	if (!c->hardirq_start)
+		return;
+	d = local_clock() - c->hardirq_start;
+	c->hardirq_start = 0;
+	WRITE_ONCE(c->total.hardirq_ns, c->total.hardirq_ns + d);
+	/*
+	 * Without IRQ_TIME_ACCOUNTING the handler's time is also in the
+	 * interrupted task's runtime: in a session's kthread, its CPU_NS.
+	 */
+	self = calperf_cpu_self_of(current);
+	if (self)
+		WRITE_ONCE(self->hardirq_ns, self->hardirq_ns + d);
 }
 
+/*
+ * Attached in this order, detached in the reverse: exits first, so an
+ * entry's probe never runs without its exit's, and a handler or softirq
+ * half seen leaves no start behind (an exit without a start is ignored).
+ */
 static struct calperf_probe calperf_cpu_probes[] = {
-	{ "softirq_entry", calperf_probe_softirq_entry },
 	{ "softirq_exit", calperf_probe_softirq_exit },
-	{ "irq_handler_entry", calperf_probe_irq_entry },
 	{ "irq_handler_exit", calperf_probe_irq_exit },
+	{ "softirq_entry", calperf_probe_softirq_entry },
+	{ "irq_handler_entry", calperf_probe_irq_entry },
 };
+
+/* Fails the build if a probe no longer fits its tracepoint (probes.h). */
+static inline void calperf_cpu_probes_check(void)
+{
+	check_trace_callback_type_softirq_entry(calperf_probe_softirq_entry);
+	check_trace_callback_type_softirq_exit(calperf_probe_softirq_exit);
+	check_trace_callback_type_irq_handler_entry(calperf_probe_irq_entry);
+	check_trace_callback_type_irq_handler_exit(calperf_probe_irq_exit);
+}
 
 static int calperf_cpu_probes_register(void)
 {
 	int cpu;
 
+	calperf_cpu_probes_check();
+
 	/* No probe runs now: forget any softirq or irq seen half before. */
 	for_each_possible_cpu(cpu) {
 		per_cpu_ptr(&calperf_cpu_state, cpu)->softirq_start = 0;
-		per_cpu_ptr(&calperf_cpu_state, cpu)->hardirq_depth = 0;
+		per_cpu_ptr(&calperf_cpu_state, cpu)->hardirq_start = 0;
 	}
 	return calperf_probes_attach(calperf_cpu_probes,
 				     ARRAY_SIZE(calperf_cpu_probes));
@@ -136,21 +187,29 @@ static void calperf_cpu_probes_put(void)
 	mutex_unlock(&calperf_cpu_mutex);
 }
 
-static void calperf_cpu_read(struct calperf_cpu_sample *out)
+/*
+ * Every possible CPU, online or not: a CPU that comes online during the
+ * run then counts from what it had at the start (its per-CPU figures
+ * outlive an offline spell), so its delta is what it did in the window.
+ */
+static void calperf_cpu_read(const struct calperf_cpu_acct *a,
+			     struct calperf_cpu_sample *out)
 {
 	struct kernel_cpustat kcs;
 	int cpu;
 
-	for_each_online_cpu(cpu) {
+	for_each_possible_cpu(cpu) {
 		const struct calperf_cpu_sample *t =
 			&per_cpu_ptr(&calperf_cpu_state, cpu)->total;
+		const struct calperf_cpu_self *self = per_cpu_ptr(a->self, cpu);
 		struct calperf_cpu_sample *o = &out[cpu];
 		const u64 *st = kcs.cpustat;
 
 		for (int v = 0; v < NR_SOFTIRQS; v++)
 			o->softirq_ns[v] = READ_ONCE(t->softirq_ns[v]);
-		o->softirq_self_ns = READ_ONCE(t->softirq_self_ns);
+		o->softirq_self_ns = READ_ONCE(self->softirq_ns);
 		o->hardirq_ns = READ_ONCE(t->hardirq_ns);
+		o->hardirq_self_ns = READ_ONCE(self->hardirq_ns);
 		kcpustat_cpu_fetch(&kcs, cpu);
 		o->busy_ns = st[CPUTIME_USER] + st[CPUTIME_NICE] +
 			     st[CPUTIME_SYSTEM] + st[CPUTIME_IRQ] +
@@ -164,7 +223,8 @@ int calperf_cpu_acct_start(struct calperf_cpu_acct *a)
 
 	a->start = kcalloc(nr_cpu_ids, sizeof(*a->start), GFP_KERNEL);
 	a->delta = kcalloc(nr_cpu_ids, sizeof(*a->delta), GFP_KERNEL);
-	if (!a->start || !a->delta) {
+	a->self = alloc_percpu(struct calperf_cpu_self);
+	if (!a->start || !a->delta || !a->self) {
 		calperf_cpu_acct_free(a);
 		return -ENOMEM;
 	}
@@ -175,7 +235,7 @@ int calperf_cpu_acct_start(struct calperf_cpu_acct *a)
 	}
 	a->probes = true;
 	a->start_ns = ktime_get_ns();
-	calperf_cpu_read(a->start);
+	calperf_cpu_read(a, a->start);
 	return 0;
 }
 
@@ -188,7 +248,7 @@ void calperf_cpu_acct_end(struct calperf_cpu_acct *a)
 	if (!a->probes)
 		return;
 	a->end_ns = ktime_get_ns();
-	calperf_cpu_read(a->delta);
+	calperf_cpu_read(a, a->delta);
 	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
 		/* The sample is all u64: subtract field by field. */
 		now = (u64 *)&a->delta[cpu];
@@ -200,6 +260,17 @@ void calperf_cpu_acct_end(struct calperf_cpu_acct *a)
 	a->probes = false;
 }
 
+/*
+ * Whether the report lists @cpu, a possible CPU: online CPUs are, and
+ * offline ones that were online for part of the window (any figure);
+ * not every possible CPU, which would be nr_cpu_ids entries of zeros.
+ */
+bool calperf_cpu_reported(const struct calperf_cpu_acct *a, int cpu)
+{
+	return cpu_online(cpu) ||
+	       memchr_inv(&a->delta[cpu], 0, sizeof(a->delta[cpu]));
+}
+
 void calperf_cpu_acct_free(struct calperf_cpu_acct *a)
 {
 	if (a->probes) {
@@ -208,8 +279,10 @@ void calperf_cpu_acct_free(struct calperf_cpu_acct *a)
 	}
 	kfree(a->start);
 	kfree(a->delta);
+	free_percpu(a->self);
 	a->start = NULL;
 	a->delta = NULL;
+	a->self = NULL;
 }
 
 void calperf_cpu_exit(void)

@@ -10,7 +10,11 @@
  * mark with an atomic increment and publish it with a release. A slot's
  * generation, stamped into each mark, keeps a late mark of an earlier
  * sample (a retransmission passing after the delivery) out of the next
- * one; a sample with any such gap is dropped, never half-counted.
+ * one; a sample with any such gap is dropped, never half-counted. Arming
+ * publishes the generation after the key and the cleared marks, and a
+ * probe reads the key between two looks at the state and generation, as
+ * a seqcount reader would. A segment that passes more points than a
+ * sample records is counted as truncated, not as a complete sample.
  *
  * Segments are matched on every device along the way, inside VXLAN too:
  * a GSO super-segment or a GRO-merged one matches when its sequence
@@ -30,6 +34,9 @@
 #include <linux/udp.h>
 #include <net/net_namespace.h>
 #include <net/tcp.h>
+/* Without CREATE_TRACE_POINTS: for the prototype checks only. */
+#include <trace/events/net.h>
+#include <trace/events/tcp.h>
 
 #include "calperf.h"
 #include "hops.h"
@@ -179,7 +186,8 @@ static void calperf_hops_seen(const struct calperf_seg *seg, u8 point,
 {
 	struct calperf_hop_slot *sl;
 	struct calperf_hops *h;
-	u32 gen;
+	__be16 sport, dport;
+	u32 gen, seq;
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(h, &calperf_hops_traced, node) {
@@ -188,10 +196,26 @@ static void calperf_hops_seen(const struct calperf_seg *seg, u8 point,
 			/* Pairs with the release that armed the slot. */
 			if (smp_load_acquire(&sl->state) != CALPERF_HOP_ARMED)
 				continue;
-			gen = READ_ONCE(sl->gen);
-			if (sl->sport != seg->sport || sl->dport != seg->dport ||
-			    after(seg->seq, sl->seq) ||
-			    !after(seg->seq + seg->len, sl->seq))
+			/* Pairs with the release in calperf_hops_send(). */
+			gen = smp_load_acquire(&sl->gen);
+			sport = READ_ONCE(sl->sport);
+			dport = READ_ONCE(sl->dport);
+			seq = READ_ONCE(sl->seq);
+			/*
+			 * Like a seqcount read: the slot may have been closed
+			 * and re-armed while the key was read, which could
+			 * then be half the next sample's. A re-arm leaves
+			 * ARMED before it writes the key and publishes a new
+			 * generation after, so both unchanged mean a whole key.
+			 */
+			smp_rmb();
+			/* Acquire: a later ARMED comes with its generation. */
+			if (smp_load_acquire(&sl->state) != CALPERF_HOP_ARMED ||
+			    READ_ONCE(sl->gen) != gen)
+				continue;
+			if (sport != seg->sport || dport != seg->dport ||
+			    after(seg->seq, seq) ||
+			    !after(seg->seq + seg->len, seq))
 				continue;
 			calperf_hops_mark(sl, gen, point, ifindex, netns, name);
 		}
@@ -263,12 +287,24 @@ static struct calperf_probe calperf_hops_probes[] = {
 	{ "tcp_probe", calperf_probe_tcp },
 };
 
+/* Fails the build if a probe no longer fits its tracepoint (probes.h). */
+static inline void calperf_hops_probes_check(void)
+{
+	check_trace_callback_type_net_dev_queue(calperf_probe_dev_queue);
+	check_trace_callback_type_net_dev_start_xmit(calperf_probe_start_xmit);
+	check_trace_callback_type_netif_rx(calperf_probe_netif_rx);
+	check_trace_callback_type_napi_gro_receive_entry(calperf_probe_gro);
+	check_trace_callback_type_netif_receive_skb(calperf_probe_receive);
+	check_trace_callback_type_tcp_probe(calperf_probe_tcp);
+}
+
 /* Trace one send in @every for a session: attach the probes. */
 int calperf_hops_start(struct calperf_hops **hops, u32 every)
 {
 	struct calperf_hops *h;
 	int err = 0;
 
+	calperf_hops_probes_check();
 	h = kvzalloc(sizeof(*h), CALPERF_GFP);
 	if (!h)
 		return -ENOMEM;
@@ -340,30 +376,37 @@ void calperf_hops_send(struct calperf_hops *h, struct calperf_flow *f,
 {
 	struct calperf_hop_slot *sl;
 	struct calperf_hop_mark *m;
+	u32 gen;
 
 	if (++f->sends % h->every)
 		return;
 	for (int i = 0; i < CALPERF_HOP_SLOTS; i++) {
 		sl = &h->slots[i];
+		/* A full barrier: probes re-checking see it before the key. */
 		if (cmpxchg(&sl->state, CALPERF_HOP_FREE,
 			    CALPERF_HOP_ARMING) != CALPERF_HOP_FREE)
 			continue;
-		WRITE_ONCE(sl->gen, sl->gen + 1);
-		sl->sport = htons(f->local_port);
-		sl->dport = htons(f->peer_port);
+		gen = sl->gen + 1;
+		WRITE_ONCE(sl->sport, htons(f->local_port));
+		WRITE_ONCE(sl->dport, htons(f->peer_port));
 		/* Only this kthread writes to the socket: stable until sent. */
-		sl->seq = READ_ONCE(tcp_sk(f->sock->sk)->write_seq);
+		WRITE_ONCE(sl->seq, READ_ONCE(tcp_sk(f->sock->sk)->write_seq));
 		sl->offset = sent;
 		WRITE_ONCE(sl->retransmitted, false);
+		/* The last sample's marks are not this one's. */
+		for (int j = 1; j < CALPERF_HOP_POINTS; j++)
+			WRITE_ONCE(sl->marks[j].valid, false);
 		m = &sl->marks[0];
 		m->ns = ktime_get_ns();
-		m->gen = sl->gen;
+		m->gen = gen;
 		m->point = CALPERF_HOP_SEND;
 		m->ifindex = 0;
 		m->netns = sock_net(f->sock->sk)->ns.inum;
 		strscpy(m->ifname, "send", sizeof(m->ifname));
-		m->valid = true;
+		WRITE_ONCE(m->valid, true);
 		atomic_set(&sl->n, 1);
+		/* The key and the marks above, then the generation. */
+		smp_store_release(&sl->gen, gen);
 		atomic_inc(&calperf_hops_armed);
 		/* The probes may look at it from here. */
 		smp_store_release(&sl->state, CALPERF_HOP_ARMED);
@@ -380,16 +423,25 @@ static bool calperf_hops_same_point(const struct calperf_hop_mark *a,
 	       a->netns == b->netns;
 }
 
-/* Record a closed sample of @n valid marks, the last its delivery. */
+/*
+ * Record a closed sample of @n valid marks, the last its delivery; a
+ * @truncated one passed more points than it could record.
+ */
 static void calperf_hops_keep(struct calperf_hops *h,
 			      const struct calperf_hop_mark *marks,
-			      unsigned int n, bool retransmitted)
+			      unsigned int n, bool retransmitted,
+			      bool truncated)
 {
 	u32 *row;
 
 	spin_lock(&h->lock);
 	if (retransmitted) {
 		h->retransmitted++;
+		goto out;
+	}
+	/* Its path lacks points: neither this path nor another. */
+	if (truncated) {
+		h->truncated++;
 		goto out;
 	}
 	if (!h->n_points) {
@@ -423,7 +475,9 @@ static void calperf_hops_close(struct calperf_hops *h,
 			       struct calperf_worker *w, struct calperf_flow *f)
 {
 	struct calperf_hop_mark *marks = w->hop_marks;
-	unsigned int n = min(atomic_read(&sl->n), CALPERF_HOP_POINTS - 1);
+	/* Marks claimed: beyond the last but one, the path is cut short. */
+	unsigned int claimed = atomic_read(&sl->n);
+	unsigned int n = min(claimed, CALPERF_HOP_POINTS - 1);
 	u32 gen = sl->gen;
 	bool ok = true;
 
@@ -445,7 +499,8 @@ static void calperf_hops_close(struct calperf_hops *h,
 		d->ifindex = 0;
 		d->netns = sock_net(f->sock->sk)->ns.inum;
 		strscpy(d->ifname, "deliver", sizeof(d->ifname));
-		calperf_hops_keep(h, marks, n + 1, READ_ONCE(sl->retransmitted));
+		calperf_hops_keep(h, marks, n + 1, READ_ONCE(sl->retransmitted),
+				  claimed > n);
 	}
 	atomic_dec(&calperf_hops_armed);
 	/* Marks of this generation that come late are ignored. */
@@ -461,17 +516,31 @@ void calperf_hops_deliver(struct calperf_hops *h, struct calperf_worker *w,
 {
 	__be16 sport = htons(f->peer_port), dport = htons(f->local_port);
 	struct calperf_hop_slot *sl;
+	u32 gen;
 
 	for (int i = 0; i < CALPERF_HOP_SLOTS; i++) {
 		sl = &h->slots[i];
 		/* Pairs with the release that armed it: its key is set. */
-		if (smp_load_acquire(&sl->state) != CALPERF_HOP_ARMED ||
-		    sl->sport != sport || sl->dport != dport ||
-		    sl->offset >= received)
+		if (smp_load_acquire(&sl->state) != CALPERF_HOP_ARMED)
+			continue;
+		/* Pairs with the release in calperf_hops_send(). */
+		gen = smp_load_acquire(&sl->gen);
+		if (READ_ONCE(sl->sport) != sport ||
+		    READ_ONCE(sl->dport) != dport || sl->offset >= received)
 			continue;
 		if (cmpxchg(&sl->state, CALPERF_HOP_ARMED,
-			    CALPERF_HOP_CLOSING) == CALPERF_HOP_ARMED)
-			calperf_hops_close(h, sl, w, f);
+			    CALPERF_HOP_CLOSING) != CALPERF_HOP_ARMED)
+			continue;
+		/*
+		 * Ours now. Closed and re-armed for another flow's byte
+		 * while we read its key? Then give it back, unclosed.
+		 */
+		if (sl->gen != gen) {
+			/* As armed: its key and marks are as they were. */
+			smp_store_release(&sl->state, CALPERF_HOP_ARMED);
+			continue;
+		}
+		calperf_hops_close(h, sl, w, f);
 	}
 }
 
@@ -520,6 +589,21 @@ static int calperf_hops_put_lat(struct sk_buff *skb, int type,
 	}
 	nla_nest_end(skb, nest);
 	return 0;
+}
+
+/*
+ * Samples delivered whose segment passed more points than a sample
+ * records (CALPERF_HOP_POINTS - 1 before the delivery): left out, like
+ * the retransmitted ones.
+ */
+u64 calperf_hops_truncated(struct calperf_hops *h)
+{
+	u64 n;
+
+	spin_lock(&h->lock);
+	n = h->truncated;
+	spin_unlock(&h->lock);
+	return n;
 }
 
 /* Room for @h's report. */

@@ -30,7 +30,7 @@ struct calperf_hop_mark {
 /* A sampled segment on its way. */
 struct calperf_hop_slot {
 	int state;			/* free, arming, armed, closing */
-	u32 gen;			/* counts the samples it has held */
+	u32 gen;			/* samples held; set after the key */
 	__be16 sport;			/* the sender's port */
 	__be16 dport;
 	u32 seq;			/* TCP sequence number of the byte */
@@ -56,6 +56,7 @@ struct calperf_hops {
 	u64 complete;
 	u64 other_path;
 	u64 retransmitted;
+	u64 truncated;			/* more points than a sample holds */
 };
 
 struct calperf_flow;
@@ -71,5 +72,6 @@ void calperf_hops_deliver(struct calperf_hops *h, struct calperf_worker *w,
 			  struct calperf_flow *f, u64 received);
 int calperf_hops_put(struct sk_buff *skb, int type, struct calperf_hops *h);
 size_t calperf_hops_size(const struct calperf_hops *h);
+u64 calperf_hops_truncated(struct calperf_hops *h);
 
 #endif /* _CALPERF_HOPS_H */

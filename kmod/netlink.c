@@ -662,10 +662,12 @@ static int calperf_nl_put_cpu(struct sk_buff *skb,
 	    nla_put_u64_64bit(skb, CALPERF_A_CPU_ELAPSED_NS,
 			      a->end_ns - a->start_ns, CALPERF_A_CPU_PAD))
 		goto cancel;
-	for_each_online_cpu(cpu) {
+	for_each_possible_cpu(cpu) {
 		const struct calperf_cpu_sample *d = &a->delta[cpu];
 		u64 other = 0;
 
+		if (!calperf_cpu_reported(a, cpu))
+			continue;
 		for (int v = 0; v < NR_SOFTIRQS; v++)
 			if (v != NET_RX_SOFTIRQ && v != NET_TX_SOFTIRQ)
 				other += d->softirq_ns[v];
