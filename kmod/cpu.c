@@ -234,9 +234,34 @@ int calperf_cpu_acct_start(struct calperf_cpu_acct *a)
 		return err;
 	}
 	a->probes = true;
-	a->start_ns = ktime_get_ns();
-	calperf_cpu_read(a, a->start);
+	mutex_init(&a->window_lock);
 	return 0;
+}
+
+/*
+ * The window every CPU figure of the session covers: from the first
+ * kthread's start of its data phase to the last one's end of it, the
+ * window of the kthreads' own CPU time too. Connecting, waiting for a
+ * peer and the close wait stay out of it, so a peer that never closes
+ * cannot dilute the figures. A kthread calls open as its data phase
+ * begins and close as it ends; the end sample is the last close's.
+ */
+void calperf_cpu_window_open(struct calperf_cpu_acct *a)
+{
+	mutex_lock(&a->window_lock);
+	if (!a->start_ns) {
+		calperf_cpu_read(a, a->start);
+		a->start_ns = ktime_get_ns();
+	}
+	mutex_unlock(&a->window_lock);
+}
+
+void calperf_cpu_window_close(struct calperf_cpu_acct *a)
+{
+	mutex_lock(&a->window_lock);
+	a->end_ns = ktime_get_ns();
+	calperf_cpu_read(a, a->delta);
+	mutex_unlock(&a->window_lock);
 }
 
 /* The run is over: keep what changed, and let the probes go. */
@@ -247,8 +272,12 @@ void calperf_cpu_acct_end(struct calperf_cpu_acct *a)
 
 	if (!a->probes)
 		return;
-	a->end_ns = ktime_get_ns();
-	calperf_cpu_read(a, a->delta);
+	/* No data phase, no window: every figure is zero. */
+	if (!a->start_ns || a->end_ns < a->start_ns) {
+		memset(a->delta, 0, nr_cpu_ids * sizeof(*a->delta));
+		a->start_ns = 0;
+		a->end_ns = 0;
+	}
 	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
 		/* The sample is all u64: subtract field by field. */
 		now = (u64 *)&a->delta[cpu];

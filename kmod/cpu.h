@@ -2,12 +2,13 @@
 /*
  * CPU accounting of a session: exact softirq time per CPU and vector and
  * device hardirq time, from the irq tracepoints, plus each CPU's busy
- * time from kcpustat, over the session's run.
+ * time from kcpustat, over the window of the session's data phases.
  */
 #ifndef _CALPERF_CPU_H
 #define _CALPERF_CPU_H
 
 #include <linux/interrupt.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
 
 /*
@@ -32,7 +33,8 @@ struct calperf_cpu_self {
 
 struct calperf_cpu_acct {
 	bool probes;			/* holds the tracepoint probes */
-	u64 start_ns;
+	struct mutex window_lock;	/* the kthreads' open and close */
+	u64 start_ns;			/* the data phases' window; 0: none */
 	u64 end_ns;
 	/* [nr_cpu_ids], every possible CPU's, online or not. */
 	struct calperf_cpu_sample *start;
@@ -42,6 +44,8 @@ struct calperf_cpu_acct {
 };
 
 int calperf_cpu_acct_start(struct calperf_cpu_acct *a);
+void calperf_cpu_window_open(struct calperf_cpu_acct *a);
+void calperf_cpu_window_close(struct calperf_cpu_acct *a);
 void calperf_cpu_acct_end(struct calperf_cpu_acct *a);
 /* Once ended: whether @cpu (possible) belongs in the report. */
 bool calperf_cpu_reported(const struct calperf_cpu_acct *a, int cpu);

@@ -472,7 +472,8 @@ out:
 /* Close @sl, read up to its byte: check its marks and keep it. */
 static void calperf_hops_close(struct calperf_hops *h,
 			       struct calperf_hop_slot *sl,
-			       struct calperf_worker *w, struct calperf_flow *f)
+			       struct calperf_worker *w, struct calperf_flow *f,
+			       u64 read_ns)
 {
 	struct calperf_hop_mark *marks = w->hop_marks;
 	/* Marks claimed: beyond the last but one, the path is cut short. */
@@ -494,7 +495,7 @@ static void calperf_hops_close(struct calperf_hops *h,
 	if (ok) {
 		struct calperf_hop_mark *d = &marks[n];
 
-		d->ns = ktime_get_ns();
+		d->ns = read_ns;
 		d->point = CALPERF_HOP_DELIVER;
 		d->ifindex = 0;
 		d->netns = sock_net(f->sock->sk)->ns.inum;
@@ -508,11 +509,13 @@ static void calperf_hops_close(struct calperf_hops *h,
 }
 
 /*
- * After a read on @f, @received bytes of its stream so far: close the
- * samples whose byte has now been read.
+ * After a read on @f at @read_ns, @received bytes of its stream so far:
+ * close the samples whose byte has now been read. The caller may do this
+ * later than the read (an rr server, after its answer, so that the work
+ * stays out of the round trip it measures).
  */
 void calperf_hops_deliver(struct calperf_hops *h, struct calperf_worker *w,
-			  struct calperf_flow *f, u64 received)
+			  struct calperf_flow *f, u64 received, u64 read_ns)
 {
 	__be16 sport = htons(f->peer_port), dport = htons(f->local_port);
 	struct calperf_hop_slot *sl;
@@ -540,7 +543,7 @@ void calperf_hops_deliver(struct calperf_hops *h, struct calperf_worker *w,
 			smp_store_release(&sl->state, CALPERF_HOP_ARMED);
 			continue;
 		}
-		calperf_hops_close(h, sl, w, f);
+		calperf_hops_close(h, sl, w, f, read_ns);
 	}
 }
 
@@ -591,21 +594,6 @@ static int calperf_hops_put_lat(struct sk_buff *skb, int type,
 	return 0;
 }
 
-/*
- * Samples delivered whose segment passed more points than a sample
- * records (CALPERF_HOP_POINTS - 1 before the delivery): left out, like
- * the retransmitted ones.
- */
-u64 calperf_hops_truncated(struct calperf_hops *h)
-{
-	u64 n;
-
-	spin_lock(&h->lock);
-	n = h->truncated;
-	spin_unlock(&h->lock);
-	return n;
-}
-
 /* Room for @h's report. */
 size_t calperf_hops_size(const struct calperf_hops *h)
 {
@@ -614,7 +602,7 @@ size_t calperf_hops_size(const struct calperf_hops *h)
 				    nla_total_size(IFNAMSIZ) +
 				    6 * nla_total_size_64bit(sizeof(u64)));
 
-	return h ? nla_total_size(5 * nla_total_size_64bit(sizeof(u64)) +
+	return h ? nla_total_size(6 * nla_total_size_64bit(sizeof(u64)) +
 				  (CALPERF_HOP_POINTS + 1) * hop) : 0;
 }
 
@@ -628,7 +616,7 @@ int calperf_hops_put(struct sk_buff *skb, int type, struct calperf_hops *h)
 	struct calperf_hop_mark *path;
 	unsigned int n_points;
 	struct nlattr *nest;
-	u64 counts[3];
+	u64 counts[4];
 	u32 *lat, kept;
 	int err = -EMSGSIZE;
 
@@ -651,6 +639,7 @@ int calperf_hops_put(struct sk_buff *skb, int type, struct calperf_hops *h)
 	counts[0] = h->complete;
 	counts[1] = h->other_path;
 	counts[2] = h->retransmitted;
+	counts[3] = h->truncated;
 	spin_unlock(&h->lock);
 
 	nest = nla_nest_start(skb, type);
@@ -663,6 +652,8 @@ int calperf_hops_put(struct sk_buff *skb, int type, struct calperf_hops *h)
 	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_OTHER_PATH, counts[1],
 			      CALPERF_A_HOPS_PAD) ||
 	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_RETRANSMITTED, counts[2],
+			      CALPERF_A_HOPS_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_TRUNCATED, counts[3],
 			      CALPERF_A_HOPS_PAD) ||
 	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_SKIPPED,
 			      atomic64_read(&h->skipped), CALPERF_A_HOPS_PAD))

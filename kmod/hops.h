@@ -69,9 +69,8 @@ void calperf_hops_free(struct calperf_hops *h);
 void calperf_hops_send(struct calperf_hops *h, struct calperf_flow *f,
 		       u64 sent);
 void calperf_hops_deliver(struct calperf_hops *h, struct calperf_worker *w,
-			  struct calperf_flow *f, u64 received);
+			  struct calperf_flow *f, u64 received, u64 read_ns);
 int calperf_hops_put(struct sk_buff *skb, int type, struct calperf_hops *h);
 size_t calperf_hops_size(const struct calperf_hops *h);
-u64 calperf_hops_truncated(struct calperf_hops *h);
 
 #endif /* _CALPERF_HOPS_H */

@@ -685,7 +685,9 @@ static int calperf_nl_put_cpu(struct sk_buff *skb,
 		    calperf_nl_put_u64(skb, CALPERF_A_CPU_STAT_HARDIRQ_NS,
 				       d->hardirq_ns) ||
 		    calperf_nl_put_u64(skb, CALPERF_A_CPU_STAT_BUSY_NS,
-				       d->busy_ns))
+				       d->busy_ns) ||
+		    calperf_nl_put_u64(skb, CALPERF_A_CPU_STAT_HARDIRQ_SELF_NS,
+				       d->hardirq_self_ns))
 			goto cancel;
 		nla_nest_end(skb, c);
 	}
@@ -776,6 +778,16 @@ static size_t calperf_nl_buckets_size(const struct calperf_session *s)
 	return n * nla_total_size(3 * nla_total_size_64bit(sizeof(u64)));
 }
 
+/* Room for the per-CPU figures: a host may have hundreds of CPUs. */
+static size_t calperf_nl_cpu_size(void)
+{
+	size_t stat = nla_total_size(nla_total_size(sizeof(u32)) +
+				     7 * nla_total_size_64bit(sizeof(u64)));
+
+	return nla_total_size(nla_total_size_64bit(sizeof(u64)) +
+			      num_possible_cpus() * stat);
+}
+
 static int calperf_nl_reply_session(struct genl_info *info,
 				    const struct calperf_session *s,
 				    unsigned int detail)
@@ -790,6 +802,8 @@ static int calperf_nl_reply_session(struct genl_info *info,
 		size += calperf_nl_flows_size(s);
 	if (detail & CALPERF_NL_HOPS)
 		size += calperf_hops_size(s->hops);
+	if (detail & CALPERF_NL_CPU)
+		size += calperf_nl_cpu_size();
 	msg = genlmsg_new(size, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -985,6 +999,7 @@ void calperf_nl_notify(struct calperf_session *s, u8 cmd)
 				CALPERF_NLGRP_MONITOR))
 		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE + calperf_nl_flows_size(s) +
+			  calperf_nl_cpu_size() +
 			  (done ? calperf_hops_size(s->hops) : 0), GFP_KERNEL);
 	if (!msg)
 		return;

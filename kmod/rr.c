@@ -157,7 +157,7 @@ int calperf_rr_server(void *data)
 	struct calperf_worker *w = data;
 	struct calperf_session *s = w->s;
 	struct calperf_flow *f = &w->ep->flows[0];
-	u64 deadline = 0, now, cpu0;
+	u64 deadline = 0, now, read_ns, cpu0;
 	int err;
 
 	err = calperf_worker_begin(w, &deadline, &cpu0);
@@ -168,13 +168,15 @@ int calperf_rr_server(void *data)
 
 	for (;;) {
 		err = calperf_recv_all(w, f, s->req_size, deadline);
-		if (!err && s->hops)
-			calperf_hops_deliver(s->hops, w, f,
-					     (f->calls + 1) * s->req_size);
+		read_ns = ktime_get_ns();
 		if (!err)
 			err = calperf_send_all(w, f, s->resp_size, deadline);
 		if (err)
 			break;
+		/* After the answer: the hop report is not in the round trip. */
+		if (s->hops)
+			calperf_hops_deliver(s->hops, w, f,
+					     (f->calls + 1) * s->req_size, read_ns);
 		now = ktime_get_ns();
 		calperf_rr_count(f, s->req_size + s->resp_size, now);
 		if (deadline && now >= deadline)

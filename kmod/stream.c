@@ -190,7 +190,8 @@ static bool calperf_stream_recv_flow(struct calperf_worker *w,
 		WRITE_ONCE(f->calls, f->calls + 1);
 		WRITE_ONCE(f->end_ns, ktime_get_ns());
 		if (w->s->hops)
-			calperf_hops_deliver(w->s->hops, w, f, f->bytes);
+			calperf_hops_deliver(w->s->hops, w, f, f->bytes,
+					     f->end_ns);
 		if (w->s->verify && f->verified < f->bytes) {
 			f->error = -EBADMSG;
 			f->ended = true;

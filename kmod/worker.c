@@ -89,6 +89,7 @@ static u64 calperf_data_begin(struct calperf_worker *w, bool timed,
 	}
 	*deadline = timed && s->duration_ms ?
 		    now + (u64)s->duration_ms * NSEC_PER_MSEC : 0;
+	calperf_cpu_window_open(&s->cpu);
 	if (calperf_worker_multiplexed(w))
 		calperf_worker_watch(w);
 	return cpu0;
@@ -118,6 +119,7 @@ int calperf_worker_begin(struct calperf_worker *w, u64 *deadline, u64 *cpu0)
 void calperf_worker_end(struct calperf_worker *w, u64 cpu0, int err)
 {
 	w->cpu_ns = calperf_task_cpu_ns() - cpu0;
+	calperf_cpu_window_close(&w->s->cpu);
 	calperf_worker_close(w, err);
 }
 

@@ -3,6 +3,7 @@
 """CPU accounting: exact softirq time per CPU from the irq tracepoints,
 checked against /proc/stat's tick-sampled softirq time on a long run,
 and the path CPU figure's parts."""
+import json
 import os
 import sys
 import time
@@ -72,7 +73,9 @@ def path_cpu_parts():
     s, cpu = r["session"], r["session"]["cpu"]
     kthreads = s["sender"]["stats"]["cpu_ns"] + s["receiver"]["stats"]["cpu_ns"]
     check(cpu["path_ns"] == kthreads + cpu["softirq_ns"] - cpu["softirq_self_ns"] +
-          cpu["hardirq_ns"], "path CPU is not kthreads + softirq outside them + hardirq")
+          cpu["hardirq_ns"] - cpu["hardirq_self_ns"],
+          "path CPU is not kthreads + softirq and hardirq outside them")
+    check(0 <= cpu["hardirq_self_ns"] <= cpu["hardirq_ns"], "hardirq self share out of range")
     check(cpu["softirq_ns"] == cpu["net_rx_ns"] + cpu["net_tx_ns"] + cpu["softirq_other_ns"],
           "softirq total is not the sum of its vectors")
     check(0 <= cpu["softirq_self_ns"] <= cpu["softirq_ns"], "self share out of range")
@@ -120,6 +123,60 @@ def rr_has_cpu_per_transaction():
                "server-netns", pair.b).json
     check(r["path_cpu_ns_per_transaction"] > 0, "no CPU per transaction")
     check(r["session"]["cpu"]["net_rx_ns"] > 0, "no NET_RX time in an rr run")
+
+
+@t.test
+def a_peer_that_never_closes_does_not_dilute():
+    """A sink that reads all but keeps its end open holds the sender's
+    close wait (up to 10 s): the CPU window is the data phase alone."""
+    port = 5340
+    sink = spawn(pair.exec(pair.b, f"socat -t 60 -u TCP-LISTEN:{port},reuseaddr /dev/null"))
+    try:
+        wait_listening(pair.b, port)
+        t0 = time.monotonic()
+        r = ctl_ok("stream", pair.b4, "port", port, "time", 2, "client-only",
+                   "client-netns", pair.a).json
+        took = time.monotonic() - t0
+    finally:
+        kill_tree(sink)
+    s = r["session"]
+    data = s["sender"]["stats"]["elapsed_ns"]
+    window = s["cpu"]["elapsed_ns"]
+    diag(f"run {took:.1f} s, data phase {data / 1e9:.2f} s, CPU window {window / 1e9:.2f} s")
+    check(took >= 8, f"the sink did not hold the close: the run took {took:.1f} s")
+    # The window opens just after the flow's clock starts, and closes
+    # just after its last byte.
+    check(data * 0.99 <= window <= data * 1.05 + 200_000_000,
+          f"the CPU window {window} ns is not the data phase {data} ns")
+
+
+def set_online(cpu, on):
+    with open(f"/sys/devices/system/cpu/cpu{cpu}/online", "w") as f:
+        f.write("1" if on else "0")
+
+
+@t.test
+def a_cpu_that_comes_online_counts_its_window():
+    """CPU 1 offline at the start, online mid-run: its figures are what it
+    did in the window, not everything since the module was loaded."""
+    if os.cpu_count() < 2 or not os.path.exists("/sys/devices/system/cpu/cpu1/online"):
+        raise Skip("needs a second CPU that can go offline")
+    set_online(1, False)
+    try:
+        run = spawn(f"exec {CALPERFCTL} -j stream {pair.b4} time 3 "
+                    f"client-netns {pair.a} server-netns {pair.b}")
+        time.sleep(1)
+        set_online(1, True)
+        out, err = run.communicate(timeout=60)
+    finally:
+        set_online(1, True)
+    check(run.returncode == 0, f"exit {run.returncode}: {err}")
+    cpu = json.loads(out)["session"]["cpu"]
+    check(any(c["cpu"] == 1 for c in cpu["per_cpu"]), "CPU 1 is not in the report")
+    for c in cpu["per_cpu"]:
+        for k in ("net_rx_ns", "net_tx_ns", "softirq_other_ns", "hardirq_ns", "busy_ns"):
+            check(c[k] <= cpu["elapsed_ns"] * 1.05 + 8_000_000,
+                  f"cpu {c['cpu']} {k} {c[k]} over the window {cpu['elapsed_ns']}")
 
 
 @t.test

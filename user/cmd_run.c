@@ -275,7 +275,8 @@ static void print_cpu(const struct cp_session *s)
 	cp_cpu_totals(&s->cpu, &t);
 	printf("  cpu          path %.2f = kthreads %.2f + softirq %.2f + hardirq %.2f  (cores)\n",
 	       cpu_cores(s, cp_path_cpu_ns(s)), cpu_cores(s, kthreads_ns(s)),
-	       cpu_cores(s, t.softirq - t.softirq_self), cpu_cores(s, t.hardirq));
+	       cpu_cores(s, t.softirq - t.softirq_self),
+	       cpu_cores(s, t.hardirq - t.hardirq_self));
 	printf("  softirq      %.2f cores: NET_RX %.2f  NET_TX %.2f  other %.2f;"
 	       " %.2f of it inside the kthreads\n",
 	       cpu_cores(s, t.softirq), cpu_cores(s, t.net_rx),
@@ -356,11 +357,12 @@ static void print_hops(const struct cp_session *s)
 
 	if (!hs->present)
 		return;
-	printf("  hops         1 send in %u traced: %llu sampled, %llu complete, %llu on another path, %llu retransmitted, %llu skipped\n",
+	printf("  hops         1 send in %u traced: %llu sampled, %llu complete, %llu on another path, %llu retransmitted, %llu truncated, %llu skipped\n",
 	       s->hop_sample, (unsigned long long)hs->sampled,
 	       (unsigned long long)hs->complete,
 	       (unsigned long long)hs->other_path,
 	       (unsigned long long)hs->retransmitted,
+	       (unsigned long long)hs->truncated,
 	       (unsigned long long)hs->skipped);
 	if (!hs->n)
 		return;

@@ -87,6 +87,7 @@ static const struct field hops_fields[] = {
 	U64(CALPERF_A_HOPS_COMPLETE, struct cp_hops, complete),
 	U64(CALPERF_A_HOPS_OTHER_PATH, struct cp_hops, other_path),
 	U64(CALPERF_A_HOPS_RETRANSMITTED, struct cp_hops, retransmitted),
+	U64(CALPERF_A_HOPS_TRUNCATED, struct cp_hops, truncated),
 	U64(CALPERF_A_HOPS_SKIPPED, struct cp_hops, skipped),
 };
 
@@ -96,6 +97,7 @@ static const struct field cpu_stat_fields[] = {
 	U64(CALPERF_A_CPU_STAT_NET_TX_NS, struct cp_cpu_stat, net_tx),
 	U64(CALPERF_A_CPU_STAT_SOFTIRQ_OTHER_NS, struct cp_cpu_stat, softirq_other),
 	U64(CALPERF_A_CPU_STAT_SOFTIRQ_SELF_NS, struct cp_cpu_stat, softirq_self),
+	U64(CALPERF_A_CPU_STAT_HARDIRQ_SELF_NS, struct cp_cpu_stat, hardirq_self),
 	U64(CALPERF_A_CPU_STAT_HARDIRQ_NS, struct cp_cpu_stat, hardirq),
 	U64(CALPERF_A_CPU_STAT_BUSY_NS, struct cp_cpu_stat, busy),
 };
@@ -255,6 +257,7 @@ void cp_cpu_totals(const struct cp_cpu *c, struct cp_cpu_totals *t)
 		t->softirq_other += s->softirq_other;
 		t->softirq_self += s->softirq_self;
 		t->hardirq += s->hardirq;
+		t->hardirq_self += s->hardirq_self;
 		t->busy += s->busy;
 	}
 	t->softirq = t->net_rx + t->net_tx + t->softirq_other;
@@ -270,7 +273,8 @@ uint64_t cp_path_cpu_ns(const struct cp_session *s)
 		ns += s->sender.stats.cpu_ns;
 	if (s->receiver.present)
 		ns += s->receiver.stats.cpu_ns;
-	return ns + t.softirq - t.softirq_self + t.hardirq;
+	/* Irq time on top of the kthreads is in their own time already. */
+	return ns + t.softirq - t.softirq_self + t.hardirq - t.hardirq_self;
 }
 
 /* Mark the CPUs @ep's kthreads are pinned to; false if one is not. */
@@ -308,7 +312,7 @@ bool cp_side_cpu_ns(const struct cp_session *s, uint64_t *tx, uint64_t *rx)
 	for (unsigned int i = 0; i < s->cpu.n; i++) {
 		const struct cp_cpu_stat *st = &s->cpu.stat[i];
 		uint64_t outside = st->net_rx + st->net_tx + st->softirq_other -
-				   st->softirq_self + st->hardirq;
+				   st->softirq_self + st->hardirq - st->hardirq_self;
 
 		if (st->cpu >= CP_MAX_CPUS)
 			continue;
@@ -337,6 +341,7 @@ void cp_cpu_json(const struct cp_session *s)
 	json_u64("softirq_other_ns", t.softirq_other);
 	json_u64("softirq_self_ns", t.softirq_self);
 	json_u64("hardirq_ns", t.hardirq);
+	json_u64("hardirq_self_ns", t.hardirq_self);
 	json_u64("busy_ns", t.busy);
 	json_open("per_cpu", '[');
 	for (unsigned int i = 0; i < c->n; i++) {
@@ -349,6 +354,7 @@ void cp_cpu_json(const struct cp_session *s)
 		json_u64("softirq_other_ns", st->softirq_other);
 		json_u64("softirq_self_ns", st->softirq_self);
 		json_u64("hardirq_ns", st->hardirq);
+		json_u64("hardirq_self_ns", st->hardirq_self);
 		json_u64("busy_ns", st->busy);
 		json_close();
 	}
@@ -661,6 +667,7 @@ void cp_hops_json(const struct cp_hops *hs)
 	json_u64("complete", hs->complete);
 	json_u64("other_path", hs->other_path);
 	json_u64("retransmitted", hs->retransmitted);
+	json_u64("truncated", hs->truncated);
 	json_u64("skipped", hs->skipped);
 	json_open("end_to_end", '{');
 	json_hop_lat(&hs->end_to_end);

@@ -35,10 +35,11 @@ struct cp_stats {
 
 #define CP_MAX_CPUS 256
 
-/* One CPU over a session's run (ns); see enum calperf_a_cpu_stat. */
+/* One CPU over a session's window (ns); see enum calperf_a_cpu_stat. */
 struct cp_cpu_stat {
 	uint32_t cpu;
-	uint64_t net_rx, net_tx, softirq_other, softirq_self, hardirq, busy;
+	uint64_t net_rx, net_tx, softirq_other, softirq_self, hardirq,
+		 hardirq_self, busy;
 };
 
 struct cp_cpu {
@@ -51,7 +52,7 @@ struct cp_cpu {
 /* Sums over all CPUs, in ns. */
 struct cp_cpu_totals {
 	uint64_t net_rx, net_tx, softirq_other, softirq, softirq_self;
-	uint64_t hardirq, busy;
+	uint64_t hardirq, hardirq_self, busy;
 };
 
 #define CP_MAX_FLOWS 64
@@ -76,7 +77,7 @@ struct cp_hop {
 
 struct cp_hops {
 	bool present;
-	uint64_t sampled, complete, other_path, retransmitted, skipped;
+	uint64_t sampled, complete, other_path, retransmitted, skipped, truncated;
 	struct cp_hop end_to_end;
 	unsigned int n;
 	struct cp_hop hop[CP_MAX_HOPS];

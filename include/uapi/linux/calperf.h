@@ -114,6 +114,7 @@ enum calperf_a_hops {
 	CALPERF_A_HOPS_SKIPPED,		/* u64, not sampled: all slots busy */
 	CALPERF_A_HOPS_END_TO_END,	/* nest, calperf_a_hop: send to delivery */
 	CALPERF_A_HOPS_HOP,		/* nest, calperf_a_hop, one per point */
+	CALPERF_A_HOPS_TRUNCATED,	/* u64, more points than a sample keeps: left out */
 
 	__CALPERF_A_HOPS_MAX,
 	CALPERF_A_HOPS_MAX = __CALPERF_A_HOPS_MAX - 1
@@ -184,7 +185,11 @@ enum calperf_a_stats {
 	CALPERF_A_STATS_MAX = __CALPERF_A_STATS_MAX - 1
 };
 
-/* CPU accounting over a session's run (from start to the last end). */
+/*
+ * CPU accounting over one window: from the first kthread's start of its
+ * data phase to the last one's end of it (connect, waiting for a peer and
+ * the close wait left out), the window of the kthreads' CPU_NS too.
+ */
 enum calperf_a_cpu {
 	CALPERF_A_CPU_UNSPEC,
 	CALPERF_A_CPU_PAD,
@@ -196,11 +201,13 @@ enum calperf_a_cpu {
 };
 
 /*
- * One online CPU over the run, in ns. Softirq times are exact (tracepoint
- * timestamps) and exclude hardirqs that interrupted them; SOFTIRQ_SELF is
- * the part of all softirq time that ran inside calperf's own kthreads (it
- * is also in their CPU_NS). BUSY is kcpustat's non-idle time, which is
- * tick-sampled unless CONFIG_IRQ_TIME_ACCOUNTING.
+ * One CPU over the window, in ns: every online CPU, and an offline one
+ * that has figures. Softirq times are exact (tracepoint timestamps) and
+ * exclude hardirqs that interrupted them; SOFTIRQ_SELF and HARDIRQ_SELF
+ * are the parts that ran on top of this session's own kthreads (so they
+ * are also in their CPU_NS, without IRQ_TIME_ACCOUNTING). BUSY is
+ * kcpustat's non-idle time, which is tick-sampled unless
+ * CONFIG_IRQ_TIME_ACCOUNTING.
  */
 enum calperf_a_cpu_stat {
 	CALPERF_A_CPU_STAT_UNSPEC,
@@ -212,6 +219,7 @@ enum calperf_a_cpu_stat {
 	CALPERF_A_CPU_STAT_SOFTIRQ_SELF_NS,	/* u64 */
 	CALPERF_A_CPU_STAT_HARDIRQ_NS,	/* u64, device interrupt handlers */
 	CALPERF_A_CPU_STAT_BUSY_NS,	/* u64 */
+	CALPERF_A_CPU_STAT_HARDIRQ_SELF_NS,	/* u64 */
 
 	__CALPERF_A_CPU_STAT_MAX,
 	CALPERF_A_CPU_STAT_MAX = __CALPERF_A_CPU_STAT_MAX - 1
