@@ -162,6 +162,36 @@ def unload_with_many_flows_running():
 
 
 @t.test
+def a_receivers_clock_starts_at_each_accept():
+    """A flow that connects and sends while the receiver waits for its
+    other flow: its bytes are counted with their time, from its accept."""
+    port = 5350
+    sid = ctl_ok("session", "add", "flows", 2, "receiver", "netns", pair.b,
+                 "port", port).json["id"]
+    send = pair.exec(pair.a, f"sh -c 'head -c 1000000 /dev/zero | "
+                             f"socat -u - TCP:{pair.b4}:{port}'")
+    first = None
+    try:
+        ctl_ok("session", "start", sid)
+        first = spawn(send)
+        wait_for(lambda: session(sid)["receiver"]["flows"][0]["peer_port"], 10,
+                 "the first flow's accept")
+        time.sleep(1)
+        sh(send)
+        first.wait(timeout=30)
+        s = wait_done(sid, 20)
+    finally:
+        if first:
+            kill_tree(first)
+        ctl("session", "del", sid)
+    flows = s["receiver"]["flows"]
+    ends = [f["stats"]["elapsed_ns"] / 1e9 for f in flows]
+    diag(f"flows' elapsed: {ends[0]:.2f} s (connected first), {ends[1]:.2f} s")
+    check(all(f["stats"]["bytes"] == 1000000 for f in flows), "bytes lost")
+    check(ends[0] >= 0.9, f"the first flow's clock started late: {ends[0]:.2f} s")
+
+
+@t.test
 def cleanup():
     close_all(pair)
 

@@ -196,6 +196,57 @@ def unload_while_tracing():
     reload_module()
 
 
+class ChainPath:
+    """A and B with @routers namespaces routing between them, each joined
+    to the next by a veth pair: every router adds four points or so."""
+
+    def __init__(self, routers):
+        tag = os.getpid()
+        self.ns = [f"cch{i}-{tag}" for i in range(routers + 2)]
+        self.a, self.b = self.ns[0], self.ns[-1]
+        last = routers          # the links are 198.19.0.0/24 ... 198.19.<last>.0/24
+        self.a4, self.b4 = "198.19.0.1", f"198.19.{last}.2"
+        for ns in self.ns:
+            sh(f"ip netns add {ns}")
+            sh(f"ip -n {ns} link set lo up")
+        for i in range(last + 1):
+            left, right = self.ns[i], self.ns[i + 1]
+            sh(f"ip link add r{i} netns {left} type veth peer name l{i} netns {right}")
+            sh(f"ip -n {left} addr add 198.19.{i}.1/24 dev r{i}")
+            sh(f"ip -n {right} addr add 198.19.{i}.2/24 dev l{i}")
+            sh(f"ip -n {left} link set r{i} up")
+            sh(f"ip -n {right} link set l{i} up")
+        sh(f"ip -n {self.a} route add default via 198.19.0.2")
+        sh(f"ip -n {self.b} route add default via 198.19.{last}.1")
+        for j in range(1, last + 1):
+            sh(f"ip netns exec {self.ns[j]} sysctl -qw net.ipv4.ip_forward=1")
+            if j < last:
+                sh(f"ip -n {self.ns[j]} route add {self.b4}/32 via 198.19.{j}.2")
+            if j > 1:
+                sh(f"ip -n {self.ns[j]} route add {self.a4}/32 via 198.19.{j - 1}.1")
+
+    def close(self):
+        for ns in self.ns:
+            sh(f"ip netns del {ns}", check_rc=False)
+
+
+@t.test
+def a_path_longer_than_a_sample_is_truncated():
+    """Eight routers: more points than a sample records (24). Such samples
+    are counted as truncated, never as complete ones with a path cut
+    short."""
+    chain = ChainPath(8)
+    try:
+        r = ctl_ok("rr", chain.b4, "time", 4 if DEBUG_KERNEL else 2, "hops",
+                   "hop-sample", 1, "client-netns", chain.a, "server-netns", chain.b).json
+    finally:
+        chain.close()
+    h = r["session"]["hops"]
+    diag(f"{h['sampled']} sampled, {h['complete']} complete, {h['truncated']} truncated")
+    check(h["truncated"] > 0, f"no sample counted as truncated: {h}")
+    check(h["complete"] == 0, f"samples of a cut path counted complete: {h}")
+
+
 @t.test
 def cleanup():
     close_all(pair, routed)
