@@ -14,6 +14,9 @@
 #   make check           the selftests in the VM on both kernels
 #   make check KERNELS=6.12   ... on one of them ("debug": the debug kernel)
 #   make check-debug     selftests on a 6.12 debug kernel (KASAN, lockdep...)
+#   make install         the tools (PREFIX=/usr/local, DESTDIR=) after 'make'
+#   make modules_install the module for KDIR's kernel, then depmod
+#   make uninstall       remove what 'make install' put there
 
 CALPERF_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/calperf
 ifeq ($(origin KVER),undefined)
@@ -24,9 +27,13 @@ KDIR ?= $(or $(RUNNING_KDIR),$(lastword $(sort $(wildcard \
 	$(CALPERF_CACHE)/headers/$(KVER).*-amd64/root/usr/src/linux-headers-$(KVER).*-amd64))))
 KERNELS ?= 6.1 6.12
 
+# One version for the module, calperfctl and the packages (scripts/version).
+CALPERF_VERSION := $(shell scripts/version)
+
 CC ?= gcc
 CFLAGS ?= -O2 -g
 CFLAGS += -D_GNU_SOURCE -Wall -Wextra -Iinclude/uapi $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+CFLAGS += -DCALPERF_VERSION='"$(CALPERF_VERSION)"'
 LDLIBS += $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 
 USER_SRCS := $(filter-out user/tapfwd.c,$(wildcard user/*.c))
@@ -40,7 +47,11 @@ module:
 
 user: user/calperfctl user/calperf-tapfwd
 
-user/calperfctl: $(USER_SRCS) $(USER_HDRS)
+# Rebuilt when the version changes (a commit, a VERSION bump).
+user/.version: FORCE
+	@echo '$(CALPERF_VERSION)' | cmp -s - $@ || echo '$(CALPERF_VERSION)' >$@
+
+user/calperfctl: $(USER_SRCS) $(USER_HDRS) user/.version
 	$(CC) $(CFLAGS) -o $@ $(USER_SRCS) $(LDLIBS)
 
 # The user-space hop of the tap topology (a VM's network backend).
@@ -83,8 +94,43 @@ check-debug: user
 	scripts/debug-kernel >/dev/null
 	CALPERF_DEBUG_TESTS="$(DEBUG_TESTS)" selftests/check debug
 
+# Installed as a Debian tool would be: calperfctl and calperf-tapfwd in
+# sbin (they need CAP_NET_ADMIN), calperf-study with its package in
+# lib/calperf (reached by a symlink in sbin; calperfctl beside it, as in
+# the build tree), the man page. Run 'make' first: installing never
+# builds, so 'sudo make install' leaves no root-owned objects behind.
+PREFIX ?= /usr/local
+SBINDIR := $(PREFIX)/sbin
+PKGDIR := $(PREFIX)/lib/calperf
+MAN8DIR := $(PREFIX)/share/man/man8
+INSTALLED := $(SBINDIR)/calperfctl $(SBINDIR)/calperf-tapfwd \
+	$(SBINDIR)/calperf-study $(PKGDIR) $(MAN8DIR)/calperfctl.8
+
+install:
+	@for f in user/calperfctl user/calperf-tapfwd; do \
+		test -x $$f || { echo "install: $$f is not built: run 'make' first" >&2; exit 1; }; \
+	done
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGDIR)/study $(DESTDIR)$(MAN8DIR)
+	install -m 755 user/calperfctl user/calperf-tapfwd $(DESTDIR)$(SBINDIR)/
+	install -m 755 user/calperf-study $(DESTDIR)$(PKGDIR)/
+	install -m 644 user/study/*.py $(DESTDIR)$(PKGDIR)/study/
+	ln -sfr $(DESTDIR)$(SBINDIR)/calperfctl $(DESTDIR)$(PKGDIR)/calperfctl
+	ln -sfr $(DESTDIR)$(SBINDIR)/calperf-tapfwd $(DESTDIR)$(PKGDIR)/calperf-tapfwd
+	ln -sfr $(DESTDIR)$(PKGDIR)/calperf-study $(DESTDIR)$(SBINDIR)/calperf-study
+	install -m 644 man/calperfctl.8 $(DESTDIR)$(MAN8DIR)/
+
+uninstall:
+	rm -rf $(addprefix $(DESTDIR),$(INSTALLED))
+
+modules_install:
+	@test -n "$(KDIR)" || { echo "no kernel headers for KVER=$(KVER)" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	depmod -a $(notdir $(patsubst %/build,%,$(realpath $(KDIR)/..)))
+
 clean:
 	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -f user/calperfctl user/calperf-tapfwd
 
-.PHONY: all module user deps lint demo bench study check check-debug clean
+.PHONY: all module user deps lint demo bench study check check-debug clean FORCE \
+	install uninstall modules_install
+FORCE:

@@ -52,6 +52,22 @@ def empty_after_load():
 
 
 @t.test
+def versions_agree():
+    """One version (scripts/version) in MODULE_VERSION, modinfo and
+    calperfctl -V, which warns when the loaded module's differs."""
+    want = sh(f"{REPO}/scripts/version").stdout.strip()
+    check(open("/sys/module/calperf/version").read().strip() == want,
+          "the loaded module's version is not scripts/version's")
+    check(f"version:        {want}\n" in sh(f"modinfo {os.environ['CALPERF_KO']}").stdout,
+          "modinfo shows another version")
+    r = ctl("-V", as_json=False)
+    check(r.rc == 0 and r.out == f"calperfctl {want}\ncalperf module {want}\n" and not r.err,
+          f"calperfctl -V: {r.out!r} {r.err!r}")
+    r = ctl("-V")
+    check(r.json == {"calperfctl_version": want, "module_version": want}, f"-j -V: {r.out!r}")
+
+
+@t.test
 def unload():
     module_unload()
     check(not module_loaded(), "calperf still loaded after rmmod")

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """TCP streams between two namespaces over veth, IPv4 and IPv6, with
 byte counts checked against observers outside calperf (socat)."""
+import calendar
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from calperf_test import *  # noqa: E402,F403
@@ -43,6 +45,17 @@ def check_result(r, want_bytes=None):
 def setup():
     global pair
     pair = loaded_with_pair()
+
+
+@t.test
+def results_say_where_they_came_from():
+    r = pair.run("stream", pair.b4, "time", 0.5)
+    p = r["provenance"]
+    want = sh(f"{REPO}/scripts/version").stdout.strip()
+    check(p["calperfctl_version"] == want and p["module_version"] == want, f"versions {p}")
+    check(p["kernel"] == os.uname().release and p["host"] == os.uname().nodename, f"{p}")
+    age = time.time() - calendar.timegm(time.strptime(p["utc"], "%Y-%m-%dT%H:%M:%SZ"))
+    check(0 <= age < 60, f"utc {p['utc']} is {age:.0f} s old")
 
 
 @t.test

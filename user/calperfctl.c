@@ -14,8 +14,7 @@
 #include "commands.h"
 #include "nl.h"
 #include "util.h"
-
-#define CALPERFCTL_VERSION "0.1"
+#include "version.h"
 
 static int usage(FILE *f)
 {
@@ -52,8 +51,7 @@ int main(int argc, char **argv)
 		} else if (is_option(argv[0], "s", "stats")) {
 			opt_stats = true;
 		} else if (is_option(argv[0], "V", "version")) {
-			printf("calperfctl %s\n", CALPERFCTL_VERSION);
-			return 0;
+			return cp_print_versions();
 		} else if (is_option(argv[0], "h", "help")) {
 			return usage(stdout);
 		} else {

@@ -21,6 +21,7 @@
 #include "nl.h"
 #include "session.h"
 #include "util.h"
+#include "version.h"
 
 #define RUN_DEFAULT_PORT	5201
 /*
@@ -508,6 +509,7 @@ static void print_json(const struct run *r, const struct cp_session *s,
 	char key[32];
 
 	json_open(NULL, '{');
+	cp_provenance_json();
 	if (s->kind == CALPERF_KIND_RR && s->sender.present) {
 		json_u64("transactions", st->calls);
 		json_double("transactions_per_s", per_second(st));

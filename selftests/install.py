@@ -1,0 +1,53 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""'make install' puts the tools where a Debian tool's go (PREFIX,
+DESTDIR): the installed calperfctl and calperf-study run from there, the
+man page reads, and 'make uninstall' takes all of it away again."""
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from calperf_test import *  # noqa: E402,F403
+
+t = Ktap()
+dest = tempfile.mkdtemp(prefix="calperf-install-")
+MAKE = f"make -s -C {REPO} DESTDIR={dest} PREFIX=/usr"
+FILES = ["usr/sbin/calperfctl", "usr/sbin/calperf-tapfwd", "usr/sbin/calperf-study",
+         "usr/lib/calperf/calperf-study", "usr/lib/calperf/study/measure.py",
+         "usr/share/man/man8/calperfctl.8"]
+
+
+@t.test
+def setup():
+    module_load()
+
+
+@t.test
+def install_into_destdir():
+    sh(f"{MAKE} install")
+    missing = [f for f in FILES if not os.path.exists(os.path.join(dest, f))]
+    check(not missing, f"not installed: {missing}")
+
+
+@t.test
+def installed_tools_run():
+    want = sh(f"{REPO}/scripts/version").stdout.strip()
+    r = sh(f"{dest}/usr/sbin/calperfctl -V")
+    check(r.stdout == f"calperfctl {want}\ncalperf module {want}\n", f"-V: {r.stdout!r}")
+    r = sh(f"{dest}/usr/sbin/calperf-study --help")
+    check(r.stdout.startswith("usage: calperf-study"), f"calperf-study: {r.stdout[:200]!r}")
+    r = sh(f"man -l {dest}/usr/share/man/man8/calperfctl.8", env={**os.environ, "MANPAGER": "cat"})
+    text = " ".join(r.stdout.replace("\u2010", "-").split())    # justified, hyphens
+    check("calperfctl - measure the Linux TCP data path" in text, f"man page: {text[:300]!r}")
+
+
+@t.test
+def uninstall_removes_everything():
+    sh(f"{MAKE} uninstall")
+    left = [os.path.join(d, f) for d, _, fs in os.walk(dest) for f in fs]
+    left += [d for d, _, _ in os.walk(dest) if os.path.islink(d)]
+    check(not left, f"left behind: {left}")
+
+
+t.run()
