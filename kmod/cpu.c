@@ -221,9 +221,10 @@ int calperf_cpu_acct_start(struct calperf_cpu_acct *a)
 {
 	int err;
 
-	a->start = kcalloc(nr_cpu_ids, sizeof(*a->start), GFP_KERNEL);
-	a->delta = kcalloc(nr_cpu_ids, sizeof(*a->delta), GFP_KERNEL);
-	a->self = alloc_percpu(struct calperf_cpu_self);
+	/* Made for the caller that starts the session: charged to it. */
+	a->start = kcalloc(nr_cpu_ids, sizeof(*a->start), GFP_KERNEL_ACCOUNT);
+	a->delta = kcalloc(nr_cpu_ids, sizeof(*a->delta), GFP_KERNEL_ACCOUNT);
+	a->self = alloc_percpu_gfp(struct calperf_cpu_self, GFP_KERNEL_ACCOUNT);
 	if (!a->start || !a->delta || !a->self) {
 		calperf_cpu_acct_free(a);
 		return -ENOMEM;

@@ -12,7 +12,8 @@ int calperf_hist_init(struct calperf_hist *h)
 {
 	int cpu;
 
-	h->cpu = alloc_percpu(struct calperf_hist_cpu);
+	/* For the caller that starts the session: charged to it. */
+	h->cpu = alloc_percpu_gfp(struct calperf_hist_cpu, GFP_KERNEL_ACCOUNT);
 	if (!h->cpu)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu)

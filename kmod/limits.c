@@ -25,7 +25,7 @@ MODULE_PARM_DESC(max_kthreads, "kthreads the sessions may have, host-wide (defau
 static unsigned long max_buffer_bytes = 256UL << 20;
 module_param(max_buffer_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_buffer_bytes,
-		 "bytes of payload buffers the sessions may have, host-wide (default 256 MiB)");
+		 "bytes of payload buffers and rr histograms the sessions may have, host-wide (default 256 MiB)");
 
 /* What the sessions hold now; under the sessions' lock. */
 static struct {
@@ -39,12 +39,19 @@ static unsigned int calperf_session_kthreads(const struct calperf_session *s)
 	return s->nr_threads * (s->sender.present + s->receiver.present);
 }
 
-/* The sender's one buffer and each receiving kthread's own. */
+/*
+ * The sender's one buffer and each receiving kthread's own, and an rr
+ * client's latency histogram: one per possible CPU, so on a large host
+ * it outweighs the buffers.
+ */
 static unsigned long calperf_session_buffer_bytes(const struct calperf_session *s)
 {
 	unsigned long n = s->sender.present + s->receiver.present * s->nr_threads;
+	unsigned long bytes = n * calperf_session_buf_size(s);
 
-	return n * calperf_session_buf_size(s);
+	if (s->kind == CALPERF_KIND_RR && s->sender.present)
+		bytes += num_possible_cpus() * sizeof(struct calperf_hist_cpu);
+	return bytes;
 }
 
 int calperf_limits_charge(const struct calperf_session *s,

@@ -221,7 +221,7 @@ int calperf_sockets_prepare(struct calperf_session *s,
 				continue;
 			w->hop_marks = kcalloc(CALPERF_HOP_POINTS,
 					       sizeof(*w->hop_marks),
-					       GFP_KERNEL);
+					       GFP_KERNEL_ACCOUNT);
 			if (!w->hop_marks)
 				return -ENOMEM;
 		}

@@ -78,10 +78,16 @@ def stop_with_stalled_peer():
     sink, sid = sender_into_sink(5311)
     try:
         os.killpg(sink.pid, signal.SIGSTOP)
-        time.sleep(1)
-        before = session(sid)["sender"]["stats"]["bytes"]
-        time.sleep(0.5)
-        check(session(sid)["sender"]["stats"]["bytes"] == before, "the peer is not stalled")
+
+        def stalled():
+            """No byte moved for half a second: the windows are shut.
+            (The receiver may still open its window a little as it
+            collapses what it queued, on a slow guest a second later.)"""
+            before = session(sid)["sender"]["stats"]["bytes"]
+            time.sleep(0.5)
+            return session(sid)["sender"]["stats"]["bytes"] == before
+
+        wait_for(stalled, 10, "the stopped sink's window to close", step=0)
         t0 = time.monotonic()
         ctl_ok("session", "stop", sid)
         took = time.monotonic() - t0

@@ -147,6 +147,12 @@ def host_wide_limits_are_enforced():
         set_param("max_buffer_bytes", 2 * 65536)
         added.append(ctl_ok("session", "add", "msg-size", "64K", "receiver", "port", 5994,
                             ns=ns).json["id"])
+        # Room for an rr client's 1-byte buffer, not for its latency
+        # histogram (35 KiB per possible CPU): that counts too.
+        set_param("max_buffer_bytes", 2 * 65536 + 100)
+        r = ctl("session", "add", "kind", "rr", "sender", "addr", "198.18.250.1", "port", 9)
+        check(r.rc == 1 and "(module parameter max_buffer_bytes)" in r.err,
+              f"an rr client's histogram is not charged: {r.err!r}")
     finally:
         for n, v in defaults.items():
             set_param(n, v)
