@@ -7,7 +7,10 @@
 #   make KDIR=/path      ... against any kernel build tree
 #   make W=1 C=1         extra warnings, sparse
 #   make deps            install the Debian packages everything needs
-#   make lint            W=1, sparse and checkpatch on both kernels
+#   make gen             regenerate the ABI header, the kernel's policies and
+#                        calperfctl's attribute names from the netlink spec
+#   make lint            W=1, sparse and checkpatch on both kernels; the
+#                        generated files match the spec
 #   make demo            a TCP stream over veth, measured in the VM
 #   make bench           calperf against qperf in the VM (qemu64 CPU model)
 #   make study           the seed experiment in the VM: report in study/
@@ -57,6 +60,9 @@ user/calperfctl: $(USER_SRCS) $(USER_HDRS) user/.version
 # The user-space hop of the tap topology (a VM's network backend).
 user/calperf-tapfwd: user/tapfwd.c
 	$(CC) $(CFLAGS) -o $@ $<
+
+gen:
+	scripts/ynl-gen
 
 deps:
 	scripts/install-deps
@@ -131,6 +137,6 @@ clean:
 	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -f user/calperfctl user/calperf-tapfwd
 
-.PHONY: all module user deps lint demo bench study check check-debug clean FORCE \
+.PHONY: all module user gen deps lint demo bench study check check-debug clean FORCE \
 	install uninstall modules_install
 FORCE:

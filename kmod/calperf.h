@@ -29,14 +29,14 @@
 #include "hist.h"
 #include "hops.h"
 
+/*
+ * The bounds of each attribute (message size, flows...) are in the spec,
+ * Documentation/netlink/specs/calperf.yaml, and checked by the generated
+ * policies of netlink-gen.c.
+ */
 #define CALPERF_MAX_SESSIONS_PER_NET	64
-#define CALPERF_MAX_MSG_SIZE		(4 << 20)
-#define CALPERF_MAX_SOCKBUF		(256 << 20)
-#define CALPERF_MAX_DURATION_MS		(24 * 3600 * 1000)
 #define CALPERF_DEFAULT_MSG_SIZE	65536
 #define CALPERF_DEFAULT_DURATION_MS	10000
-#define CALPERF_MAX_RR_SIZE		BIT(20)
-#define CALPERF_MAX_FLOWS		64
 #define CALPERF_MAX_FLOWS_PER_NET	256
 
 /* The longest a kthread sleeps in a socket call before looking for a stop. */
@@ -154,7 +154,7 @@ struct calperf_session {
 	bool verify;			/* stream: receiver checks the pattern */
 	u32 nr_flows;			/* TCP connections */
 	u32 nr_threads;			/* kthreads per endpoint, <= nr_flows */
-	u32 hop_every;			/* stream: trace one send in N, 0: off */
+	u32 hop_every;			/* trace one send or request in N; 0: off */
 	struct calperf_hops *hops;	/* while tracing, and its results */
 	char congestion[TCP_CA_NAME_MAX];
 

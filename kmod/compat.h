@@ -13,11 +13,20 @@
 #include <linux/uio.h>
 #include <linux/version.h>
 
-/* Policy range pointers became const in 6.4. */
+/*
+ * Policy range pointers became const in 6.4; the generated policies
+ * (netlink-gen.c, which includes this header first) declare their ranges
+ * const, which 6.1's policy struct takes without the qualifier. The
+ * kernel only reads them.
+ */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
-#define calperf_policy_range	struct netlink_range_validation
-#else
-#define calperf_policy_range	const struct netlink_range_validation
+#include <net/netlink.h>
+#undef NLA_POLICY_FULL_RANGE
+#define NLA_POLICY_FULL_RANGE(tp, _range) {				\
+	.type = NLA_ENSURE_UINT_OR_BINARY_TYPE(tp),			\
+	.validation_type = NLA_VALIDATE_RANGE_PTR,			\
+	.range = (struct netlink_range_validation *)(_range),		\
+}
 #endif
 
 /*

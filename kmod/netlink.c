@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The "calperf" generic netlink family: policies, commands, replies and
- * the "monitor" notifications. Nothing else: sessions live in session.c.
+ * The "calperf" generic netlink family: commands, replies and the
+ * "monitor" notifications. The policies and the ops table are generated
+ * from the spec into netlink-gen.c; sessions live in session.c.
  */
 
 #include <linux/capability.h>
@@ -14,87 +15,7 @@
 
 #include "calperf.h"
 #include "compat.h"
-
-/* Bounds too wide for the s16 min/max of NLA_POLICY_RANGE. */
-static calperf_policy_range calperf_sockbuf_range = {
-	.max = CALPERF_MAX_SOCKBUF,
-};
-
-static calperf_policy_range calperf_msg_size_range = {
-	.min = 1,
-	.max = CALPERF_MAX_MSG_SIZE,
-};
-
-static calperf_policy_range calperf_rr_size_range = {
-	.min = 1,
-	.max = CALPERF_MAX_RR_SIZE,
-};
-
-static calperf_policy_range calperf_interval_range = {
-	.min = 10,
-	.max = 3600 * 1000,
-};
-
-static calperf_policy_range calperf_hop_sample_range = {
-	.min = 1,
-	.max = 1000000,
-};
-
-static calperf_policy_range calperf_duration_range = {
-	.min = 1,
-	.max = CALPERF_MAX_DURATION_MS,
-};
-
-static const struct nla_policy calperf_endpoint_policy[] = {
-	[CALPERF_A_ENDPOINT_NETNS_FD]	= NLA_POLICY_MIN(NLA_S32, 0),
-	[CALPERF_A_ENDPOINT_NETNS_PID]	= NLA_POLICY_MIN(NLA_U32, 1),
-	[CALPERF_A_ENDPOINT_ADDR4]	= { .type = NLA_BE32 },
-	[CALPERF_A_ENDPOINT_ADDR6]	= NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
-	[CALPERF_A_ENDPOINT_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
-	[CALPERF_A_ENDPOINT_CPU]	= NLA_POLICY_MAX(NLA_U32, CONFIG_NR_CPUS - 1),
-	[CALPERF_A_ENDPOINT_SOCKBUF]	= NLA_POLICY_FULL_RANGE(NLA_U32,
-								&calperf_sockbuf_range),
-};
-
-static const struct nla_policy calperf_session_new_policy[] = {
-	[CALPERF_A_SESSION_KIND]	= NLA_POLICY_RANGE(NLA_U8, CALPERF_KIND_STREAM,
-							   CALPERF_KIND_RR),
-	[CALPERF_A_SESSION_MSG_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U32,
-								&calperf_msg_size_range),
-	[CALPERF_A_SESSION_DURATION_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32,
-								&calperf_duration_range),
-	[CALPERF_A_SESSION_BYTES_LIMIT]	= NLA_POLICY_MIN(NLA_U64, 1),
-	[CALPERF_A_SESSION_NODELAY]	= { .type = NLA_FLAG },
-	[CALPERF_A_SESSION_CONGESTION]	= { .type = NLA_NUL_STRING,
-					    .len = TCP_CA_NAME_MAX - 1 },
-	[CALPERF_A_SESSION_SENDER]	= NLA_POLICY_NESTED(calperf_endpoint_policy),
-	[CALPERF_A_SESSION_RECEIVER]	= NLA_POLICY_NESTED(calperf_endpoint_policy),
-	[CALPERF_A_SESSION_REQ_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U32,
-								&calperf_rr_size_range),
-	[CALPERF_A_SESSION_RESP_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U32,
-								&calperf_rr_size_range),
-	[CALPERF_A_SESSION_COUNT_LIMIT]	= NLA_POLICY_MIN(NLA_U64, 1),
-	[CALPERF_A_SESSION_INTERVAL_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32,
-								&calperf_interval_range),
-	[CALPERF_A_SESSION_ZEROCOPY_SEND] = { .type = NLA_FLAG },
-	[CALPERF_A_SESSION_NOCOPY_RECV]	= { .type = NLA_FLAG },
-	[CALPERF_A_SESSION_VERIFY]	= { .type = NLA_FLAG },
-	[CALPERF_A_SESSION_FLOWS]	= NLA_POLICY_RANGE(NLA_U32, 1,
-							   CALPERF_MAX_FLOWS),
-	[CALPERF_A_SESSION_THREADS]	= NLA_POLICY_RANGE(NLA_U32, 1,
-							   CALPERF_MAX_FLOWS),
-	[CALPERF_A_SESSION_HOP_SAMPLE]	= NLA_POLICY_FULL_RANGE(NLA_U32,
-								&calperf_hop_sample_range),
-};
-
-static const struct nla_policy calperf_session_id_policy[] = {
-	[CALPERF_A_SESSION_ID]		= NLA_POLICY_MIN(NLA_U32, 1),
-};
-
-static const struct nla_policy calperf_session_get_policy[] = {
-	[CALPERF_A_SESSION_ID]		= NLA_POLICY_MIN(NLA_U32, 1),
-	[CALPERF_A_SESSION_HIST_BUCKETS] = { .type = NLA_FLAG },
-};
+#include "netlink-gen.h"
 
 static struct genl_family calperf_family;
 
@@ -166,7 +87,7 @@ static int calperf_nl_parse_endpoint(struct sk_buff *skb,
 	int err;
 
 	err = nla_parse_nested(tb, CALPERF_A_ENDPOINT_MAX, nest,
-			       calperf_endpoint_policy, extack);
+			       calperf_endpoint_request_nl_policy, extack);
 	if (err)
 		return err;
 
@@ -816,7 +737,7 @@ static int calperf_nl_reply_session(struct genl_info *info,
 	return genlmsg_reply(msg, info);
 }
 
-static int calperf_nl_session_new(struct sk_buff *skb, struct genl_info *info)
+int calperf_nl_session_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct calperf_session *s;
 	struct sk_buff *msg;
@@ -872,8 +793,7 @@ static struct calperf_session *calperf_nl_get(struct genl_info *info)
 	return s;
 }
 
-static int calperf_nl_session_start(struct sk_buff *skb,
-				    struct genl_info *info)
+int calperf_nl_session_start_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct calperf_session *s;
 	int err;
@@ -888,8 +808,7 @@ static int calperf_nl_session_start(struct sk_buff *skb,
 	return err;
 }
 
-static int calperf_nl_session_stop(struct sk_buff *skb,
-				   struct genl_info *info)
+int calperf_nl_session_stop_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct calperf_session *s;
 	int err = 0;
@@ -909,7 +828,7 @@ static int calperf_nl_session_stop(struct sk_buff *skb,
 	return err;
 }
 
-static int calperf_nl_session_del(struct sk_buff *skb, struct genl_info *info)
+int calperf_nl_session_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *id = info->attrs[CALPERF_A_SESSION_ID];
 	int err;
@@ -929,7 +848,7 @@ static unsigned int calperf_nl_read_detail(const struct sk_buff *skb)
 	return netlink_capable(skb, CAP_NET_ADMIN) ? CALPERF_NL_CPU : 0;
 }
 
-static int calperf_nl_session_get(struct sk_buff *skb, struct genl_info *info)
+int calperf_nl_session_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	unsigned int detail = CALPERF_NL_FLOWS | CALPERF_NL_HOPS |
 			      calperf_nl_read_detail(skb);
@@ -949,8 +868,8 @@ static int calperf_nl_session_get(struct sk_buff *skb, struct genl_info *info)
 }
 
 /* cb->args[0]: the last session id sent; ids only grow. */
-static int calperf_nl_session_dump(struct sk_buff *skb,
-				   struct netlink_callback *cb)
+int calperf_nl_session_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
 {
 	unsigned int detail = calperf_nl_read_detail(cb->skb);
 	struct net *net = sock_net(skb->sk);
@@ -1011,44 +930,7 @@ void calperf_nl_notify(struct calperf_session *s, u8 cmd)
 				CALPERF_NLGRP_MONITOR, GFP_KERNEL);
 }
 
-static const struct genl_ops calperf_nl_ops[] = {
-	{
-		.cmd = CALPERF_CMD_SESSION_NEW,
-		.doit = calperf_nl_session_new,
-		.policy = calperf_session_new_policy,
-		.maxattr = ARRAY_SIZE(calperf_session_new_policy) - 1,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = CALPERF_CMD_SESSION_START,
-		.doit = calperf_nl_session_start,
-		.policy = calperf_session_id_policy,
-		.maxattr = CALPERF_A_SESSION_ID,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = CALPERF_CMD_SESSION_STOP,
-		.doit = calperf_nl_session_stop,
-		.policy = calperf_session_id_policy,
-		.maxattr = CALPERF_A_SESSION_ID,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = CALPERF_CMD_SESSION_GET,
-		.doit = calperf_nl_session_get,
-		.dumpit = calperf_nl_session_dump,
-		.policy = calperf_session_get_policy,
-		.maxattr = ARRAY_SIZE(calperf_session_get_policy) - 1,
-	},
-	{
-		.cmd = CALPERF_CMD_SESSION_DEL,
-		.doit = calperf_nl_session_del,
-		.policy = calperf_session_id_policy,
-		.maxattr = CALPERF_A_SESSION_ID,
-		.flags = GENL_ADMIN_PERM,
-	},
-};
-
+/* Written here: the spec's generator cannot give a group its flags. */
 static const struct genl_multicast_group calperf_nl_mcgrps[] = {
 	[CALPERF_NLGRP_MONITOR] = {
 		.name = CALPERF_MCGRP_MONITOR,

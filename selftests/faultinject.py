@@ -25,8 +25,8 @@ S, E = A_SESSION, A_EP
 DEBUGFS = "/sys/kernel/debug"
 ATTRS = ("failslab", "fail_page_alloc")
 FAIL_NTH = "/proc/thread-self/fail-nth"
-STATE_CREATED, STATE_DONE = 1, 3
-STATS_BYTES = 2
+STATE_CREATED, STATE_DONE = ENUM["state"]["created"], ENUM["state"]["done"]
+STATS_BYTES = A["stats"]["bytes"]
 # What a failed allocation may end a run with.
 OUT_OF_MEMORY = {errno.ENOMEM, errno.ENOBUFS}
 # Random phase: the share of allocations through calperf that fail,

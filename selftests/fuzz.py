@@ -158,8 +158,52 @@ def setup():
     learn()
     diag(f"learnt {len(ops)} commands and {len(policies)} policies from the kernel: "
          f"commands {sorted(ops)}")
-    check(sorted(ops) == [1, 2, 3, 4, 5], f"commands {sorted(ops)}")
+    requests = {op.value: op for op in SPEC.msgs.values() if "do" in op.yaml}
+    check(sorted(ops) == sorted(requests), f"commands {sorted(ops)}, spec {sorted(requests)}")
     check(len(policies) >= 3, "too few policies")
+
+
+SPEC_TYPE = {"flag": T_FLAG, "u8": T_U8, "u16": T_U16, "u32": T_U32, "u64": T_U64,
+             "s32": T_S32, "string": T_NUL_STRING, "binary": T_BINARY, "nest": T_NESTED}
+
+
+def policy_differences(idx, aset, names, where):
+    """How the kernel's policy @idx differs from the spec's attributes @names
+    of set @aset: types, bounds and nested policies, recursively."""
+    pol = policies.get(idx, {})
+    wanted = {aset[n].value: aset[n] for n in names}
+    out = [f"{where}: attribute {a} only in the kernel" for a in sorted(set(pol) - set(wanted))]
+    for value, attr in wanted.items():
+        here = f"{where}.{attr.name}"
+        p = pol.get(value)
+        if p is None:
+            out.append(f"{here}: not in the kernel's policy")
+            continue
+        if attr_type(p) != SPEC_TYPE[attr.type]:
+            out.append(f"{here}: type {attr_type(p)}, spec {attr.type}")
+        checks = attr.yaml.get("checks", {})
+        for key, pt in (("min", PT_MIN_U), ("max", PT_MAX_U)):
+            if key in checks and attr.type != "s32" and num(p.get(pt, b"\0" * 8)) != checks[key]:
+                out.append(f"{here}: {key} {num(p[pt]) if pt in p else None}, spec {checks[key]}")
+        if attr.type == "nest":
+            sub = SPEC.attr_sets.get(attr.yaml["nested-attributes"] + "-request") or \
+                SPEC.attr_sets[attr.yaml["nested-attributes"]]
+            out += policy_differences(num(p[PT_POLICY_IDX]), sub, list(sub.attrs), here)
+    return out
+
+
+@t.test
+def policies_are_the_spec():
+    """Each command's policy is its request in the spec: the same attributes,
+    types, bounds and nests (the policies are generated from it)."""
+    diffs = []
+    for op in SPEC.msgs.values():
+        if "do" not in op.yaml:
+            continue
+        names = op.yaml["do"].get("request", {}).get("attributes", [])
+        diffs += policy_differences(ops[op.value], SPEC.attr_sets[op.yaml["attribute-set"]],
+                                    names, op.name)
+    check(not diffs, "; ".join(diffs))
 
 
 @t.test
@@ -188,9 +232,10 @@ def unprivileged_fuzz():
             "from calperf_test import *; import random; g = Genl(); n = 0;"
             f"rng = random.Random({SEED});"
             "\nfor i in range(300):\n"
-            "    cmd = rng.choice([1, 2, 3, 5])\n"
+            "    cmd = rng.choice([CMD['new'], CMD['start'], CMD['stop'], CMD['del']])\n"
             "    try:\n"
-            "        g.request(cmd, u32(2, rng.randrange(1, 5)) + bytes(rng.randrange(256) for _ in range(rng.randrange(8))))\n"
+            "        g.request(cmd, u32(A_SESSION['id'], rng.randrange(1, 5))"
+            " + bytes(rng.randrange(256) for _ in range(rng.randrange(8))))\n"
             "    except NlError as e:\n"
             "        n += e.errno == errno.EPERM\n"
             "print(n)\n")

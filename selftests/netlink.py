@@ -78,6 +78,8 @@ BAD = {
                                      errno.EINVAL, "Unknown attribute"),
     "new_stats_in_request": ("new", KIND + nest(S["sender"], addr4("198.18.250.1"), u16(E["port"], 1),
                                                 nest(E["stats"])), errno.EINVAL, None),
+    "new_flow_in_request": ("new", KIND + nest(S["sender"], addr4("198.18.250.1"), u16(E["port"], 1),
+                                               nest(E["flow"])), errno.EINVAL, None),
     "new_families_differ": ("new", KIND + TX + nest(S["receiver"], addr6("2001:2::1"), u16(E["port"], 1)),
                             errno.EINVAL, "differ in family"),
     "new_garbage_nest": ("new", KIND + nla(S["sender"] | NLA_F_NESTED, b"\xff\xff\xff\xff\x00"),

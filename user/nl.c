@@ -11,6 +11,7 @@
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
 
+#include "attr-names.h"
 #include "nl.h"
 
 #ifndef SOL_NETLINK
@@ -86,92 +87,58 @@ struct nl_msg *cp_nl_msg(struct cp_nl *nl, uint8_t cmd, int flags)
 	return msg;
 }
 
-/* Attribute names, as in Documentation/netlink/specs/calperf.yaml. */
-static const char *const session_attr_names[CALPERF_A_SESSION_MAX + 1] = {
-	[CALPERF_A_SESSION_ID] = "id",
-	[CALPERF_A_SESSION_KIND] = "kind",
-	[CALPERF_A_SESSION_STATE] = "state",
-	[CALPERF_A_SESSION_MSG_SIZE] = "msg-size",
-	[CALPERF_A_SESSION_DURATION_MS] = "duration-ms",
-	[CALPERF_A_SESSION_BYTES_LIMIT] = "bytes-limit",
-	[CALPERF_A_SESSION_NODELAY] = "nodelay",
-	[CALPERF_A_SESSION_CONGESTION] = "congestion",
-	[CALPERF_A_SESSION_SENDER] = "sender",
-	[CALPERF_A_SESSION_RECEIVER] = "receiver",
-	[CALPERF_A_SESSION_ERROR] = "error",
-	[CALPERF_A_SESSION_REQ_SIZE] = "req-size",
-	[CALPERF_A_SESSION_RESP_SIZE] = "resp-size",
-	[CALPERF_A_SESSION_COUNT_LIMIT] = "count-limit",
-	[CALPERF_A_SESSION_HIST_BUCKETS] = "hist-buckets",
-	[CALPERF_A_SESSION_CPU] = "cpu",
-	[CALPERF_A_SESSION_INTERVAL_MS] = "interval-ms",
-	[CALPERF_A_SESSION_ZEROCOPY_SEND] = "zerocopy-send",
-	[CALPERF_A_SESSION_NOCOPY_RECV] = "nocopy-recv",
-	[CALPERF_A_SESSION_VERIFY] = "verify",
-	[CALPERF_A_SESSION_FLOWS] = "flows",
-	[CALPERF_A_SESSION_THREADS] = "threads",
-	[CALPERF_A_SESSION_HOP_SAMPLE] = "hop-sample",
-	[CALPERF_A_SESSION_HOPS] = "hops",
-};
-
-static const char *const endpoint_attr_names[CALPERF_A_ENDPOINT_MAX + 1] = {
-	[CALPERF_A_ENDPOINT_NETNS_FD] = "netns-fd",
-	[CALPERF_A_ENDPOINT_NETNS_PID] = "netns-pid",
-	[CALPERF_A_ENDPOINT_ADDR4] = "addr4",
-	[CALPERF_A_ENDPOINT_ADDR6] = "addr6",
-	[CALPERF_A_ENDPOINT_PORT] = "port",
-	[CALPERF_A_ENDPOINT_CPU] = "cpu",
-	[CALPERF_A_ENDPOINT_SOCKBUF] = "sockbuf",
-	[CALPERF_A_ENDPOINT_STATS] = "stats",
-	[CALPERF_A_ENDPOINT_FLOW] = "flow",
-};
-
-static const char *attr_name(bool nested, int type)
+static const char *attr_name(const char *set, int type)
 {
-	const char *name = NULL;
-
-	if (!nested && type <= CALPERF_A_SESSION_MAX)
-		name = session_attr_names[type];
-	else if (nested && type <= CALPERF_A_ENDPOINT_MAX)
-		name = endpoint_attr_names[type];
-	return name ?: "unknown";
+	return cp_attr_name(set, type) ?: "unknown";
 }
 
-/* Name the attribute at byte @off of the request, e.g. "sender.port". */
-static void name_attr_at(struct nl_msg *req, uint32_t off, char *buf,
-			 size_t len)
+/*
+ * Name the attribute at byte @off of the request by the spec's names,
+ * e.g. "sender.port", and return the set it holds if it is a nest.
+ */
+static const char *name_attr_at(const struct nlmsghdr *nlh,
+				const struct nlattr *head, int rem,
+				const char *set, uint32_t off, char *buf,
+				size_t len)
 {
-	struct nlmsghdr *nlh = nlmsg_hdr(req);
-	struct nlattr *top = genlmsg_attrdata(nlmsg_data(nlh), 0);
-	int rem = genlmsg_attrlen(nlmsg_data(nlh), 0);
-	struct nlattr *a, *n;
+	const struct nlattr *a;
 	int r;
 
-	buf[0] = '\0';
-	nla_for_each_attr(a, top, rem, r) {
-		uint32_t start = (char *)a - (char *)nlh;
+	if (len < 2)
+		return NULL;
+	nla_for_each_attr(a, head, rem, r) {
+		uint32_t start = (const char *)a - (const char *)nlh;
 		int type = nla_type(a);
+		const char *nested = cp_attr_nested(set, type);
+		const char *inner;
+		size_t used;
 
-		if (off == start) {
-			snprintf(buf, len, "%s", attr_name(false, type));
-			return;
-		}
 		if (off < start || off >= start + a->nla_len)
 			continue;
-		if (type != CALPERF_A_SESSION_SENDER &&
-		    type != CALPERF_A_SESSION_RECEIVER)
-			return;
-		nla_for_each_nested(n, a, r) {
-			if (off == (uint32_t)((char *)n - (char *)nlh)) {
-				snprintf(buf, len, "%s.%s",
-					 attr_name(false, type),
-					 attr_name(true, nla_type(n)));
-				return;
-			}
-		}
-		snprintf(buf, len, "%s", attr_name(false, type));
-		return;
+		snprintf(buf, len, "%s.", attr_name(set, type));
+		used = strlen(buf);
+		buf[used - 1] = '\0';
+		if (off == start || !nested)
+			return nested;
+		inner = name_attr_at(nlh, nla_data(a), nla_len(a), nested, off,
+				     buf + used, len - used);
+		if (buf[used])
+			buf[used - 1] = '.';
+		return inner;
 	}
+	return NULL;
+}
+
+/* The attribute at byte @off of request @req, named into @buf. */
+static const char *find_attr_at(struct nl_msg *req, uint32_t off, char *buf,
+				size_t len)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(req);
+
+	buf[0] = '\0';
+	return name_attr_at(nlh, genlmsg_attrdata(nlmsg_data(nlh), 0),
+			    genlmsg_attrlen(nlmsg_data(nlh), 0), "session",
+			    off, buf, len);
 }
 
 struct cp_request {
@@ -200,13 +167,21 @@ static void print_ext_ack(struct cp_request *r, struct nlmsgerr *e)
 			  NULL);
 	if (tb[NLMSGERR_ATTR_MSG])
 		text = nla_get_string(tb[NLMSGERR_ATTR_MSG]);
-	if (tb[NLMSGERR_ATTR_OFFS])
-		name_attr_at(r->req, nla_get_u32(tb[NLMSGERR_ATTR_OFFS]),
+	if (tb[NLMSGERR_ATTR_OFFS]) {
+		find_attr_at(r->req, nla_get_u32(tb[NLMSGERR_ATTR_OFFS]),
 			     where, sizeof(where));
-	else if (tb[NLMSGERR_ATTR_MISS_TYPE])
+	} else if (tb[NLMSGERR_ATTR_MISS_TYPE]) {
+		/* Missing inside a nest: the nest names the set. */
+		const char *set = "session";
+		char nest[64];
+
+		if (tb[NLMSGERR_ATTR_MISS_NEST])
+			set = find_attr_at(r->req,
+					   nla_get_u32(tb[NLMSGERR_ATTR_MISS_NEST]),
+					   nest, sizeof(nest));
 		snprintf(where, sizeof(where), "%s",
-			 attr_name(tb[NLMSGERR_ATTR_MISS_NEST] != NULL,
-				   nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE])));
+			 attr_name(set, nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE])));
+	}
 
 	if (!text || !*text)
 		cp_error("%s", strerror(-e->error));

@@ -457,16 +457,37 @@ CTRL_ATTR_OPS, CTRL_ATTR_MCAST_GROUPS = 6, 7
 CTRL_ATTR_OP_ID, CTRL_ATTR_OP_FLAGS = 1, 2
 CTRL_ATTR_MCAST_GRP_NAME = 1
 
-# include/uapi/linux/calperf.h
-CMD = {"new": 1, "start": 2, "stop": 3, "get": 4, "del": 5, "done": 6}
-A_SESSION = {"id": 2, "kind": 3, "state": 4, "msg_size": 5, "duration_ms": 6,
-             "bytes_limit": 7, "nodelay": 8, "congestion": 9, "sender": 10,
-             "receiver": 11, "error": 12, "req_size": 13, "resp_size": 14,
-             "count_limit": 15, "hist_buckets": 16, "cpu": 17, "interval_ms": 18,
-             "zerocopy_send": 19, "nocopy_recv": 20, "verify": 21, "flows": 22,
-             "threads": 23, "hop_sample": 24, "hops": 25}
-A_EP = {"netns_fd": 2, "netns_pid": 3, "addr4": 4, "addr6": 5, "port": 6,
-        "cpu": 7, "sockbuf": 8, "stats": 9, "flow": 10}
+def _load_spec():
+    """The family's numbers from its netlink spec, through the kernel's own
+    YNL library (from linux-source-6.12, see scripts/kernel-tools): the
+    tests copy no attribute number."""
+    ynl = os.path.join(REPO, "build/linux-source-6.12/tools/net/ynl")
+    sys.path.insert(0, ynl)
+    try:
+        from lib import SpecFamily
+    finally:
+        sys.path.remove(ynl)
+    # Schema checks are ynl.py's (they take minutes under TCG).
+    return SpecFamily(os.path.join(REPO, "Documentation/netlink/specs/calperf.yaml"),
+                      schema_path="")
+
+
+SPEC = _load_spec()
+
+
+def _names(items):
+    return {name.replace("-", "_"): item for name, item in items}
+
+
+# A["stats"]["bytes"]: attribute numbers by set and name ("-" as "_").
+A = {aset.name.replace("-", "_"): {k: a.value for k, a in _names(aset.attrs.items()).items()}
+     for aset in SPEC.attr_sets.values()}
+CMD = {name.replace("session-", ""): op.value for name, op in SPEC.msgs.items()
+       if name.startswith("session-")}
+A_SESSION, A_EP = A["session"], A["endpoint"]
+# ENUM["state"]["done"]: the values of the spec's enums.
+ENUM = {name: {e: v.value for e, v in c.entries.items()}
+        for name, c in SPEC.consts.items() if c.type == "enum"}
 NLA_F_NESTED = 0x8000
 
 
