@@ -20,6 +20,10 @@
 #   make install         the tools (PREFIX=/usr/local, DESTDIR=) after 'make'
 #   make modules_install the module for KDIR's kernel, then depmod
 #   make uninstall       remove what 'make install' put there
+#   make dkms-install    the module's source into /usr/src for DKMS, which
+#                        builds it for every kernel (and after upgrades)
+#   make dkms-uninstall  remove it from DKMS and /usr/src
+#   make deb             calperf-dkms and calperf-tools .debs in build/deb
 
 CALPERF_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/calperf
 ifeq ($(origin KVER),undefined)
@@ -55,11 +59,11 @@ user/.version: FORCE
 	@echo '$(CALPERF_VERSION)' | cmp -s - $@ || echo '$(CALPERF_VERSION)' >$@
 
 user/calperfctl: $(USER_SRCS) $(USER_HDRS) user/.version
-	$(CC) $(CFLAGS) -o $@ $(USER_SRCS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(USER_SRCS) $(LDLIBS)
 
 # The user-space hop of the tap topology (a VM's network backend).
 user/calperf-tapfwd: user/tapfwd.c
-	$(CC) $(CFLAGS) -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 gen:
 	scripts/ynl-gen
@@ -109,21 +113,24 @@ PREFIX ?= /usr/local
 SBINDIR := $(PREFIX)/sbin
 PKGDIR := $(PREFIX)/lib/calperf
 MAN8DIR := $(PREFIX)/share/man/man8
+COMPLDIR := $(PREFIX)/share/bash-completion/completions
 INSTALLED := $(SBINDIR)/calperfctl $(SBINDIR)/calperf-tapfwd \
-	$(SBINDIR)/calperf-study $(PKGDIR) $(MAN8DIR)/calperfctl.8
+	$(SBINDIR)/calperf-study $(PKGDIR) $(MAN8DIR)/calperfctl.8 \
+	$(MAN8DIR)/calperf-study.8 $(MAN8DIR)/calperf-tapfwd.8 $(COMPLDIR)/calperfctl
 
 install:
 	@for f in user/calperfctl user/calperf-tapfwd; do \
 		test -x $$f || { echo "install: $$f is not built: run 'make' first" >&2; exit 1; }; \
 	done
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGDIR)/study $(DESTDIR)$(MAN8DIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGDIR)/study $(DESTDIR)$(MAN8DIR) $(DESTDIR)$(COMPLDIR)
 	install -m 755 user/calperfctl user/calperf-tapfwd $(DESTDIR)$(SBINDIR)/
 	install -m 755 user/calperf-study $(DESTDIR)$(PKGDIR)/
 	install -m 644 user/study/*.py $(DESTDIR)$(PKGDIR)/study/
 	ln -sfr $(DESTDIR)$(SBINDIR)/calperfctl $(DESTDIR)$(PKGDIR)/calperfctl
 	ln -sfr $(DESTDIR)$(SBINDIR)/calperf-tapfwd $(DESTDIR)$(PKGDIR)/calperf-tapfwd
 	ln -sfr $(DESTDIR)$(PKGDIR)/calperf-study $(DESTDIR)$(SBINDIR)/calperf-study
-	install -m 644 man/calperfctl.8 $(DESTDIR)$(MAN8DIR)/
+	install -m 644 man/calperfctl.8 man/calperf-study.8 man/calperf-tapfwd.8 $(DESTDIR)$(MAN8DIR)/
+	install -m 644 completion/calperfctl $(DESTDIR)$(COMPLDIR)/
 
 uninstall:
 	rm -rf $(addprefix $(DESTDIR),$(INSTALLED))
@@ -133,10 +140,45 @@ modules_install:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	depmod -a $(notdir $(patsubst %/build,%,$(realpath $(KDIR)/..)))
 
+# The module's source as DKMS takes it, /usr/src/calperf-VERSION, with
+# this build's full version string (scripts/version) in its VERSION.
+DKMS_VERSION ?= $(shell cat VERSION)
+DKMS_SRC = $(DESTDIR)/usr/src/calperf-$(DKMS_VERSION)
+KMOD_SRCS := $(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h) kmod/Kbuild
+
+dkms-source:
+	install -d $(DKMS_SRC)/kmod $(DKMS_SRC)/include/uapi/linux $(DKMS_SRC)/scripts
+	install -m 644 Kbuild $(DKMS_SRC)/
+	install -m 644 $(KMOD_SRCS) $(DKMS_SRC)/kmod/
+	install -m 644 include/uapi/linux/calperf.h $(DKMS_SRC)/include/uapi/linux/
+	install -m 755 scripts/version $(DKMS_SRC)/scripts/
+	echo '$(CALPERF_VERSION)' >$(DKMS_SRC)/VERSION
+
+dkms-install: dkms-source
+	sed 's/#MODULE_VERSION#/$(DKMS_VERSION)/' dkms.conf >$(DKMS_SRC)/dkms.conf
+	dkms install calperf/$(DKMS_VERSION)
+
+dkms-uninstall:
+	-dkms remove calperf/$(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+# Both packages, built from a copy of the tracked files (so nothing is
+# written outside build/): build/deb/*.deb. The copy's VERSION holds this
+# tree's full version, which module and tools then both report.
+deb:
+	@test "$$(dpkg-parsechangelog -S Version)" = "$(DKMS_VERSION)" || \
+		{ echo "deb: debian/changelog's version is not VERSION's" >&2; exit 1; }
+	rm -rf build/deb
+	mkdir -p build/deb/calperf-$(DKMS_VERSION)
+	git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t build/deb/calperf-$(DKMS_VERSION)
+	echo '$(CALPERF_VERSION)' >build/deb/calperf-$(DKMS_VERSION)/VERSION
+	cd build/deb/calperf-$(DKMS_VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning build/deb/*.changes
+
 clean:
 	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -f user/calperfctl user/calperf-tapfwd
 
-.PHONY: all module user gen deps lint demo bench study check check-debug clean FORCE \
+.PHONY: all module user gen deps lint dkms-source dkms-install dkms-uninstall deb demo bench study check check-debug clean FORCE \
 	install uninstall modules_install
 FORCE:

@@ -12,6 +12,7 @@
 #include <netlink/genl/ctrl.h>
 
 #include "attr-names.h"
+#include "modprobe.h"
 #include "nl.h"
 
 #ifndef SOL_NETLINK
@@ -58,7 +59,15 @@ int cp_nl_open(struct cp_nl *nl)
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	nl->family = genl_ctrl_resolve(nl->sk, CALPERF_FAMILY_NAME);
 	if (nl->family < 0) {
-		cp_error("the calperf module is not loaded (modprobe calperf, or insmod calperf.ko)");
+		char why[384];
+
+		if (cp_modprobe(why, sizeof(why)))
+			cp_error("the calperf module is not loaded and cannot be loaded (modprobe calperf: %s)",
+				 why);
+		else if ((nl->family = genl_ctrl_resolve(nl->sk, CALPERF_FAMILY_NAME)) < 0)
+			cp_error("modprobe calperf loaded a module without the calperf family");
+	}
+	if (nl->family < 0) {
 		nl_socket_free(nl->sk);
 		nl->sk = NULL;
 		return -1;

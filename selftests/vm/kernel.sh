@@ -21,12 +21,13 @@ kernel_release() {
 	echo "$rel"
 }
 
-# Modules the initramfs loads, in order, to mount the host root over 9p.
+# Modules the initramfs loads, in order, to mount the host root over 9p
+# (and a writable overlay on it, for --overlay).
 initramfs_modules() {
 	local root=$1 rel=$2
 
 	modprobe -d "$root" -S "$rel" -a --show-depends \
-		9p 9pnet_virtio virtio_pci 2>/dev/null |
+		9p 9pnet_virtio virtio_pci overlay 2>/dev/null |
 		awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++'
 }
 
