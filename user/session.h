@@ -166,10 +166,10 @@ int cp_session_parse(struct nlattr **tb, struct cp_session *s);
 const char *cp_state_name(uint8_t state);
 const char *cp_kind_name(uint8_t kind);
 /*
- * A session, as "session show", "add" and "monitor" print it; a JSON
- * object (a member "session" inside a run's result: print_open_object's
- * key is then set by the caller). @rtt: the rr client's buckets, shown
- * too when not NULL.
+ * A session, as "session show", "add" and "monitor" print it: text, or
+ * a JSON object (@key: its member name inside a run's result, NULL at
+ * the top level or in a list). @rtt: the rr client's buckets, shown too
+ * when not NULL.
  */
 void cp_session_print(const char *key, const struct cp_session *s,
 		      const struct cp_buckets *rtt);
