@@ -630,6 +630,8 @@ void cp_tcp_print(enum print_to to, const struct cp_stats *st,
 {
 	const struct tcp_step *steps = style == CP_TCP_SUMMARY ? tcp_summary : tcp_stats;
 
+	_Static_assert(sizeof(tcp_summary) == sizeof(tcp_stats),
+		       "each style prints every field");
 	for (size_t i = 0; i < sizeof(tcp_stats) / sizeof(tcp_stats[0]); i++) {
 		int k = steps[i].field;
 		uint32_t v = *(const uint32_t *)((const char *)st + tcp_fields[k].off);
