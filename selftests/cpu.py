@@ -55,7 +55,7 @@ def softirq_agrees_with_proc_stat():
     r = ctl_ok("stream", pair.b4, "time", 5, "msg-size", "64K",
                "client-netns", pair.a, "server-netns", pair.b).json
     after, t1 = proc_stat_ns(), time.monotonic_ns()
-    cpu = r["session"]["cpu"]
+    cpu = r["session"]["cpu_time"]
     ours = cpu["softirq_ns"]
     theirs, lost = softirq_from_ticks(before, after, t1 - t0)
     tolerance = ours * TOLERANCE_SHARE + TOLERANCE_NS
@@ -116,7 +116,7 @@ def softirq_agrees_with_ftrace():
             trace = f.read()
         tracing("trace", "")
         check("LOST" not in trace, "ftrace lost events: a larger buffer is needed")
-        ours = r["session"]["cpu"]["softirq_ns"]
+        ours = r["session"]["cpu_time"]["softirq_ns"]
         theirs = sum(ftrace_softirq_ns(trace).values())
         diag(f"{size}: softirq calperf {ours / 1e6:.1f} ms, ftrace {theirs / 1e6:.1f} ms "
              f"({(ours / theirs - 1) * 100 if theirs else 0:+.1f} %)")
@@ -129,7 +129,7 @@ def softirq_agrees_with_ftrace():
 def path_cpu_parts():
     r = ctl_ok("stream", pair.b4, "time", 2, "client-netns", pair.a,
                "server-netns", pair.b).json
-    s, cpu = r["session"], r["session"]["cpu"]
+    s, cpu = r["session"], r["session"]["cpu_time"]
     kthreads = s["sender"]["stats"]["cpu_ns"] + s["receiver"]["stats"]["cpu_ns"]
     check(cpu["path_ns"] == kthreads + cpu["softirq_ns"] - cpu["softirq_self_ns"] +
           cpu["hardirq_ns"] - cpu["hardirq_self_ns"],
@@ -144,8 +144,8 @@ def path_cpu_parts():
         for k in ("net_rx_ns", "busy_ns"):
             check(c[k] <= cpu["elapsed_ns"] * 1.05 + 8_000_000,
                   f"cpu {c['cpu']} {k} {c[k]} over the window {cpu['elapsed_ns']}")
-    check(r["cpu_per_gbps"] > 0 and r["path_cpu_cores"] > 0, "no CPU per Gb/s")
-    diag(f"path {r['path_cpu_cores']:.2f} cores, {r['cpu_per_gbps']:.2f} cores per Gb/s, "
+    check(r["path_cpu_cores_per_gbps"] > 0 and r["path_cpu_cores"] > 0, "no CPU per Gb/s")
+    diag(f"path {r['path_cpu_cores']:.2f} cores, {r['path_cpu_cores_per_gbps']:.2f} cores per Gb/s, "
          f"busy cost {r['busy_cost_s_per_gb']:.2f} CPU-s/GB")
 
 
@@ -157,8 +157,8 @@ def sides_split_the_path():
     r = ctl_ok("stream", pair.b4, "time", 2, "client-cpu", 0, "server-cpu", 1,
                "client-netns", pair.a, "server-netns", pair.b).json
     tx, rx = r["sender_side_cpu_cores"], r["receiver_side_cpu_cores"]
-    diag(f"sender side {tx:.2f} cores ({r['sender_side_cpu_per_gbps']:.2f} per Gb/s), "
-         f"receiver side {rx:.2f} ({r['receiver_side_cpu_per_gbps']:.2f} per Gb/s), "
+    diag(f"sender side {tx:.2f} cores ({r['sender_side_cpu_cores_per_gbps']:.2f} per Gb/s), "
+         f"receiver side {rx:.2f} ({r['receiver_side_cpu_cores_per_gbps']:.2f} per Gb/s), "
          f"path {r['path_cpu_cores']:.2f}")
     check(tx > 0 and rx > 0, "a side used no CPU")
     # A two-CPU guest: the two sides' CPUs are all of them.
@@ -166,7 +166,7 @@ def sides_split_the_path():
         check(abs(tx + rx - r["path_cpu_cores"]) < 1e-3,
               f"sides {tx} + {rx} != path {r['path_cpu_cores']}")
     # Both over the accounting window (kthread "cores" are over their own).
-    window = r["session"]["cpu"]["elapsed_ns"]
+    window = r["session"]["cpu_time"]["elapsed_ns"]
     own_tx = r["session"]["sender"]["stats"]["cpu_ns"] / window
     own_rx = r["session"]["receiver"]["stats"]["cpu_ns"] / window
     check(tx >= own_tx - 1e-3 and rx >= own_rx - 1e-3,
@@ -181,7 +181,7 @@ def rr_has_cpu_per_transaction():
     r = ctl_ok("rr", pair.b4, "count", 300, "client-netns", pair.a,
                "server-netns", pair.b).json
     check(r["path_cpu_ns_per_transaction"] > 0, "no CPU per transaction")
-    check(r["session"]["cpu"]["net_rx_ns"] > 0, "no NET_RX time in an rr run")
+    check(r["session"]["cpu_time"]["net_rx_ns"] > 0, "no NET_RX time in an rr run")
 
 
 @t.test
@@ -205,7 +205,7 @@ def a_peer_that_never_closes_does_not_dilute():
         kill_tree(sink)
     s = r["session"]
     data = s["sender"]["stats"]["elapsed_ns"]
-    window = s["cpu"]["elapsed_ns"]
+    window = s["cpu_time"]["elapsed_ns"]
     diag(f"run {took:.1f} s, data phase {data / 1e9:.2f} s, CPU window {window / 1e9:.2f} s")
     check(took >= 8, f"the sink did not hold the close: the run took {took:.1f} s")
     # The window opens just after the flow's clock starts, and closes
@@ -235,7 +235,7 @@ def a_cpu_that_comes_online_counts_its_window():
     finally:
         set_online(1, True)
     check(run.returncode == 0, f"exit {run.returncode}: {err}")
-    cpu = json.loads(out)["session"]["cpu"]
+    cpu = json.loads(out)["session"]["cpu_time"]
     check(any(c["cpu"] == 1 for c in cpu["per_cpu"]), "CPU 1 is not in the report")
     for c in cpu["per_cpu"]:
         for k in ("net_rx_ns", "net_tx_ns", "softirq_other_ns", "hardirq_ns", "busy_ns"):

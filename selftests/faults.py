@@ -119,9 +119,9 @@ def run_through_netem(port, netem):
     finally:
         sh(pair.exec(pair.a, "tc qdisc del dev va root"), check_rc=False)
     ctl_ok("session", "del", sid, as_json=False)
-    tcp = s["sender"]["stats"]["tcp"]
-    diag(f"netem {netem}: sent {s['sender']['stats']['bytes']}, retrans {tcp['retrans']}, "
-         f"dsack {tcp['dsack_dups']}, reordered {tcp['reord_seen']}")
+    tcp = s["sender"]["stats"]
+    diag(f"netem {netem}: sent {s['sender']['stats']['bytes']}, retrans {tcp['tcp_retrans_segments']}, "
+         f"dsack {tcp['tcp_dsack_dups']}, reordered {tcp['tcp_reord_seen']}")
     check(s["error"] == 0, f"error {s['error_name']}")
     check(s["sender"]["stats"]["bytes"] == s["receiver"]["stats"]["bytes"],
           "bytes lost between the ends")
@@ -134,9 +134,9 @@ def loss_ten_percent():
     spurious timeout can add some, and the debug kernel's timers are late:
     that half is a bound in time."""
     tcp = run_through_netem(5604, "loss 10%")
-    check(tcp["retrans"] > 0, "10 % loss and no retransmit")
-    check_timing(tcp["dsack_dups"] * 2 < tcp["retrans"],
-                 f"{tcp['dsack_dups']} of {tcp['retrans']} retransmits D-SACKed under loss")
+    check(tcp["tcp_retrans_segments"] > 0, "10 % loss and no retransmit")
+    check_timing(tcp["tcp_dsack_dups"] * 2 < tcp["tcp_retrans_segments"],
+                 f"{tcp['tcp_dsack_dups']} of {tcp['tcp_retrans_segments']} retransmits D-SACKed under loss")
 
 
 @t.test
@@ -147,9 +147,9 @@ def reordering_is_not_loss():
     kernel counts D-SACKs it then ignores too, so they are not bounded by
     the retransmits."""
     tcp = run_through_netem(5607, "delay 2ms reorder 25% 50%")
-    check(tcp["reord_seen"] > 0, "netem reordered and TCP_INFO saw none")
-    check(tcp["retrans"] > 0 and tcp["dsack_dups"] > 0,
-          f"{tcp['dsack_dups']} of {tcp['retrans']} retransmits D-SACKed under reordering")
+    check(tcp["tcp_reord_seen"] > 0, "netem reordered and TCP_INFO saw none")
+    check(tcp["tcp_retrans_segments"] > 0 and tcp["tcp_dsack_dups"] > 0,
+          f"{tcp['tcp_dsack_dups']} of {tcp['tcp_retrans_segments']} retransmits D-SACKed under reordering")
 
 
 @t.test

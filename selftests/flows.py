@@ -22,8 +22,8 @@ def stream(*args):
 def check_flows(r, nr_flows, nr_threads):
     s = r["session"]
     tx, rx = s["sender"], s["receiver"]
-    check(s["flows"] == nr_flows and s["threads"] == nr_threads,
-          f"flows {s['flows']}, threads {s['threads']}")
+    check(s["flow_count"] == nr_flows and s["thread_count"] == nr_threads,
+          f"flows {s['flow_count']}, threads {s['thread_count']}")
     for ep in (tx, rx):
         flows = ep["flows"]
         check(len(flows) == nr_flows, f"{len(flows)} flows reported")

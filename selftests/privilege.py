@@ -91,10 +91,11 @@ def cpu_figures_need_the_hosts_admin():
         ctl_ok("session", "start", rid)
         ctl_ok("session", "stop", rid)
         mine = ctl_ok("session", "show", rid).json
-        check(mine["state"] == "done" and "cpu" in mine, f"root sees no cpu: {sorted(mine)}")
+        check(mine["state"] == "done" and "cpu_time" in mine, f"root sees no cpu_time: {sorted(mine)}")
         r = ctl("session", "show", rid, prefix=NOBODY)
         check(r.rc == 0 and r.json["id"] == rid, f"exit {r.rc}: {r.err}")
-        check("cpu" not in r.json, f"an unprivileged reader got per-CPU figures: {r.json.get('cpu')}")
+        check("cpu_time" not in r.json,
+              f"an unprivileged reader got per-CPU figures: {r.json.get('cpu_time')}")
     finally:
         ctl_ok("session", "del", rid)
 

@@ -37,7 +37,7 @@ def check_result(r, want_bytes=None):
         check(0 < st["cpu_ns"] <= st["elapsed_ns"] * 1.05 + 8e6,
               f"cpu {st['cpu_ns']} ns outside (0, elapsed {st['elapsed_ns']}]")
     check(tx["calls"] > 0 and rx["calls"] > 0, "no calls counted")
-    check(tx["tcp"]["mss"] > 0, "no TCP_INFO")
+    check(tx["tcp_mss_bytes"] > 0, "no TCP_INFO")
     check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
 
 
@@ -63,7 +63,7 @@ def ipv4_timed():
     r = stream(pair.b4, "time", "1.5", "msg-size", "20K")
     check_result(r)
     s = r["session"]
-    check(s["msg_size"] == 20480 and s["sender"]["sockbuf"] == 20480,
+    check(s["msg_size_bytes"] == 20480 and s["sender"]["sockbuf_bytes"] == 20480,
           "the socket buffer does not follow the message size")
     el = s["sender"]["stats"]["elapsed_ns"] / 1e9
     check(1.4 <= el <= 2.5, f"a 1.5 s run took {el:.3f} s")
@@ -82,7 +82,7 @@ def small_messages_nodelay_reno():
     s = r["session"]
     check(s["sender"]["stats"]["calls"] == 100, f"{s['sender']['stats']['calls']} sends")
     check(s["nodelay"] and s["congestion"] == "reno", "options not reported")
-    check(s["sender"]["sockbuf"] == 0, "sockbuf 0 (autotuning) not kept")
+    check(s["sender"]["sockbuf_bytes"] == 0, "sockbuf 0 (autotuning) not kept")
 
 
 @t.test

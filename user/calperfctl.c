@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "nl.h"
+#include "print.h"
 #include "util.h"
 #include "version.h"
 
@@ -61,6 +62,7 @@ int main(int argc, char **argv)
 		}
 		argc--, argv++;
 	}
+	print_setup(opt_json, opt_pretty);
 	if (argc == 0)
 		return usage(stderr);
 	if (!strcmp(argv[0], "help"))

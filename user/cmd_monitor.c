@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "json.h"
 #include "nl.h"
 #include "session.h"
 #include "util.h"
@@ -18,13 +17,8 @@ static int on_event(struct nlattr **tb, uint8_t cmd, void *arg)
 	if ((cmd != CALPERF_CMD_SESSION_DONE &&
 	     cmd != CALPERF_CMD_SESSION_INTERVAL) || cp_session_parse(tb, &s))
 		return 0;
-	if (opt_json) {
-		cp_session_json(NULL, &s, NULL);
-		json_end();
-	} else {
-		cp_session_show(&s, NULL);
-		fflush(stdout);
-	}
+	cp_session_print(NULL, &s, NULL);
+	print_end();
 	return 0;
 }
 
@@ -53,7 +47,6 @@ int cmd_monitor(int argc, char **argv)
 			 strerror(EPERM));
 		return 1;
 	}
-	json_setup(opt_pretty);
 	if (cp_nl_open(&nl))
 		return 1;
 	err = cp_nl_subscribe(&nl, CALPERF_MCGRP_MONITOR);

@@ -17,7 +17,6 @@
 
 #include "commands.h"
 #include "config.h"
-#include "json.h"
 #include "nl.h"
 #include "session.h"
 #include "util.h"
@@ -211,21 +210,9 @@ static double seconds(uint64_t ns)
 	return ns / 1e9;
 }
 
-static double cores(const struct cp_stats *st)
-{
-	return st->elapsed_ns ? (double)st->cpu_ns / st->elapsed_ns : 0;
-}
-
-/* The figures a reader wants first: what arrived, and how fast. */
-static const struct cp_stats *headline(const struct cp_session *s)
-{
-	return s->receiver.present && s->kind == CALPERF_KIND_STREAM ?
-	       &s->receiver.stats : &s->sender.stats;
-}
-
 static void progress(const struct cp_session *s, double t)
 {
-	const struct cp_stats *st = headline(s);
+	const struct cp_stats *st = cp_headline(s);
 
 	if (s->kind == CALPERF_KIND_RR)
 		fprintf(stderr, "\r  %6.1f s  %12llu transactions ", t,
@@ -235,62 +222,63 @@ static void progress(const struct cp_session *s, double t)
 			(unsigned long long)st->bytes, st->bps / 1e9);
 }
 
-static void print_ends_cpu(const struct cp_session *s)
+/* One end's line: what its kthreads moved, and their CPU. */
+static void print_end_cpu(const struct cp_endpoint *ep, const char *role,
+			  const char *calls, const char *key, double cores)
 {
-	const struct cp_endpoint *tx = &s->sender, *rx = &s->receiver;
-	const char *what = s->kind == CALPERF_KIND_RR ? "transactions" : NULL;
-
-	if (tx->present)
-		printf("  %-12s %llu bytes in %llu %s, %.3f s, cpu %.2f (kthread)\n",
-		       s->kind == CALPERF_KIND_RR ? "client" : "sender",
-		       (unsigned long long)tx->stats.bytes,
-		       (unsigned long long)tx->stats.calls, what ?: "sends",
-		       seconds(tx->stats.elapsed_ns), cores(&tx->stats));
-	if (rx->present)
-		printf("  %-12s %llu bytes in %llu %s, %.3f s, cpu %.2f (kthread)\n",
-		       s->kind == CALPERF_KIND_RR ? "server" : "receiver",
-		       (unsigned long long)rx->stats.bytes,
-		       (unsigned long long)rx->stats.calls, what ?: "receives",
-		       seconds(rx->stats.elapsed_ns), cores(&rx->stats));
+	if (!ep->present)
+		return;
+	print_text("  %-12s %llu bytes in %llu %s, %.3f s", role,
+		   (unsigned long long)ep->stats.bytes,
+		   (unsigned long long)ep->stats.calls, calls,
+		   seconds(ep->stats.elapsed_ns));
+	print_float(PRINT_ANY, key, ", cpu %.2f (kthread)\n", cores);
 }
 
-/* Share of one CPU over the accounting window. */
-static double cpu_cores(const struct cp_session *s, uint64_t ns)
+static void print_ends_cpu(const struct cp_session *s, const struct cp_figures *f)
 {
-	return s->cpu.elapsed_ns ? (double)ns / s->cpu.elapsed_ns : 0;
+	bool rr = s->kind == CALPERF_KIND_RR;
+
+	print_end_cpu(&s->sender, rr ? "client" : "sender",
+		      rr ? "transactions" : "sends", "sender_cpu_cores",
+		      f->sender_cores);
+	print_end_cpu(&s->receiver, rr ? "server" : "receiver",
+		      rr ? "transactions" : "receives", "receiver_cpu_cores",
+		      f->receiver_cores);
 }
 
-static uint64_t kthreads_ns(const struct cp_session *s)
+/*
+ * The CPU report: its lines in the text (its figures in ns are in the
+ * JSON's session.cpu_time), and in the JSON the result's figures in cores.
+ */
+static void print_cpu(const struct cp_session *s, const struct cp_figures *f,
+		      bool text)
 {
-	return (s->sender.present ? s->sender.stats.cpu_ns : 0) +
-	       (s->receiver.present ? s->receiver.stats.cpu_ns : 0);
-}
-
-static void print_cpu(const struct cp_session *s)
-{
-	struct cp_cpu_totals t;
-	uint64_t tx, rx;
+	enum print_to saved;
 
 	if (!s->cpu.present)
 		return;
-	cp_cpu_totals(&s->cpu, &t);
-	printf("  cpu          path %.2f = kthreads %.2f + softirq %.2f + hardirq %.2f  (cores)\n",
-	       cpu_cores(s, cp_path_cpu_ns(s)), cpu_cores(s, kthreads_ns(s)),
-	       cpu_cores(s, t.softirq - t.softirq_self),
-	       cpu_cores(s, t.hardirq - t.hardirq_self));
-	printf("  softirq      %.2f cores: NET_RX %.2f  NET_TX %.2f  other %.2f;"
-	       " %.2f of it inside the kthreads\n",
-	       cpu_cores(s, t.softirq), cpu_cores(s, t.net_rx),
-	       cpu_cores(s, t.net_tx), cpu_cores(s, t.softirq_other),
-	       cpu_cores(s, t.softirq_self));
-	printf("  busy         %.2f cores (kcpustat, all CPUs, tick-sampled)\n",
-	       cpu_cores(s, t.busy));
-	if (cp_side_cpu_ns(s, &tx, &rx))
-		printf("  sides        %s %.2f cores, %s %.2f cores (path CPU by the CPUs each end is pinned to)\n",
-		       s->kind == CALPERF_KIND_RR ? "client" : "sender",
-		       cpu_cores(s, tx),
-		       s->kind == CALPERF_KIND_RR ? "server" : "receiver",
-		       cpu_cores(s, rx));
+	if (text) {
+		saved = print_only(PRINT_TEXT);
+		cp_cpu_print(s, f);
+		print_restore(saved);
+	}
+	print_float(PRINT_JSON, "path_cpu_cores", NULL, f->path_cores);
+	print_float(PRINT_JSON, "softirq_cores", NULL, f->softirq_cores);
+	print_float(PRINT_JSON, "busy_cores", NULL, f->busy_cores);
+	print_float(print_when(false, f->has_sides), "sender_side_cpu_cores", NULL,
+		    f->sender_side_cores);
+	print_float(print_when(false, f->has_sides), "receiver_side_cpu_cores", NULL,
+		    f->receiver_side_cores);
+}
+
+/* The traced path, in the text (the JSON has it in the session). */
+static void print_hops(const struct cp_session *s)
+{
+	enum print_to saved = print_only(PRINT_TEXT);
+
+	cp_hops_print(s);
+	print_restore(saved);
 }
 
 static void print_endpoint_header(const struct cp_session *s, const char *what)
@@ -300,7 +288,7 @@ static void print_endpoint_header(const struct cp_session *s, const char *what)
 
 	if (ep->family)
 		format_addr(ep->family, ep->addr, addr, sizeof(addr));
-	printf("%s %s port %u", what, addr, ep->port);
+	print_text("%s %s port %u", what, addr, ep->port);
 }
 
 /* The receiver's flow that the sender's flow @f connected to, if here. */
@@ -313,7 +301,10 @@ static const struct cp_flow *peer_flow(const struct cp_endpoint *rx,
 	return NULL;
 }
 
-/* One line a flow: the sender's, matched with the receiver's by port. */
+/*
+ * One line a flow: the sender's, matched with the receiver's by port
+ * (text only: the JSON has each end's flows in the session).
+ */
 static void print_flows(const struct cp_session *s)
 {
 	const struct cp_endpoint *tx = &s->sender, *rx = &s->receiver;
@@ -321,10 +312,10 @@ static void print_flows(const struct cp_session *s)
 
 	if (ep->n_flows < 2)
 		return;
-	printf("  flows        %u over %u kthreads per end\n", s->nr_flows,
-	       s->nr_threads);
-	printf("    %4s %6s %4s %13s %14s %14s %9s %8s\n", "flow", "thread",
-	       "cpu", "ports", "sent", "received", "Gb/s", "retrans");
+	print_text("  flows        %u over %u kthreads per end\n", s->nr_flows,
+		   s->nr_threads);
+	print_text("    %4s %6s %4s %13s %14s %14s %9s %8s\n", "flow", "thread",
+		   "cpu", "ports", "sent", "received", "Gb/s", "retrans");
 	for (unsigned int i = 0; i < ep->n_flows; i++) {
 		const struct cp_flow *f = &ep->flows[i];
 		const struct cp_flow *r = tx->present ? peer_flow(rx, f) : f;
@@ -335,236 +326,172 @@ static void print_flows(const struct cp_session *s)
 			 f->peer_port);
 		if (f->cpu >= 0)
 			snprintf(cpu, sizeof(cpu), "%d", f->cpu);
-		printf("    %4u %6u %4s %13s ", f->index, f->thread, cpu, ports);
+		print_text("    %4u %6u %4s %13s ", f->index, f->thread, cpu, ports);
 		if (tx->present)
-			printf("%14llu ", (unsigned long long)f->stats.bytes);
+			print_text("%14llu ", (unsigned long long)f->stats.bytes);
 		else
-			printf("%14s ", "-");
+			print_text("%14s ", "-");
 		if (r && rx->present)
-			printf("%14llu ", (unsigned long long)r->stats.bytes);
+			print_text("%14llu ", (unsigned long long)r->stats.bytes);
 		else
-			printf("%14s ", "-");
-		printf("%9.3f %8u%s%s\n", st->bps / 1e9, f->stats.retrans,
-		       f->stats.error || (r && r->stats.error) ? "  " : "",
-		       errno_name(f->stats.error ?: r ? r->stats.error : 0));
+			print_text("%14s ", "-");
+		print_text("%9.3f %8u%s%s\n", st->bps / 1e9, f->stats.retrans,
+			   f->stats.error || (r && r->stats.error) ? "  " : "",
+			   errno_name(f->stats.error ?: r ? r->stats.error : 0));
 	}
 }
 
-/* The traced path: one line a point, latency from the point before. */
-static void print_hops(const struct cp_session *s)
-{
-	const struct cp_hops *hs = &s->hops;
-	const struct cp_hop *e = &hs->end_to_end;
-
-	if (!hs->present)
-		return;
-	printf("  hops         1 send in %u traced: %llu sampled, %llu complete, %llu on another path, %llu retransmitted, %llu truncated, %llu skipped\n",
-	       s->hop_sample, (unsigned long long)hs->sampled,
-	       (unsigned long long)hs->complete,
-	       (unsigned long long)hs->other_path,
-	       (unsigned long long)hs->retransmitted,
-	       (unsigned long long)hs->truncated,
-	       (unsigned long long)hs->skipped);
-	if (!hs->n)
-		return;
-	printf("    %-14s %-16s %10s %7s %9s %9s %9s %9s\n", "point", "device",
-	       "netns", "samples", "p50 us", "p90 us", "p99 us", "max us");
-	for (unsigned int i = 0; i < hs->n; i++) {
-		const struct cp_hop *h = &hs->hop[i];
-
-		printf("    %-14s %-16s %10u", cp_hop_point_name(h->point),
-		       h->ifindex ? h->ifname : "-", h->netns);
-		if (i)
-			printf(" %7llu %9.1f %9.1f %9.1f %9.1f\n",
-			       (unsigned long long)h->count, h->p50 / 1e3,
-			       h->p90 / 1e3, h->p99 / 1e3, h->max / 1e3);
-		else
-			putchar('\n');
-	}
-	printf("    %-14s %-16s %10s %7llu %9.1f %9.1f %9.1f %9.1f\n",
-	       "end to end", "", "", (unsigned long long)e->count, e->p50 / 1e3,
-	       e->p90 / 1e3, e->p99 / 1e3, e->max / 1e3);
-}
-
-static void print_stream(const struct cp_session *s)
+static void print_stream(const struct cp_session *s, const struct cp_figures *f)
 {
 	const struct cp_endpoint *tx = &s->sender;
 	const struct cp_endpoint *ep = tx->present ? tx : &s->receiver;
-	const struct cp_stats *st = headline(s);
-	char msg[32], buf[32];
+	const struct cp_stats *st = f->headline;
 
-	format_size(s->msg_size, msg, sizeof(msg));
-	if (ep->sockbuf)
-		format_size(ep->sockbuf, buf, sizeof(buf));
-	else
-		snprintf(buf, sizeof(buf), "auto");
 	print_endpoint_header(s, "stream");
-	printf("  msg %s  sockbuf %s  %.2f s  send %s  receive %s\n", msg, buf,
-	       seconds(st->elapsed_ns), s->zerocopy_send ? "zerocopy" : "copy",
-	       s->nocopy_recv ? "nocopy" : "copy");
-	printf("  throughput   %.3f Gb/s  (%.1f MB/s)   %llu bytes\n",
-	       st->bps / 1e9, st->bps / 8e6, (unsigned long long)st->bytes);
+	print_size(PRINT_TEXT, NULL, "  msg %s", s->msg_size);
+	if (ep->sockbuf)
+		print_size(PRINT_TEXT, NULL, "  sockbuf %s", ep->sockbuf);
+	else
+		print_text("  sockbuf auto");
+	print_scaled(PRINT_ANY, "elapsed_ns", "  %.2f s", st->elapsed_ns, 1e9);
+	print_text("  send %s  receive %s\n", s->zerocopy_send ? "zerocopy" : "copy",
+		   s->nocopy_recv ? "nocopy" : "copy");
+	print_scaled(PRINT_ANY, "throughput_bps", "  throughput   %.3f Gb/s",
+		     st->bps, 1e9);
+	print_scaled(PRINT_TEXT, NULL, "  (%.1f MB/s)", st->bps, 8e6);
+	print_uint(PRINT_ANY, "bytes", "   %llu bytes\n", st->bytes);
 	if (s->receiver.stats.has_verified)
-		printf("  verified     %llu bytes%s\n",
-		       (unsigned long long)s->receiver.stats.verified,
-		       s->receiver.stats.verified < s->receiver.stats.bytes ?
-		       ", then a wrong byte" : ", all intact");
-	print_ends_cpu(s);
-	print_cpu(s);
-	if (s->cpu.present && st->bps) {
-		struct cp_cpu_totals t;
-
-		cp_cpu_totals(&s->cpu, &t);
-		uint64_t tx_ns, rx_ns;
-
-		printf("  cpu per Gb/s %.3f cores   (busy cost %.3f CPU-s/GB, as qperf's send/recv_cost)\n",
-		       cpu_cores(s, cp_path_cpu_ns(s)) / (st->bps / 1e9),
-		       st->bytes ? (double)t.busy / st->bytes : 0);
-		if (cp_side_cpu_ns(s, &tx_ns, &rx_ns))
-			printf("               sender %.3f, receiver %.3f cores per Gb/s\n",
-			       cpu_cores(s, tx_ns) / (st->bps / 1e9),
-			       cpu_cores(s, rx_ns) / (st->bps / 1e9));
+		print_text("  verified     %llu bytes%s\n",
+			   (unsigned long long)s->receiver.stats.verified,
+			   s->receiver.stats.verified < s->receiver.stats.bytes ?
+			   ", then a wrong byte" : ", all intact");
+	print_ends_cpu(s, f);
+	print_cpu(s, f, true);
+	if (f->has_per_gbps) {
+		print_float(PRINT_ANY, "path_cpu_cores_per_gbps",
+			    "  cpu per Gb/s %.3f cores", f->path_cores_per_gbps);
+		print_float(PRINT_ANY, "busy_cost_s_per_gb",
+			    "   (busy cost %.3f CPU-s/GB, as qperf's send/recv_cost)\n",
+			    f->busy_s_per_gb);
+	}
+	if (f->has_per_gbps && f->has_sides) {
+		print_float(PRINT_ANY, "sender_side_cpu_cores_per_gbps",
+			    "               sender %.3f", f->sender_side_cores_per_gbps);
+		print_float(PRINT_ANY, "receiver_side_cpu_cores_per_gbps",
+			    ", receiver %.3f cores per Gb/s\n",
+			    f->receiver_side_cores_per_gbps);
 	}
 	if (tx->present)
-		printf("  tcp          retrans %u (dsack %u, reordered %u)  rtt %u us  cwnd %u  mss %u%s\n",
-		       tx->stats.retrans, tx->stats.dsack_dups,
-		       tx->stats.reord_seen, tx->stats.rtt_us, tx->stats.cwnd,
-		       tx->stats.mss, s->nr_flows > 1 ?
-		       "  (rtt: mean of flows; counters, cwnd: sums)" : "");
+		cp_tcp_print(PRINT_TEXT, &tx->stats, CP_TCP_SUMMARY, s->nr_flows > 1 ?
+			     "  (rtt: mean of flows; counters, cwnd: sums)" : "");
 	print_flows(s);
 	print_hops(s);
 }
 
-static double per_second(const struct cp_stats *st)
-{
-	return st->elapsed_ns ? st->calls * 1e9 / st->elapsed_ns : 0;
-}
-
 static void print_rr(const struct run *r, const struct cp_session *s,
-		     const struct cp_buckets *b)
+		     const struct cp_buckets *b, const struct cp_figures *f)
 {
-	const struct cp_stats *st = &s->sender.stats;
-	const struct cp_hist *h = &st->rtt;
-	char req[32], resp[32];
+	const struct cp_stats *st = f->headline;
+	enum print_to saved;
+	char key[32], fmt[32];
 
-	format_size(s->req_size, req, sizeof(req));
-	format_size(s->resp_size, resp, sizeof(resp));
 	print_endpoint_header(s, "rr");
-	printf("  request %s  response %s  %.2f s\n", req, resp,
-	       seconds(st->elapsed_ns));
+	print_size(PRINT_TEXT, NULL, "  request %s", s->req_size);
+	print_size(PRINT_TEXT, NULL, "  response %s", s->resp_size);
+	print_scaled(PRINT_ANY, "elapsed_ns", "  %.2f s\n", st->elapsed_ns, 1e9);
 	if (!s->sender.present) {
-		print_ends_cpu(s);
+		/* A server alone: no transactions of its own to report. */
+		print_uint(PRINT_JSON, "bytes", NULL, st->bytes);
+		print_uint(PRINT_JSON, "throughput_bps", NULL, st->bps);
+		print_ends_cpu(s, f);
+		print_cpu(s, f, false);
 		return;
 	}
-	printf("  transactions %.1f/s   %llu in %.3f s\n", per_second(st),
-	       (unsigned long long)st->calls, seconds(st->elapsed_ns));
-	printf("  rtt          min %.1f us  mean %.1f us  max %.1f us\n",
-	       h->min / 1e3, h->mean / 1e3, h->max / 1e3);
-	printf("              ");
-	for (int i = 0; i < r->n_pct; i++)
-		printf(" p%g %.1f us ", r->pct[i],
-		       cp_buckets_percentile(b, r->pct[i]) / 1e3);
-	printf("\n  latency      %.1f us  (mean rtt / 2, as qperf tcp_lat reports)\n",
-	       h->mean / 2e3);
-	print_ends_cpu(s);
-	print_cpu(s);
-	if (s->cpu.present && st->calls)
-		printf("  cpu          %.1f us per transaction (path)\n",
-		       cp_path_cpu_ns(s) / 1e3 / st->calls);
+	print_float(PRINT_ANY, "transactions_per_s", "  transactions %.1f/s",
+		    f->transactions_per_s);
+	print_uint(PRINT_ANY, "transactions", "   %llu in", st->calls);
+	print_scaled(PRINT_TEXT, NULL, " %.3f s\n", st->elapsed_ns, 1e9);
+	cp_hist_print(&st->rtt, CP_HIST_RESULT, NULL);
+	print_text("              ");
+	print_open_object(PRINT_JSON, "rtt_percentiles");
+	for (int i = 0; i < r->n_pct; i++) {
+		/* 99.9 -> "p99_9_ns", as the histogram's own p99_9_ns */
+		snprintf(key, sizeof(key), "p%g_ns", r->pct[i]);
+		for (char *c = key; *c; c++)
+			if (*c == '.')
+				*c = '_';
+		snprintf(fmt, sizeof(fmt), " p%g %%.1f us ", r->pct[i]);
+		print_scaled(PRINT_ANY, key, fmt,
+			     cp_buckets_percentile(b, r->pct[i]), 1e3);
+	}
+	print_close_object(PRINT_JSON);
+	print_scaled(PRINT_ANY, "latency_ns",
+		     "\n  latency      %.1f us  (mean rtt / 2, as qperf tcp_lat reports)\n",
+		     f->latency_ns, 1e3);
+	print_ends_cpu(s, f);
+	print_cpu(s, f, true);
+	if (f->has_per_transaction) {
+		print_float(PRINT_JSON, "path_cpu_ns_per_transaction", NULL,
+			    f->path_ns_per_transaction);
+		print_float(PRINT_TEXT, NULL,
+			    "  cpu          %.1f us per transaction (path)\n",
+			    f->path_ns_per_transaction / 1e3);
+	}
 	print_hops(s);
 	if (opt_stats) {
-		printf("  buckets\n");
-		for (size_t i = 0; i < b->n; i++)
-			printf("    [%llu, %llu) ns  %llu\n",
-			       (unsigned long long)b->b[i].lower,
-			       (unsigned long long)(b->b[i].lower + b->b[i].width),
-			       (unsigned long long)b->b[i].count);
+		print_text("  buckets\n");
+		saved = print_only(PRINT_TEXT);
+		cp_buckets_print(b, "    ");
+		print_restore(saved);
 	}
 }
 
-static void print_intervals_json(const struct run *r)
+/* One interval report: a line as it comes, or one of -j's "intervals". */
+static void print_interval(const struct run *r, const struct interval *d)
 {
-	json_open("intervals", '[');
-	for (size_t i = 0; i < r->n_iv; i++) {
-		const struct interval *d = &r->iv[i];
-		uint64_t t = d->end_ns - d->start_ns;
+	bool rr = r->c.kind == CALPERF_KIND_RR;
+	uint64_t t = d->end_ns - d->start_ns;
 
-		json_open(NULL, '{');
-		json_u64("start_ns", d->start_ns);
-		json_u64("end_ns", d->end_ns);
-		json_u64("bytes", d->bytes);
-		json_u64("calls", d->calls);
-		json_u64("throughput_bps", t ? (uint64_t)(d->bytes * 8e9 / t) : 0);
-		if (r->c.kind == CALPERF_KIND_RR)
-			json_u64("mean_rtt_ns", d->calls ? d->rtt_sum_ns / d->calls : 0);
-		json_close();
-	}
-	json_close();
+	print_open_object(PRINT_JSON, NULL);
+	print_scaled(PRINT_ANY, "start_ns", "  [%6.2f", d->start_ns, 1e9);
+	print_scaled(PRINT_ANY, "end_ns", "-%6.2f s]", d->end_ns, 1e9);
+	print_uint(print_when(!rr, true), "bytes", "  %12llu bytes", d->bytes);
+	print_uint(print_when(rr, true), "calls", "  %8llu transactions", d->calls);
+	print_scaled(print_when(!rr, true), "throughput_bps", "  %8.3f Gb/s\n",
+		     t ? (uint64_t)(d->bytes * 8e9 / t) : 0, 1e9);
+	print_scaled(print_when(rr, rr), "mean_rtt_ns", "  mean rtt %.1f us\n",
+		     d->calls ? d->rtt_sum_ns / d->calls : 0, 1e3);
+	print_close_object(PRINT_JSON);
 }
 
-static void print_json(const struct run *r, const struct cp_session *s,
-		       const struct cp_buckets *b)
+/* A run's result: the text's summary, or the JSON's figures and session. */
+static void print_result(const struct run *r, const struct cp_session *s,
+			 const struct cp_buckets *b)
 {
-	const struct cp_stats *st = headline(s);
-	char key[32];
+	struct cp_figures f;
+	enum print_to saved;
 
-	json_open(NULL, '{');
-	cp_provenance_json();
-	if (s->kind == CALPERF_KIND_RR && s->sender.present) {
-		json_u64("transactions", st->calls);
-		json_double("transactions_per_s", per_second(st));
-		json_u64("elapsed_ns", st->elapsed_ns);
-		json_u64("latency_ns", st->rtt.mean / 2);
-		json_open("rtt_percentiles_ns", '{');
-		for (int i = 0; i < r->n_pct; i++) {
-			snprintf(key, sizeof(key), "p%g", r->pct[i]);
-			json_u64(key, cp_buckets_percentile(b, r->pct[i]));
-		}
-		json_close();
-	} else {
-		json_u64("bytes", st->bytes);
-		json_u64("elapsed_ns", st->elapsed_ns);
-		json_u64("throughput_bps", st->bps);
+	cp_figures(s, &f);
+	print_open_object(PRINT_JSON, NULL);
+	cp_provenance_print();
+	if (s->kind == CALPERF_KIND_RR)
+		print_rr(r, s, b, &f);
+	else
+		print_stream(s, &f);
+	print_int(PRINT_JSON, "error", NULL, s->error);
+	print_string(PRINT_JSON, "error_name", NULL, errno_name(s->error));
+	/* The text printed each interval as it came. */
+	saved = print_only(PRINT_JSON);
+	if (r->c.interval_ms >= 0) {
+		print_open_array(PRINT_JSON, "intervals");
+		for (size_t i = 0; i < r->n_iv; i++)
+			print_interval(r, &r->iv[i]);
+		print_close_array(PRINT_JSON);
 	}
-	if (s->sender.present)
-		json_double("sender_cpu_cores", cores(&s->sender.stats));
-	if (s->receiver.present)
-		json_double("receiver_cpu_cores", cores(&s->receiver.stats));
-	if (s->cpu.present) {
-		struct cp_cpu_totals t;
-		uint64_t tx, rx;
-
-		cp_cpu_totals(&s->cpu, &t);
-		json_double("path_cpu_cores", cpu_cores(s, cp_path_cpu_ns(s)));
-		json_double("softirq_cores", cpu_cores(s, t.softirq));
-		json_double("busy_cores", cpu_cores(s, t.busy));
-		if (cp_side_cpu_ns(s, &tx, &rx)) {
-			json_double("sender_side_cpu_cores", cpu_cores(s, tx));
-			json_double("receiver_side_cpu_cores", cpu_cores(s, rx));
-			if (s->kind == CALPERF_KIND_STREAM && st->bps) {
-				json_double("sender_side_cpu_per_gbps",
-					    cpu_cores(s, tx) / (st->bps / 1e9));
-				json_double("receiver_side_cpu_per_gbps",
-					    cpu_cores(s, rx) / (st->bps / 1e9));
-			}
-		}
-		if (s->kind == CALPERF_KIND_STREAM && st->bps) {
-			json_double("cpu_per_gbps",
-				    cpu_cores(s, cp_path_cpu_ns(s)) / (st->bps / 1e9));
-			json_double("busy_cost_s_per_gb",
-				    st->bytes ? (double)t.busy / st->bytes : 0);
-		}
-		if (s->kind == CALPERF_KIND_RR && st->calls)
-			json_double("path_cpu_ns_per_transaction",
-				    (double)cp_path_cpu_ns(s) / st->calls);
-	}
-	json_s64("error", s->error);
-	json_str("error_name", errno_name(s->error));
-	if (r->c.interval_ms >= 0)
-		print_intervals_json(r);
-	cp_session_json("session", s, opt_stats ? b : NULL);
-	json_close();
-	json_end();
+	cp_session_print("session", s, opt_stats ? b : NULL);
+	print_restore(saved);
+	print_close_object(PRINT_JSON);
+	print_end();
 }
 
 /* An interval report of our session: print it, or keep it for -j. */
@@ -578,7 +505,7 @@ static int on_interval(struct nlattr **tb, uint8_t cmd, void *arg)
 	if (cmd != CALPERF_CMD_SESSION_INTERVAL || cp_session_parse(tb, &s) ||
 	    s.id != r->id)
 		return 0;
-	st = headline(&s);
+	st = cp_headline(&s);
 	now = (struct interval){
 		.end_ns = st->elapsed_ns, .bytes = st->bytes, .calls = st->calls,
 		.rtt_sum_ns = st->rtt.mean * st->rtt.count,
@@ -596,17 +523,8 @@ static int on_interval(struct nlattr **tb, uint8_t cmd, void *arg)
 			return -ENOMEM;
 		r->iv = grown;
 		r->iv[r->n_iv++] = d;
-	} else if (s.kind == CALPERF_KIND_RR) {
-		printf("  [%6.2f-%6.2f s]  %8llu transactions  mean rtt %.1f us\n",
-		       d.start_ns / 1e9, d.end_ns / 1e9,
-		       (unsigned long long)d.calls,
-		       d.calls ? d.rtt_sum_ns / 1e3 / d.calls : 0);
 	} else {
-		double t = (d.end_ns - d.start_ns) / 1e9;
-
-		printf("  [%6.2f-%6.2f s]  %12llu bytes  %8.3f Gb/s\n",
-		       d.start_ns / 1e9, d.end_ns / 1e9,
-		       (unsigned long long)d.bytes, t > 0 ? d.bytes * 8 / t / 1e9 : 0);
+		print_interval(r, &d);
 	}
 	fflush(stdout);
 	return 0;
@@ -756,7 +674,6 @@ static int run(uint8_t kind, int argc, char **argv)
 
 	if (argc > 0 && !strcmp(argv[0], "help"))
 		return usage(stdout, kind);
-	json_setup(opt_pretty);
 	cp_config_init(&r.c);
 	r.c.kind = kind;
 	if (parse_args(&r, argc, argv)) {
@@ -791,12 +708,7 @@ static int run(uint8_t kind, int argc, char **argv)
 	if (!err && kind == CALPERF_KIND_RR)
 		err = cp_session_get_buckets(&nl, s.id, &s, &b);
 	if (!err) {
-		if (opt_json)
-			print_json(&r, &s, &b);
-		else if (kind == CALPERF_KIND_RR)
-			print_rr(&r, &s, &b);
-		else
-			print_stream(&s);
+		print_result(&r, &s, &b);
 		if (s.error) {
 			cp_error("the %s ended with %s (%s)", cp_kind_name(kind),
 				 errno_name(s.error), run_error_text(s.error));

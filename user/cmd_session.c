@@ -7,7 +7,6 @@
 
 #include "commands.h"
 #include "config.h"
-#include "json.h"
 #include "nl.h"
 #include "session.h"
 #include "util.h"
@@ -40,12 +39,8 @@ static int usage(FILE *f)
 static void print_session(const struct cp_session *s,
 			  const struct cp_buckets *rtt)
 {
-	if (opt_json) {
-		cp_session_json(NULL, s, rtt);
-		json_end();
-	} else {
-		cp_session_show(s, rtt);
-	}
+	cp_session_print(NULL, s, rtt);
+	print_end();
 }
 
 static int session_add(struct cp_nl *nl, int argc, char **argv)
@@ -108,10 +103,7 @@ static int show_one(struct nlattr **tb, uint8_t cmd, void *arg)
 	(void)cmd, (void)arg;
 	if (cp_session_parse(tb, &s))
 		return -EPROTO;
-	if (opt_json)
-		cp_session_json(NULL, &s, NULL);
-	else
-		cp_session_show(&s, NULL);
+	cp_session_print(NULL, &s, NULL);
 	return 0;
 }
 
@@ -138,13 +130,10 @@ static int session_show(struct cp_nl *nl, int argc, char **argv)
 	msg = cp_nl_msg(nl, CALPERF_CMD_SESSION_GET, NLM_F_DUMP);
 	if (!msg)
 		return -ENOMEM;
-	if (opt_json)
-		json_open(NULL, '[');
+	print_open_array(PRINT_JSON, NULL);
 	err = cp_nl_request(nl, msg, show_one, NULL);
-	if (opt_json) {
-		json_close();
-		json_end();
-	}
+	print_close_array(PRINT_JSON);
+	print_end();
 	return err;
 }
 
@@ -160,7 +149,6 @@ int cmd_session(int argc, char **argv)
 	uint32_t id;
 	int err = -EINVAL;
 
-	json_setup(opt_pretty);
 	if (argc < 1)
 		return usage(stderr);
 	if (!strcmp(argv[0], "help"))

@@ -8,7 +8,6 @@
 #include <linux/calperf.h>
 
 #include "config.h"
-#include "json.h"
 #include "nl.h"
 #include "session.h"
 #include "util.h"
@@ -263,20 +262,6 @@ void cp_cpu_totals(const struct cp_cpu *c, struct cp_cpu_totals *t)
 	t->softirq = t->net_rx + t->net_tx + t->softirq_other;
 }
 
-uint64_t cp_path_cpu_ns(const struct cp_session *s)
-{
-	struct cp_cpu_totals t;
-	uint64_t ns = 0;
-
-	cp_cpu_totals(&s->cpu, &t);
-	if (s->sender.present)
-		ns += s->sender.stats.cpu_ns;
-	if (s->receiver.present)
-		ns += s->receiver.stats.cpu_ns;
-	/* Irq time on top of the kthreads is in their own time already. */
-	return ns + t.softirq - t.softirq_self + t.hardirq - t.hardirq_self;
-}
-
 /* Mark the CPUs @ep's kthreads are pinned to; false if one is not. */
 static bool pinned_cpus(const struct cp_endpoint *ep, bool *on)
 {
@@ -296,7 +281,7 @@ static bool pinned_cpus(const struct cp_endpoint *ep, bool *on)
 	return true;
 }
 
-bool cp_side_cpu_ns(const struct cp_session *s, uint64_t *tx, uint64_t *rx)
+static bool side_cpu_ns(const struct cp_session *s, uint64_t *tx, uint64_t *rx)
 {
 	bool on_tx[CP_MAX_CPUS] = { false }, on_rx[CP_MAX_CPUS] = { false };
 
@@ -322,44 +307,6 @@ bool cp_side_cpu_ns(const struct cp_session *s, uint64_t *tx, uint64_t *rx)
 			*rx += outside;
 	}
 	return true;
-}
-
-void cp_cpu_json(const struct cp_session *s)
-{
-	const struct cp_cpu *c = &s->cpu;
-	struct cp_cpu_totals t;
-
-	if (!c->present)
-		return;
-	cp_cpu_totals(c, &t);
-	json_open("cpu", '{');
-	json_u64("elapsed_ns", c->elapsed_ns);
-	json_u64("path_ns", cp_path_cpu_ns(s));
-	json_u64("softirq_ns", t.softirq);
-	json_u64("net_rx_ns", t.net_rx);
-	json_u64("net_tx_ns", t.net_tx);
-	json_u64("softirq_other_ns", t.softirq_other);
-	json_u64("softirq_self_ns", t.softirq_self);
-	json_u64("hardirq_ns", t.hardirq);
-	json_u64("hardirq_self_ns", t.hardirq_self);
-	json_u64("busy_ns", t.busy);
-	json_open("per_cpu", '[');
-	for (unsigned int i = 0; i < c->n; i++) {
-		const struct cp_cpu_stat *st = &c->stat[i];
-
-		json_open(NULL, '{');
-		json_u64("cpu", st->cpu);
-		json_u64("net_rx_ns", st->net_rx);
-		json_u64("net_tx_ns", st->net_tx);
-		json_u64("softirq_other_ns", st->softirq_other);
-		json_u64("softirq_self_ns", st->softirq_self);
-		json_u64("hardirq_ns", st->hardirq);
-		json_u64("hardirq_self_ns", st->hardirq_self);
-		json_u64("busy_ns", st->busy);
-		json_close();
-	}
-	json_close();
-	json_close();
 }
 
 int cp_session_parse(struct nlattr **tb, struct cp_session *s)
@@ -428,308 +375,406 @@ const char *cp_kind_name(uint8_t kind)
 	return kind == CALPERF_KIND_RR ? "rr" : "stream";
 }
 
-/* 1234 ns -> "1.234 us" */
-static const char *fmt_ns(uint64_t ns, char *buf, size_t len)
+const struct cp_stats *cp_headline(const struct cp_session *s)
 {
-	if (ns >= 10000000)
-		snprintf(buf, len, "%.2f ms", ns / 1e6);
-	else if (ns >= 1000)
-		snprintf(buf, len, "%.1f us", ns / 1e3);
-	else
-		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
-	return buf;
+	return s->receiver.present && s->kind == CALPERF_KIND_STREAM ?
+	       &s->receiver.stats : &s->sender.stats;
 }
 
-static void show_hist(const char *indent, const struct cp_hist *h)
+static double cores(const struct cp_stats *st)
 {
-	char a[24], b[24], c[24], d[24];
-
-	printf("%srtt %llu  min %s  mean %s  max %s\n", indent,
-	       (unsigned long long)h->count, fmt_ns(h->min, a, sizeof(a)),
-	       fmt_ns(h->mean, b, sizeof(b)), fmt_ns(h->max, c, sizeof(c)));
-	printf("%s    p50 %s  p90 %s  p99 %s  p99.9 ", indent,
-	       fmt_ns(h->p50, a, sizeof(a)), fmt_ns(h->p90, b, sizeof(b)),
-	       fmt_ns(h->p99, c, sizeof(c)));
-	printf("%s\n", fmt_ns(h->p999, d, sizeof(d)));
+	return st->elapsed_ns ? (double)st->cpu_ns / st->elapsed_ns : 0;
 }
 
-static void show_buckets(const char *indent, const struct cp_buckets *rtt)
+void cp_figures(const struct cp_session *s, struct cp_figures *f)
 {
-	for (size_t i = 0; i < rtt->n; i++)
-		printf("%s[%llu, %llu) ns  %llu\n", indent,
-		       (unsigned long long)rtt->b[i].lower,
-		       (unsigned long long)(rtt->b[i].lower + rtt->b[i].width),
-		       (unsigned long long)rtt->b[i].count);
+	const struct cp_stats *st;
+	double window, gbps;
+
+	memset(f, 0, sizeof(*f));
+	f->headline = st = cp_headline(s);
+	cp_cpu_totals(&s->cpu, &f->t);
+	f->window_ns = s->cpu.elapsed_ns;
+	window = f->window_ns;
+	if (s->sender.present) {
+		f->sender_cores = cores(&s->sender.stats);
+		f->kthreads_ns += s->sender.stats.cpu_ns;
+	}
+	if (s->receiver.present) {
+		f->receiver_cores = cores(&s->receiver.stats);
+		f->kthreads_ns += s->receiver.stats.cpu_ns;
+	}
+	/* Irq time on top of the kthreads is in their own time already. */
+	f->softirq_outside_ns = f->t.softirq - f->t.softirq_self;
+	f->hardirq_outside_ns = f->t.hardirq - f->t.hardirq_self;
+	f->path_ns = f->kthreads_ns + f->softirq_outside_ns +
+		     f->hardirq_outside_ns;
+	if (window) {
+		f->path_cores = f->path_ns / window;
+		f->softirq_cores = f->t.softirq / window;
+		f->busy_cores = f->t.busy / window;
+	}
+	f->has_sides = side_cpu_ns(s, &f->sender_side_ns, &f->receiver_side_ns);
+	if (f->has_sides && window) {
+		f->sender_side_cores = f->sender_side_ns / window;
+		f->receiver_side_cores = f->receiver_side_ns / window;
+	}
+	gbps = st->bps / 1e9;
+	if (s->kind == CALPERF_KIND_STREAM && s->cpu.present && st->bps) {
+		f->has_per_gbps = true;
+		f->path_cores_per_gbps = f->path_cores / gbps;
+		f->busy_s_per_gb = st->bytes ? (double)f->t.busy / st->bytes : 0;
+		f->sender_side_cores_per_gbps = f->sender_side_cores / gbps;
+		f->receiver_side_cores_per_gbps = f->receiver_side_cores / gbps;
+	}
+	f->transactions_per_s = st->elapsed_ns ?
+				st->calls * 1e9 / st->elapsed_ns : 0;
+	f->latency_ns = st->rtt.mean / 2;
+	if (s->kind == CALPERF_KIND_RR && s->cpu.present && st->calls) {
+		f->has_per_transaction = true;
+		f->path_ns_per_transaction = (double)f->path_ns / st->calls;
+	}
 }
 
-static void show_endpoint(const char *role, const struct cp_endpoint *ep,
-			  const struct cp_buckets *rtt)
+void cp_cpu_print(const struct cp_session *s, const struct cp_figures *f)
 {
-	const struct cp_stats *st = &ep->stats;
-	char addr[64] = "*", buf[32];
+	const struct cp_cpu *c = &s->cpu;
+	const struct cp_cpu_totals *t = &f->t;
+	bool rr = s->kind == CALPERF_KIND_RR;
+	double w = f->window_ns;
 
-	if (!ep->present)
+	if (!c->present)
 		return;
-	if (ep->family)
-		format_addr(ep->family, ep->addr, addr, sizeof(addr));
-	if (ep->family == AF_INET6)
-		printf("  %-8s [%s] port %u", role, addr, ep->port);
-	else
-		printf("  %-8s %s port %u", role, addr, ep->port);
-	if (ep->sockbuf) {
-		format_size(ep->sockbuf, buf, sizeof(buf));
-		printf("  sockbuf %s", buf);
-	} else {
-		printf("  sockbuf auto");
+	print_open_object(PRINT_JSON, "cpu_time");
+	print_uint(PRINT_JSON, "elapsed_ns", NULL, c->elapsed_ns);
+	print_scaled(PRINT_ANY, "path_ns", "  cpu          path %.2f", f->path_ns, w);
+	print_scaled(PRINT_ANY, "kthreads_ns", " = kthreads %.2f", f->kthreads_ns, w);
+	print_scaled(PRINT_TEXT, NULL, " + softirq %.2f", f->softirq_outside_ns, w);
+	print_scaled(PRINT_TEXT, NULL, " + hardirq %.2f  (cores)\n",
+		     f->hardirq_outside_ns, w);
+	print_scaled(PRINT_ANY, "softirq_ns", "  softirq      %.2f cores:", t->softirq, w);
+	print_scaled(PRINT_ANY, "net_rx_ns", " NET_RX %.2f", t->net_rx, w);
+	print_scaled(PRINT_ANY, "net_tx_ns", "  NET_TX %.2f", t->net_tx, w);
+	print_scaled(PRINT_ANY, "softirq_other_ns", "  other %.2f;", t->softirq_other, w);
+	print_scaled(PRINT_ANY, "softirq_self_ns", " %.2f of it inside the kthreads\n",
+		     t->softirq_self, w);
+	print_uint(PRINT_JSON, "hardirq_ns", NULL, t->hardirq);
+	print_uint(PRINT_JSON, "hardirq_self_ns", NULL, t->hardirq_self);
+	print_scaled(PRINT_ANY, "busy_ns",
+		     "  busy         %.2f cores (kcpustat, all CPUs, tick-sampled)\n",
+		     t->busy, w);
+	if (f->has_sides) {
+		print_scaled(PRINT_ANY, "sender_side_ns", rr ?
+			     "  sides        client %.2f cores" :
+			     "  sides        sender %.2f cores", f->sender_side_ns, w);
+		print_scaled(PRINT_ANY, "receiver_side_ns", rr ?
+			     ", server %.2f cores (path CPU by the CPUs each end is pinned to)\n" :
+			     ", receiver %.2f cores (path CPU by the CPUs each end is pinned to)\n",
+			     f->receiver_side_ns, w);
 	}
-	if (ep->cpu >= 0)
-		printf("  cpu %d", ep->cpu);
-	printf("\n           bytes %llu  calls %llu  elapsed %.3f s  %.3f Gb/s",
-	       (unsigned long long)st->bytes, (unsigned long long)st->calls,
-	       st->elapsed_ns / 1e9, st->bps / 1e9);
-	if (st->done)
-		printf("  cpu %.3f s%s%s", st->cpu_ns / 1e9,
-		       st->error ? "  error " : "", errno_name(st->error));
-	putchar('\n');
-	if (st->has_verified)
-		printf("           verified %llu bytes%s\n",
-		       (unsigned long long)st->verified,
-		       st->verified < st->bytes ? " (then a wrong byte)" : "");
-	if (st->rtt.present)
-		show_hist("           ", &st->rtt);
-	if (rtt && st->rtt.present)
-		show_buckets("             ", rtt);
-	if (st->done && opt_stats)
-		printf("           tcp rtt %u us  rttvar %u us  cwnd %u  retrans %u (dsack %u, reordered %u)  mss %u\n",
-		       st->rtt_us, st->rttvar_us, st->cwnd, st->retrans,
-		       st->dsack_dups, st->reord_seen, st->mss);
-	for (unsigned int i = 0; ep->n_flows > 1 && i < ep->n_flows; i++) {
-		const struct cp_flow *f = &ep->flows[i];
+	print_open_array(PRINT_JSON, "per_cpu");
+	for (unsigned int i = 0; i < c->n; i++) {
+		const struct cp_cpu_stat *st = &c->stat[i];
 
-		printf("           flow %u  thread %u  port %u -> %u  bytes %llu  %.3f Gb/s%s%s\n",
-		       f->index, f->thread, f->local_port, f->peer_port,
-		       (unsigned long long)f->stats.bytes, f->stats.bps / 1e9,
-		       f->stats.error ? "  error " : "", errno_name(f->stats.error));
+		print_open_object(PRINT_JSON, NULL);
+		print_uint(PRINT_JSON, "cpu", NULL, st->cpu);
+		print_uint(PRINT_JSON, "net_rx_ns", NULL, st->net_rx);
+		print_uint(PRINT_JSON, "net_tx_ns", NULL, st->net_tx);
+		print_uint(PRINT_JSON, "softirq_other_ns", NULL, st->softirq_other);
+		print_uint(PRINT_JSON, "softirq_self_ns", NULL, st->softirq_self);
+		print_uint(PRINT_JSON, "hardirq_ns", NULL, st->hardirq);
+		print_uint(PRINT_JSON, "hardirq_self_ns", NULL, st->hardirq_self);
+		print_uint(PRINT_JSON, "busy_ns", NULL, st->busy);
+		print_close_object(PRINT_JSON);
 	}
+	print_close_array(PRINT_JSON);
+	print_close_object(PRINT_JSON);
 }
 
-void cp_session_show(const struct cp_session *s, const struct cp_buckets *rtt)
+/* A hop's latency from the point before (end to end: from the send). */
+static void hop_latency_print(const struct cp_hop *h, bool text)
 {
-	char buf[32], buf2[32];
+	enum print_to to = print_when(text, true);
 
-	printf("session %u %s %s", s->id, cp_kind_name(s->kind),
-	       cp_state_name(s->state));
-	if (s->kind == CALPERF_KIND_RR) {
-		format_size(s->req_size, buf, sizeof(buf));
-		format_size(s->resp_size, buf2, sizeof(buf2));
-		printf("  request %s  response %s", buf, buf2);
-		if (s->count_limit)
-			printf("  count %llu", (unsigned long long)s->count_limit);
-	} else {
-		format_size(s->msg_size, buf, sizeof(buf));
-		printf("  msg %s", buf);
-		if (s->bytes_limit)
-			printf("  bytes %llu", (unsigned long long)s->bytes_limit);
-	}
-	if (s->duration_ms)
-		printf("  time %.3f s", s->duration_ms / 1e3);
-	if (s->interval_ms)
-		printf("  interval %.3f s", s->interval_ms / 1e3);
-	if (s->nodelay)
-		printf("  nodelay");
-	if (s->zerocopy_send)
-		printf("  zerocopy");
-	if (s->nocopy_recv)
-		printf("  nocopy");
-	if (s->verify)
-		printf("  verify");
-	if (s->nr_flows > 1)
-		printf("  flows %u  threads %u", s->nr_flows, s->nr_threads);
-	if (s->congestion[0])
-		printf("  congestion %s", s->congestion);
-	if (s->has_error && s->error)
-		printf("  error %s", errno_name(s->error));
-	putchar('\n');
-	show_endpoint("sender", &s->sender, rtt);
-	show_endpoint("receiver", &s->receiver, NULL);
+	print_uint(to, "count", " %7llu", h->count);
+	print_uint(PRINT_JSON, "min_ns", NULL, h->min);
+	print_scaled(to, "p50_ns", " %9.1f", h->p50, 1e3);
+	print_scaled(to, "p90_ns", " %9.1f", h->p90, 1e3);
+	print_scaled(to, "p99_ns", " %9.1f", h->p99, 1e3);
+	print_scaled(to, "max_ns", " %9.1f", h->max, 1e3);
 }
 
-static void json_hist(const char *key, const struct cp_hist *h,
-		      const struct cp_buckets *rtt)
+void cp_hops_print(const struct cp_session *s)
 {
-	json_open(key, '{');
-	json_u64("count", h->count);
-	json_u64("min_ns", h->min);
-	json_u64("mean_ns", h->mean);
-	json_u64("max_ns", h->max);
-	json_u64("p50_ns", h->p50);
-	json_u64("p90_ns", h->p90);
-	json_u64("p99_ns", h->p99);
-	json_u64("p99_9_ns", h->p999);
-	if (rtt) {
-		json_open("buckets", '[');
-		for (size_t i = 0; i < rtt->n; i++) {
-			json_open(NULL, '{');
-			json_u64("lower_ns", rtt->b[i].lower);
-			json_u64("width_ns", rtt->b[i].width);
-			json_u64("count", rtt->b[i].count);
-			json_close();
-		}
-		json_close();
-	}
-	json_close();
-}
+	const struct cp_hops *hs = &s->hops;
 
-static void json_stats(const struct cp_stats *st, const struct cp_buckets *rtt,
-		       bool cpu)
-{
-	json_open("stats", '{');
-	json_bool("done", st->done);
-	json_u64("bytes", st->bytes);
-	json_u64("calls", st->calls);
-	json_u64("elapsed_ns", st->elapsed_ns);
-	json_u64("throughput_bps", st->bps);
-	if (st->has_verified)
-		json_u64("verified_bytes", st->verified);
-	if (st->rtt.present)
-		json_hist("rtt", &st->rtt, rtt);
-	if (st->done) {
-		if (cpu)
-			json_u64("cpu_ns", st->cpu_ns);
-		json_s64("error", st->error);
-		json_str("error_name", errno_name(st->error));
-		json_open("tcp", '{');
-		json_u64("rtt_us", st->rtt_us);
-		json_u64("rttvar_us", st->rttvar_us);
-		json_u64("cwnd", st->cwnd);
-		json_u64("retrans", st->retrans);
-		json_u64("mss", st->mss);
-		json_u64("reord_seen", st->reord_seen);
-		json_u64("dsack_dups", st->dsack_dups);
-		json_close();
-	}
-	json_close();
-}
-
-static void json_endpoint(const char *role, const struct cp_endpoint *ep,
-			  const struct cp_buckets *rtt)
-{
-	char addr[64];
-
-	if (!ep->present)
-		return;
-	json_open(role, '{');
-	if (ep->family) {
-		format_addr(ep->family, ep->addr, addr, sizeof(addr));
-		json_str("addr", addr);
-	}
-	json_u64("port", ep->port);
-	json_u64("sockbuf", ep->sockbuf);
-	if (ep->cpu >= 0)
-		json_u64("cpu", ep->cpu);
-	json_stats(&ep->stats, rtt, true);
-	if (ep->n_flows) {
-		json_open("flows", '[');
-		for (unsigned int i = 0; i < ep->n_flows; i++) {
-			const struct cp_flow *f = &ep->flows[i];
-
-			json_open(NULL, '{');
-			json_u64("index", f->index);
-			json_u64("thread", f->thread);
-			if (f->cpu >= 0)
-				json_u64("cpu", f->cpu);
-			json_u64("local_port", f->local_port);
-			json_u64("peer_port", f->peer_port);
-			json_stats(&f->stats, NULL, false);
-			json_close();
-		}
-		json_close();
-	}
-	json_close();
-}
-
-static void json_hop_lat(const struct cp_hop *h)
-{
-	json_u64("count", h->count);
-	json_u64("min_ns", h->min);
-	json_u64("p50_ns", h->p50);
-	json_u64("p90_ns", h->p90);
-	json_u64("p99_ns", h->p99);
-	json_u64("max_ns", h->max);
-}
-
-void cp_hops_json(const struct cp_hops *hs)
-{
 	if (!hs->present)
 		return;
-	json_open("hops", '{');
-	json_u64("sampled", hs->sampled);
-	json_u64("complete", hs->complete);
-	json_u64("other_path", hs->other_path);
-	json_u64("retransmitted", hs->retransmitted);
-	json_u64("truncated", hs->truncated);
-	json_u64("skipped", hs->skipped);
-	json_open("end_to_end", '{');
-	json_hop_lat(&hs->end_to_end);
-	json_close();
-	json_open("path", '[');
+	print_open_object(PRINT_JSON, "hops");
+	print_uint(PRINT_TEXT, NULL, "  hops         1 send in %llu traced: ",
+		   s->hop_sample);
+	print_uint(PRINT_ANY, "sampled", "%llu sampled", hs->sampled);
+	print_uint(PRINT_ANY, "complete", ", %llu complete", hs->complete);
+	print_uint(PRINT_ANY, "other_path", ", %llu on another path", hs->other_path);
+	print_uint(PRINT_ANY, "retransmitted", ", %llu retransmitted",
+		   hs->retransmitted);
+	print_uint(PRINT_ANY, "truncated", ", %llu truncated", hs->truncated);
+	print_uint(PRINT_ANY, "skipped", ", %llu skipped\n", hs->skipped);
+	if (hs->n)
+		print_text("    %-14s %-16s %10s %7s %9s %9s %9s %9s\n", "point",
+			   "device", "netns", "samples", "p50 us", "p90 us",
+			   "p99 us", "max us");
+	print_open_array(PRINT_JSON, "path");
 	for (unsigned int i = 0; i < hs->n; i++) {
 		const struct cp_hop *h = &hs->hop[i];
 
-		json_open(NULL, '{');
-		json_str("point", cp_hop_point_name(h->point));
-		json_u64("ifindex", h->ifindex);
-		json_str("ifname", h->ifname);
-		json_u64("netns", h->netns);
-		json_hop_lat(h);
-		json_close();
+		print_open_object(PRINT_JSON, NULL);
+		print_string(PRINT_ANY, "point", "    %-14s",
+			     cp_hop_point_name(h->point));
+		print_uint(PRINT_JSON, "ifindex", NULL, h->ifindex);
+		print_string(PRINT_JSON, "ifname", NULL, h->ifname);
+		print_string(PRINT_TEXT, NULL, " %-16s", h->ifindex ? h->ifname : "-");
+		print_uint(PRINT_ANY, "netns", " %10llu", h->netns);
+		/* The first point is where the clock starts. */
+		hop_latency_print(h, i > 0);
+		print_text("\n");
+		print_close_object(PRINT_JSON);
 	}
-	json_close();
-	json_close();
+	print_close_array(PRINT_JSON);
+	print_open_object(PRINT_JSON, "end_to_end");
+	if (hs->n)
+		print_text("    %-14s %-16s %10s", "end to end", "", "");
+	hop_latency_print(&hs->end_to_end, hs->n > 0);
+	if (hs->n)
+		print_text("\n");
+	print_close_object(PRINT_JSON);
+	print_close_object(PRINT_JSON);
 }
 
-void cp_session_json(const char *key, const struct cp_session *s,
-		     const struct cp_buckets *rtt)
+void cp_buckets_print(const struct cp_buckets *b, const char *indent)
 {
-	json_open(key, '{');
-	json_u64("id", s->id);
-	json_str("kind", cp_kind_name(s->kind));
-	json_str("state", cp_state_name(s->state));
-	if (s->kind == CALPERF_KIND_RR) {
-		json_u64("req_size", s->req_size);
-		json_u64("resp_size", s->resp_size);
-		if (s->count_limit)
-			json_u64("count_limit", s->count_limit);
+	print_open_array(PRINT_JSON, "buckets");
+	for (size_t i = 0; i < b->n; i++) {
+		const struct cp_bucket *k = &b->b[i];
+
+		print_open_object(PRINT_JSON, NULL);
+		print_text("%s", indent);
+		print_uint(PRINT_ANY, "lower_ns", "[%llu", k->lower);
+		print_uint(PRINT_TEXT, NULL, ", %llu) ns", k->lower + k->width);
+		print_uint(PRINT_JSON, "width_ns", NULL, k->width);
+		print_uint(PRINT_ANY, "count", "  %llu\n", k->count);
+		print_close_object(PRINT_JSON);
+	}
+	print_close_array(PRINT_JSON);
+}
+
+void cp_hist_print(const struct cp_hist *h, enum cp_hist_style style,
+		   const struct cp_buckets *rtt)
+{
+	if (style == CP_HIST_RESULT) {
+		print_scaled(PRINT_TEXT, NULL, "  rtt          min %.1f us", h->min, 1e3);
+		print_scaled(PRINT_TEXT, NULL, "  mean %.1f us", h->mean, 1e3);
+		print_scaled(PRINT_TEXT, NULL, "  max %.1f us\n", h->max, 1e3);
+		return;
+	}
+	print_open_object(PRINT_JSON, "rtt");
+	print_uint(PRINT_ANY, "count", "           rtt %llu", h->count);
+	print_duration(PRINT_ANY, "min_ns", "  min %s", h->min);
+	print_duration(PRINT_ANY, "mean_ns", "  mean %s", h->mean);
+	print_duration(PRINT_ANY, "max_ns", "  max %s\n", h->max);
+	print_duration(PRINT_ANY, "p50_ns", "               p50 %s", h->p50);
+	print_duration(PRINT_ANY, "p90_ns", "  p90 %s", h->p90);
+	print_duration(PRINT_ANY, "p99_ns", "  p99 %s", h->p99);
+	print_duration(PRINT_ANY, "p99_9_ns", "  p99.9 %s\n", h->p999);
+	if (rtt)
+		cp_buckets_print(rtt, "             ");
+	print_close_object(PRINT_JSON);
+}
+
+enum { CP_TCP_RTT, CP_TCP_RTTVAR, CP_TCP_CWND, CP_TCP_RETRANS, CP_TCP_DSACK, CP_TCP_REORD, CP_TCP_MSS };
+
+static const struct {
+	const char *key;
+	size_t off;
+} tcp_fields[] = {
+	[CP_TCP_RTT] = { "tcp_rtt_us", offsetof(struct cp_stats, rtt_us) },
+	[CP_TCP_RTTVAR] = { "tcp_rttvar_us", offsetof(struct cp_stats, rttvar_us) },
+	[CP_TCP_CWND] = { "tcp_cwnd_segments", offsetof(struct cp_stats, cwnd) },
+	[CP_TCP_RETRANS] = { "tcp_retrans_segments", offsetof(struct cp_stats, retrans) },
+	[CP_TCP_DSACK] = { "tcp_dsack_dups", offsetof(struct cp_stats, dsack_dups) },
+	[CP_TCP_REORD] = { "tcp_reord_seen", offsetof(struct cp_stats, reord_seen) },
+	[CP_TCP_MSS] = { "tcp_mss_bytes", offsetof(struct cp_stats, mss) },
+};
+
+struct tcp_step {
+	int field;
+	const char *fmt;		/* NULL: JSON only */
+};
+
+/* The order and text of each style; every field in each, once. */
+static const struct tcp_step tcp_summary[] = {
+	{ CP_TCP_RETRANS, "  tcp          retrans %llu" }, { CP_TCP_DSACK, " (dsack %llu" },
+	{ CP_TCP_REORD, ", reordered %llu)" }, { CP_TCP_RTT, "  rtt %llu us" },
+	{ CP_TCP_RTTVAR, NULL }, { CP_TCP_CWND, "  cwnd %llu" }, { CP_TCP_MSS, "  mss %llu" },
+};
+
+static const struct tcp_step tcp_stats[] = {
+	{ CP_TCP_RTT, "           tcp rtt %llu us" }, { CP_TCP_RTTVAR, "  rttvar %llu us" },
+	{ CP_TCP_CWND, "  cwnd %llu" }, { CP_TCP_RETRANS, "  retrans %llu" },
+	{ CP_TCP_DSACK, " (dsack %llu" }, { CP_TCP_REORD, ", reordered %llu)" },
+	{ CP_TCP_MSS, "  mss %llu" },
+};
+
+void cp_tcp_print(enum print_to to, const struct cp_stats *st,
+		  enum cp_tcp_style style, const char *suffix)
+{
+	const struct tcp_step *steps = style == CP_TCP_SUMMARY ? tcp_summary : tcp_stats;
+
+	_Static_assert(sizeof(tcp_summary) == sizeof(tcp_stats),
+		       "each style prints every field");
+	for (size_t i = 0; i < sizeof(tcp_stats) / sizeof(tcp_stats[0]); i++) {
+		int k = steps[i].field;
+		uint32_t v = *(const uint32_t *)((const char *)st + tcp_fields[k].off);
+
+		print_uint(to, tcp_fields[k].key, steps[i].fmt, v);
+	}
+	if (to & PRINT_TEXT)
+		print_text("%s\n", suffix ?: "");
+}
+
+/* An endpoint's figures (@endpoint) or a flow's, as the text shows each. */
+static void stats_print(const struct cp_stats *st, bool endpoint,
+			const struct cp_buckets *rtt)
+{
+	enum print_to ep_text = print_when(endpoint, true);
+	enum print_to saved;
+
+	print_open_object(PRINT_JSON, "stats");
+	print_flag(PRINT_JSON, "done", NULL, st->done);
+	print_uint(PRINT_ANY, "bytes", endpoint ? "\n           bytes %llu" :
+		   "  bytes %llu", st->bytes);
+	print_uint(ep_text, "calls", "  calls %llu", st->calls);
+	print_scaled(ep_text, "elapsed_ns", "  elapsed %.3f s", st->elapsed_ns, 1e9);
+	print_scaled(PRINT_ANY, "throughput_bps", "  %.3f Gb/s", st->bps, 1e9);
+	/* A flow has no CPU time: a kthread may drive several. */
+	print_scaled(print_when(endpoint && st->done, endpoint && st->done),
+		     "cpu_ns", "  cpu %.3f s", st->cpu_ns, 1e9);
+	print_int(print_when(false, st->done), "error", NULL, st->error);
+	print_string(print_when((st->done || !endpoint) && st->error, st->done),
+		     "error_name", "  error %s", errno_name(st->error));
+	print_text("\n");
+	print_uint(print_when(endpoint && st->has_verified, st->has_verified),
+		   "verified_bytes", "           verified %llu bytes", st->verified);
+	if (endpoint && st->has_verified)
+		print_text("%s\n", st->verified < st->bytes ?
+			   " (then a wrong byte)" : "");
+	if (st->rtt.present) {
+		saved = print_only(ep_text);
+		cp_hist_print(&st->rtt, CP_HIST_STATS, rtt);
+		print_restore(saved);
+	}
+	if (st->done)
+		cp_tcp_print(print_when(endpoint && opt_stats, true), st,
+			     CP_TCP_STATS, NULL);
+	print_close_object(PRINT_JSON);
+}
+
+static void flow_print(const struct cp_flow *f)
+{
+	print_open_object(PRINT_JSON, NULL);
+	print_uint(PRINT_ANY, "index", "           flow %llu", f->index);
+	print_uint(PRINT_ANY, "thread", "  thread %llu", f->thread);
+	print_uint(print_when(false, f->cpu >= 0), "cpu", NULL, f->cpu);
+	print_uint(PRINT_ANY, "local_port", "  port %llu", f->local_port);
+	print_uint(PRINT_ANY, "peer_port", " -> %llu", f->peer_port);
+	stats_print(&f->stats, false, NULL);
+	print_close_object(PRINT_JSON);
+}
+
+static void endpoint_print(const char *role, const struct cp_endpoint *ep,
+			   const struct cp_buckets *rtt)
+{
+	char addr[64] = "*";
+	enum print_to saved;
+
+	if (!ep->present)
+		return;
+	print_open_object(PRINT_JSON, role);
+	print_text("  %-8s ", role);
+	if (ep->family)
+		format_addr(ep->family, ep->addr, addr, sizeof(addr));
+	print_string(print_when(true, ep->family), "addr",
+		     ep->family == AF_INET6 ? "[%s]" : "%s", addr);
+	print_uint(PRINT_ANY, "port", " port %llu", ep->port);
+	print_size(print_when(ep->sockbuf, true), "sockbuf_bytes", "  sockbuf %s",
+		   ep->sockbuf);
+	if (!ep->sockbuf)
+		print_text("  sockbuf auto");
+	print_uint(print_when(ep->cpu >= 0, ep->cpu >= 0), "cpu", "  cpu %llu",
+		   ep->cpu);
+	stats_print(&ep->stats, true, rtt);
+	if (ep->n_flows) {
+		/* The text lists flows when there are several. */
+		saved = print_only(print_when(ep->n_flows > 1, true));
+		print_open_array(PRINT_JSON, "flows");
+		for (unsigned int i = 0; i < ep->n_flows; i++)
+			flow_print(&ep->flows[i]);
+		print_close_array(PRINT_JSON);
+		print_restore(saved);
+	}
+	print_close_object(PRINT_JSON);
+}
+
+void cp_session_print(const char *key, const struct cp_session *s,
+		      const struct cp_buckets *rtt)
+{
+	bool stream = s->kind == CALPERF_KIND_STREAM;
+	struct cp_figures f;
+	enum print_to saved;
+
+	print_open_object(PRINT_JSON, key);
+	print_uint(PRINT_ANY, "id", "session %llu", s->id);
+	print_string(PRINT_ANY, "kind", " %s", cp_kind_name(s->kind));
+	print_string(PRINT_ANY, "state", " %s", cp_state_name(s->state));
+	if (!stream) {
+		print_size(PRINT_ANY, "req_size_bytes", "  request %s", s->req_size);
+		print_size(PRINT_ANY, "resp_size_bytes", "  response %s", s->resp_size);
+		print_uint(print_when(s->count_limit, s->count_limit), "count_limit",
+			   "  count %llu", s->count_limit);
 	} else {
-		json_u64("msg_size", s->msg_size);
-		if (s->bytes_limit)
-			json_u64("bytes_limit", s->bytes_limit);
+		print_size(PRINT_ANY, "msg_size_bytes", "  msg %s", s->msg_size);
+		print_uint(print_when(s->bytes_limit, s->bytes_limit), "limit_bytes",
+			   "  bytes %llu", s->bytes_limit);
 	}
-	if (s->duration_ms)
-		json_u64("duration_ms", s->duration_ms);
-	if (s->interval_ms)
-		json_u64("interval_ms", s->interval_ms);
-	json_bool("nodelay", s->nodelay);
-	if (s->hop_sample)
-		json_u64("hop_sample", s->hop_sample);
-	if (s->kind == CALPERF_KIND_STREAM) {
-		json_u64("flows", s->nr_flows);
-		json_u64("threads", s->nr_threads);
-		json_bool("zerocopy_send", s->zerocopy_send);
-		json_bool("nocopy_recv", s->nocopy_recv);
-		json_bool("verify", s->verify);
-	}
-	if (s->congestion[0])
-		json_str("congestion", s->congestion);
-	if (s->has_error) {
-		json_s64("error", s->error);
-		json_str("error_name", errno_name(s->error));
-	}
-	json_endpoint("sender", &s->sender, rtt);
-	json_endpoint("receiver", &s->receiver, NULL);
-	cp_cpu_json(s);
-	cp_hops_json(&s->hops);
-	json_close();
+	print_scaled(print_when(s->duration_ms, s->duration_ms), "duration_ms",
+		     "  time %.3f s", s->duration_ms, 1e3);
+	print_scaled(print_when(s->interval_ms, s->interval_ms), "interval_ms",
+		     "  interval %.3f s", s->interval_ms, 1e3);
+	print_flag(PRINT_ANY, "nodelay", "  nodelay", s->nodelay);
+	print_uint(print_when(false, s->hop_sample), "hop_sample", NULL, s->hop_sample);
+	print_flag(print_when(true, stream), "zerocopy_send", "  zerocopy",
+		   s->zerocopy_send);
+	print_flag(print_when(true, stream), "nocopy_recv", "  nocopy", s->nocopy_recv);
+	print_flag(print_when(true, stream), "verify", "  verify", s->verify);
+	print_uint(print_when(s->nr_flows > 1, stream), "flow_count", "  flows %llu",
+		   s->nr_flows);
+	print_uint(print_when(s->nr_flows > 1, stream), "thread_count",
+		   "  threads %llu", s->nr_threads);
+	print_string(print_when(s->congestion[0], s->congestion[0]), "congestion",
+		     "  congestion %s", s->congestion);
+	print_int(print_when(false, s->has_error), "error", NULL, s->error);
+	print_string(print_when(s->has_error && s->error, s->has_error),
+		     "error_name", "  error %s", errno_name(s->error));
+	print_text("\n");
+	endpoint_print("sender", &s->sender, rtt);
+	endpoint_print("receiver", &s->receiver, NULL);
+	/* A run's result shows these in its text; "show" in its JSON only. */
+	saved = print_only(PRINT_JSON);
+	cp_figures(s, &f);
+	cp_cpu_print(s, &f);
+	cp_hops_print(s);
+	print_restore(saved);
+	print_close_object(PRINT_JSON);
 }
 
 uint64_t cp_buckets_percentile(const struct cp_buckets *b, double pct)

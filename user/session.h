@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <netlink/attr.h>
 
+#include "print.h"
+
 /* A latency histogram's summary (all in ns). */
 struct cp_hist {
 	bool present;
@@ -115,32 +117,76 @@ struct cp_session {
 };
 
 const char *cp_hop_point_name(uint8_t point);
-void cp_hops_json(const struct cp_hops *hs);
-
 void cp_cpu_totals(const struct cp_cpu *c, struct cp_cpu_totals *t);
+
 /*
- * CPU the data path used over the run, in ns: both ends' kthreads, and
- * the softirq and hardirq time that did not run inside them.
+ * The figures derived from a session, computed once (cp_figures) for
+ * the text and the JSON alike. CPU figures are in ns over the CPU
+ * window (cpu.elapsed_ns), and in cores (ns per ns of that window).
  */
-uint64_t cp_path_cpu_ns(const struct cp_session *s);
-/*
- * Path CPU split between the two ends by the CPUs their kthreads are
- * pinned to: false unless both ends are here, every kthread is pinned
- * and no CPU serves both.
- */
-bool cp_side_cpu_ns(const struct cp_session *s, uint64_t *tx, uint64_t *rx);
-void cp_cpu_json(const struct cp_session *s);
+struct cp_figures {
+	const struct cp_stats *headline; /* what arrived: stream receiver */
+	struct cp_cpu_totals t;
+	uint64_t window_ns;
+	/* Each end's kthreads: cpu_ns over its own elapsed_ns. */
+	double sender_cores, receiver_cores;
+	uint64_t kthreads_ns;
+	/* Softirq and hardirq time that did not run in the kthreads. */
+	uint64_t softirq_outside_ns, hardirq_outside_ns;
+	/*
+	 * CPU the data path used over the run: both ends' kthreads, and
+	 * the softirq and hardirq time that did not run inside them.
+	 */
+	uint64_t path_ns;
+	double path_cores, softirq_cores, busy_cores;
+	/*
+	 * Path CPU split between the two ends by the CPUs their kthreads
+	 * are pinned to: only when both ends are here, every kthread is
+	 * pinned and no CPU serves both.
+	 */
+	bool has_sides;
+	uint64_t sender_side_ns, receiver_side_ns;
+	double sender_side_cores, receiver_side_cores;
+	/* stream with a CPU report and a throughput */
+	bool has_per_gbps;
+	double path_cores_per_gbps, busy_s_per_gb;
+	double sender_side_cores_per_gbps, receiver_side_cores_per_gbps;
+	/* rr */
+	double transactions_per_s;
+	uint64_t latency_ns;		/* mean rtt / 2, as qperf tcp_lat */
+	bool has_per_transaction;
+	double path_ns_per_transaction;
+};
+
+void cp_figures(const struct cp_session *s, struct cp_figures *f);
+/* The figures a reader wants first: what arrived, and how fast. */
+const struct cp_stats *cp_headline(const struct cp_session *s);
 
 int cp_session_parse(struct nlattr **tb, struct cp_session *s);
 const char *cp_state_name(uint8_t state);
 const char *cp_kind_name(uint8_t kind);
 /*
- * "session show": text, or a JSON object (@key: NULL at top level).
- * @rtt: the rr client's buckets, shown too when not NULL.
+ * A session, as "session show", "add" and "monitor" print it: text, or
+ * a JSON object (@key: its member name inside a run's result, NULL at
+ * the top level or in a list). @rtt: the rr client's buckets, shown too
+ * when not NULL.
  */
-void cp_session_show(const struct cp_session *s, const struct cp_buckets *rtt);
-void cp_session_json(const char *key, const struct cp_session *s,
-		     const struct cp_buckets *rtt);
+void cp_session_print(const char *key, const struct cp_session *s,
+		      const struct cp_buckets *rtt);
+/* The session's CPU report (JSON: "cpu_time"); text: a run's lines. */
+void cp_cpu_print(const struct cp_session *s, const struct cp_figures *f);
+/* The traced path (JSON: "hops"); text: a run's table. */
+void cp_hops_print(const struct cp_session *s);
+/* Histogram buckets (JSON: "buckets"), text lines after @indent. */
+void cp_buckets_print(const struct cp_buckets *b, const char *indent);
+/* TCP_INFO of @st: as in a stream's summary, or in an endpoint's stats. */
+enum cp_tcp_style { CP_TCP_SUMMARY, CP_TCP_STATS };
+void cp_tcp_print(enum print_to to, const struct cp_stats *st,
+		  enum cp_tcp_style style, const char *suffix);
+/* An rr histogram's summary: as in an rr result, or in an endpoint's stats. */
+enum cp_hist_style { CP_HIST_RESULT, CP_HIST_STATS };
+void cp_hist_print(const struct cp_hist *h, enum cp_hist_style style,
+		   const struct cp_buckets *rtt);
 /* The value at @pct percent, from the buckets (midpoint of its bucket). */
 uint64_t cp_buckets_percentile(const struct cp_buckets *b, double pct);
 

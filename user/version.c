@@ -11,7 +11,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
-#include "json.h"
+#include "print.h"
 #include "util.h"
 #include "version.h"
 
@@ -36,41 +36,39 @@ int cp_print_versions(void)
 	char module[128];
 	bool loaded = cp_module_version(module, sizeof(module));
 
-	if (opt_json) {
-		json_setup(opt_pretty);
-		json_open(NULL, '{');
-		json_str("calperfctl_version", CALPERF_VERSION);
-		if (loaded)
-			json_str("module_version", module);
-		json_close();
-		json_end();
-	} else {
-		printf("calperfctl %s\n", CALPERF_VERSION);
-		printf("calperf module %s\n", loaded ? module : "not loaded");
-	}
+	print_setup(opt_json, opt_pretty);
+	print_open_object(PRINT_JSON, NULL);
+	print_string(PRINT_ANY, "calperfctl_version", "calperfctl %s\n",
+		     CALPERF_VERSION);
+	print_string(print_when(true, loaded), "module_version",
+		     "calperf module %s\n", loaded ? module : "not loaded");
+	print_close_object(PRINT_JSON);
+	print_end();
 	if (loaded && strcmp(module, CALPERF_VERSION))
 		fprintf(stderr, "Warning: calperfctl %s and the loaded calperf module %s differ.\n",
 			CALPERF_VERSION, module);
 	return 0;
 }
 
-void cp_provenance_json(void)
+void cp_provenance_print(void)
 {
 	char module[128], utc[32];
 	struct utsname u;
 	time_t now = time(NULL);
 	struct tm tm;
 
-	json_open("provenance", '{');
-	json_str("calperfctl_version", CALPERF_VERSION);
+	if (!print_json())
+		return;
+	print_open_object(PRINT_JSON, "provenance");
+	print_string(PRINT_JSON, "calperfctl_version", NULL, CALPERF_VERSION);
 	if (cp_module_version(module, sizeof(module)))
-		json_str("module_version", module);
+		print_string(PRINT_JSON, "module_version", NULL, module);
 	if (!uname(&u)) {
-		json_str("kernel", u.release);
-		json_str("host", u.nodename);
+		print_string(PRINT_JSON, "kernel", NULL, u.release);
+		print_string(PRINT_JSON, "host", NULL, u.nodename);
 	}
 	if (gmtime_r(&now, &tm) &&
 	    strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		json_str("utc", utc);
-	json_close();
+		print_string(PRINT_JSON, "utc", NULL, utc);
+	print_close_object(PRINT_JSON);
 }

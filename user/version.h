@@ -10,7 +10,7 @@
 bool cp_module_version(char *buf, size_t len);
 /* calperfctl -V: both versions, a warning when they differ. */
 int cp_print_versions(void);
-/* A result's provenance: versions, kernel, host, UTC time (JSON). */
-void cp_provenance_json(void);
+/* A result's provenance: versions, kernel, host, UTC time (JSON only). */
+void cp_provenance_print(void);
 
 #endif

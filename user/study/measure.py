@@ -127,7 +127,7 @@ def stream(ep, size, seconds, sockbuf):
         "busy_cpu": r.get("busy_cores", 0.0),
         # The seed's figure: the busier side's CPU per Gb/s.
         "cpu_per_gbps": max(tx, rx) / gbps if gbps else None,
-        "retransmits": r["session"]["sender"]["stats"]["tcp"]["retrans"],
+        "retransmits": r["session"]["sender"]["stats"]["tcp_retrans_segments"],
     }
 
 
@@ -145,10 +145,10 @@ def qperf_stream(ep, size, seconds, sockbuf):
 
 def rr(ep, seconds):
     r = ep.calperf("rr", seconds)
-    pct = r.get("rtt_percentiles_ns", {})
+    pct = r.get("rtt_percentiles", {})
     return {"latency_us": r["latency_ns"] / 1e3,
-            "rtt_p50_us": pct.get("p50", 0) / 1e3,
-            "rtt_p99_us": pct.get("p99", 0) / 1e3,
+            "rtt_p50_us": pct.get("p50_ns", 0) / 1e3,
+            "rtt_p99_us": pct.get("p99_ns", 0) / 1e3,
             "transactions_per_s": r["transactions_per_s"]}
 
 
