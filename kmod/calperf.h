@@ -97,11 +97,30 @@ struct calperf_worker {
 	void *buf;			/* receiver: its own; sender: ep->buf */
 	struct calperf_hop_mark *hop_marks; /* receiver: scratch, to close */
 	bool woken;			/* a socket of ours had news */
+	u64 deadline;			/* of the data phase, 0: none */
 
 	/* Results, final once @finished. */
 	u64 cpu_ns;
 	int error;			/* ended the worker before its flows */
 	bool finished;
+};
+
+/*
+ * What a kind of traffic does at one end of a session: the worker loop
+ * (worker.c) runs its step in rounds, one call on each flow of the
+ * worker that has not ended.
+ */
+struct calperf_traffic {
+	const char *role;		/* in its kthreads' names */
+	/*
+	 * One call on @f, non-blocking if @nowait (the worker multiplexes
+	 * flows): 1 if it moved data, 0 if not (a flow that is over sets
+	 * f->ended), or an error that ends the worker.
+	 */
+	int (*step)(struct calperf_worker *w, struct calperf_flow *f,
+		    bool nowait);
+	/* Whether to end before the next round; NULL: its calls see a stop. */
+	bool (*stopped)(struct calperf_worker *w);
 };
 
 struct calperf_endpoint {
@@ -117,6 +136,7 @@ struct calperf_endpoint {
 	u32 sockbuf;			/* 0: kernel autotuning */
 
 	/* Set up by a start; released by whoever ends the session. */
+	const struct calperf_traffic *traffic;
 	struct calperf_flow *flows;	/* s->nr_flows */
 	struct calperf_worker *workers;	/* s->nr_threads */
 	struct socket *listener;	/* receiver only, until all accepted */
@@ -224,24 +244,29 @@ void calperf_limits_uncharge(const struct calperf_session *s);
 /* socket.c */
 int calperf_sockets_prepare(struct calperf_session *s,
 			    struct netlink_ext_ack *extack);
-int calperf_worker_connect(struct calperf_worker *w);
-int calperf_worker_accept(struct calperf_worker *w);
-void calperf_worker_close(struct calperf_worker *w, int err);
+int calperf_flow_connect(struct calperf_session *s, struct calperf_flow *f,
+			 u64 deadline);
+int calperf_flow_accept(struct calperf_session *s, struct calperf_endpoint *ep,
+			struct calperf_flow *f, u64 limit);
+void calperf_sender_shutdown(struct calperf_worker *w);
+void calperf_flow_save_tcp_info(struct calperf_flow *f);
 bool calperf_interrupted(int ret);
 bool calperf_grace_over(struct calperf_session *s, u32 grace_ms);
 
 /* worker.c */
-bool calperf_worker_multiplexed(const struct calperf_worker *w);
-int calperf_worker_begin(struct calperf_worker *w, u64 *deadline, u64 *cpu0);
-void calperf_worker_wait(struct calperf_worker *w);
-void calperf_worker_end(struct calperf_worker *w, u64 cpu0, int err);
+int calperf_workers_alloc(struct calperf_session *s,
+			  struct calperf_endpoint *ep);
+void calperf_workers_free(struct calperf_session *s,
+			  struct calperf_endpoint *ep);
+int calperf_worker_run(void *data);
+struct calperf_worker *calperf_worker_of(struct task_struct *t);
+bool calperf_worker_stopping(struct calperf_worker *w);
 void calperf_flow_release(struct calperf_flow *f);
 void calperf_worker_finish(struct calperf_worker *w, int err);
-void calperf_worker_exit(struct calperf_worker *w, int err);
 
 /* stream.c */
-int calperf_stream_sender(void *data);
-int calperf_stream_receiver(void *data);
+extern const struct calperf_traffic calperf_stream_sender;
+extern const struct calperf_traffic calperf_stream_receiver;
 
 /* payload.c */
 int calperf_payload_pattern(struct calperf_session *s,
@@ -253,8 +278,8 @@ size_t calperf_payload_check_skb(struct sk_buff *skb, unsigned int offset,
 				 size_t len, u64 off, u32 size);
 
 /* rr.c */
-int calperf_rr_client(void *data);
-int calperf_rr_server(void *data);
+extern const struct calperf_traffic calperf_rr_client;
+extern const struct calperf_traffic calperf_rr_server;
 
 /* netlink.c */
 int calperf_nl_init(void);
