@@ -149,7 +149,7 @@ static int calperf_rr_client_step(struct calperf_worker *w,
 const struct calperf_traffic calperf_rr_client = {
 	.role = "client",
 	.step = calperf_rr_client_step,
-	.stopped = calperf_worker_stopping,
+	.stopped = calperf_worker_should_stop,
 };
 
 /*

@@ -25,7 +25,7 @@
 /* Guards calperf_sessions and every session's configuration and state. */
 static DEFINE_MUTEX(calperf_lock);
 static LIST_HEAD(calperf_sessions);
-static bool calperf_closing;		/* module unload has begun */
+static bool calperf_unloading;		/* module unload has begun */
 static unsigned int calperf_net_id __read_mostly;
 
 struct calperf_pernet {
@@ -114,7 +114,7 @@ static int calperf_session_publish(struct calperf_session *s,
 	int err;
 
 	lockdep_assert_held(&calperf_lock);
-	if (calperf_closing) {
+	if (calperf_unloading) {
 		NL_SET_ERR_MSG(extack, "calperf is being unloaded");
 		return -ESHUTDOWN;
 	}
@@ -228,7 +228,7 @@ static bool calperf_session_kill(struct calperf_session *s)
 bool calperf_session_should_stop(const struct calperf_session *s)
 {
 	/* Pairs with the release in calperf_session_halt(). */
-	return smp_load_acquire(&s->stopping) || kthread_should_stop();
+	return smp_load_acquire(&s->halting) || kthread_should_stop();
 }
 
 /* All workers of @ep have finished: so has @ep, and maybe the session. */
@@ -466,8 +466,8 @@ static void calperf_session_halt(struct calperf_session *s, int err)
 	if (test_and_set_bit(0, &s->halted))
 		return;
 	s->abort_error = err;
-	/* The kthreads read abort_error once they see stopping. */
-	smp_store_release(&s->stopping, true);
+	/* The kthreads read abort_error once they see halting. */
+	smp_store_release(&s->halting, true);
 }
 
 /*
@@ -552,13 +552,13 @@ void calperf_sessions_net_exit(struct net *net)
 }
 
 /* Module unload: refuse new sessions, end all of them together. */
-void calperf_sessions_shutdown(void)
+void calperf_sessions_unload(void)
 {
 	struct calperf_session *s, *tmp;
 	LIST_HEAD(reap);
 
 	mutex_lock(&calperf_lock);
-	calperf_closing = true;
+	calperf_unloading = true;
 	list_for_each_entry(s, &calperf_sessions, list) {
 		if (!calperf_session_kill(s))
 			refcount_inc(&s->ref);

@@ -224,7 +224,7 @@ bool calperf_interrupted(int ret)
 bool calperf_grace_over(struct calperf_session *s, u32 grace_ms)
 {
 	/* Pairs with calperf_session_halt(), as stop_ns is set before. */
-	return smp_load_acquire(&s->stopping) &&
+	return smp_load_acquire(&s->halting) &&
 	       ktime_get_ns() > READ_ONCE(s->stop_ns) +
 				(u64)grace_ms * NSEC_PER_MSEC;
 }
@@ -258,7 +258,7 @@ int calperf_flow_connect(struct calperf_session *s, struct calperf_flow *f,
  * too, so that every byte counted as sent has been read by the peer
  * before the zero-linger close.
  */
-void calperf_sender_shutdown(struct calperf_worker *w)
+void calperf_sender_half_close(struct calperf_worker *w)
 {
 	struct calperf_session *s = w->s;
 	u64 limit = ktime_get_ns() + CALPERF_CLOSE_WAIT_MS * NSEC_PER_MSEC;

@@ -72,7 +72,7 @@ static int calperf_stream_send_step(struct calperf_worker *w,
 const struct calperf_traffic calperf_stream_sender = {
 	.role = "tx",
 	.step = calperf_stream_send_step,
-	.stopped = calperf_worker_stopping,
+	.stopped = calperf_worker_should_stop,
 };
 
 /*

@@ -169,7 +169,7 @@ static int calperf_worker_begin(struct calperf_worker *w, u64 *cpu0)
 }
 
 /* A stop was asked for: the end, for traffic that needs no drain. */
-bool calperf_worker_stopping(struct calperf_worker *w)
+bool calperf_worker_should_stop(struct calperf_worker *w)
 {
 	return calperf_session_should_stop(w->s);
 }
@@ -217,27 +217,22 @@ static int calperf_worker_loop(struct calperf_worker *w)
 	return 0;
 }
 
-/* Graceful close for a sender that ended well, and final TCP_INFO. */
-static void calperf_worker_close(struct calperf_worker *w, int err)
-{
-	struct calperf_flow *f;
-
-	if (w->ep == &w->s->sender && !err && !kthread_should_stop())
-		calperf_sender_shutdown(w);
-	for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f))
-		if (f->sock)
-			calperf_flow_save_tcp_info(f);
-}
-
 /*
  * The data phase is over: the CPU it took (over the same window as the
- * byte counts), and the flows' close.
+ * byte counts), a sender's half-close if it ended well, and the flows'
+ * final TCP_INFO.
  */
 static void calperf_worker_end(struct calperf_worker *w, u64 cpu0, int err)
 {
+	struct calperf_flow *f;
+
 	w->cpu_ns = calperf_task_cpu_ns() - cpu0;
 	calperf_cpu_window_close(&w->s->cpu);
-	calperf_worker_close(w, err);
+	if (w->ep == &w->s->sender && !err && !kthread_should_stop())
+		calperf_sender_half_close(w);
+	for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f))
+		if (f->sock)
+			calperf_flow_save_tcp_info(f);
 }
 
 void calperf_flow_release(struct calperf_flow *f)
@@ -253,23 +248,11 @@ void calperf_flow_release(struct calperf_flow *f)
 }
 
 /*
- * Record @w's result. Called once per started worker: by its kthread as
- * it ends, or by the reaper if the kthread never ran.
+ * Finish @w: an early end reports the session's reason for it, the
+ * sockets go, and the result is published. Once per started worker: by
+ * its kthread as it returns, or by the reap if the kthread never ran.
  */
 void calperf_worker_finish(struct calperf_worker *w, int err)
-{
-	w->error = err;
-	/* Publish the results above to lockless readers (netlink fill). */
-	smp_store_release(&w->finished, true);
-	if (atomic_dec_and_test(&w->ep->running))
-		calperf_endpoint_finish(w->s, w->ep);
-}
-
-/*
- * The end of every kthread: an early end reports the session's reason
- * for it, the sockets go, and the result is published.
- */
-static void calperf_worker_exit(struct calperf_worker *w, int err)
 {
 	struct calperf_flow *f;
 
@@ -277,7 +260,11 @@ static void calperf_worker_exit(struct calperf_worker *w, int err)
 		err = READ_ONCE(w->s->abort_error);
 	for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f))
 		calperf_flow_release(f);
-	calperf_worker_finish(w, err);
+	w->error = err;
+	/* Publish the results above to lockless readers (netlink fill). */
+	smp_store_release(&w->finished, true);
+	if (atomic_dec_and_test(&w->ep->running))
+		calperf_endpoint_finish(w->s, w->ep);
 }
 
 /* The kthread of every worker, whatever its traffic. */
@@ -294,7 +281,7 @@ int calperf_worker_run(void *data)
 	} else if (err == 1) {
 		err = 0;
 	}
-	calperf_worker_exit(w, err);
+	calperf_worker_finish(w, err);
 	return 0;
 }
 
