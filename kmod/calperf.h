@@ -10,6 +10,35 @@
  * kthreads take neither. A kthread publishes its counters with
  * WRITE_ONCE() and its final results with smp_store_release(&ep->finished);
  * readers pair with the acquire.
+ *
+ * A session's life, one word a step (session.c):
+ *  - publish: give it an id and put it on the list (session new).
+ *  - prepare: make what its kthreads use (flows, workers, buffers,
+ *    sockets, probes); unprepare frees it all, after a failed start or
+ *    with the last reference.
+ *  - spawn: create its kthreads, not yet woken (unspawn: stop them
+ *    unwoken, after a failed start); wake: let them run.
+ *  - halt: tell its kthreads to wind down (s->halting), with the reason
+ *    they report. Takes no lock and waits for nothing, so that a
+ *    namespace exit or the unload halts all its sessions before it waits
+ *    for any. A kthread ends when calperf_session_should_stop(): halted,
+ *    or reaped (kthread_stop()).
+ *  - stop: the stop command: halt, a short wait for the ends to drain,
+ *    then reap.
+ *  - reap: kthread_stop() each kthread, finish the workers whose kthread
+ *    never ran, and release the sockets left. Under s->lock.
+ *  - kill: make it invisible and give back what it was lent, under
+ *    calperf_lock; whoever kills it gets the owner's reference, and
+ *    halts, reaps and puts it.
+ *  - delete: the delete command: kill, halt, reap, put.
+ *  - put: drop a reference; the last one unprepares and frees it.
+ * A worker's (kthread's) life (worker.c), from its wake:
+ *  - begin: connect or accept its flows, and open the data phase.
+ *  - end: close the data phase: its CPU time, a sender's half-close, the
+ *    final TCP_INFO.
+ *  - finish: release its sockets and publish its result; the last worker
+ *    finishes its endpoint, the last endpoint the session (DONE).
+ * Release is said of sockets only, free of memory only.
  */
 #ifndef _CALPERF_H
 #define _CALPERF_H
@@ -97,11 +126,30 @@ struct calperf_worker {
 	void *buf;			/* receiver: its own; sender: ep->buf */
 	struct calperf_hop_mark *hop_marks; /* receiver: scratch, to close */
 	bool woken;			/* a socket of ours had news */
+	u64 deadline;			/* of the data phase, 0: none */
 
 	/* Results, final once @finished. */
 	u64 cpu_ns;
 	int error;			/* ended the worker before its flows */
 	bool finished;
+};
+
+/*
+ * What a kind of traffic does at one end of a session: the worker loop
+ * (worker.c) runs its step in rounds, one call on each flow of the
+ * worker that has not ended.
+ */
+struct calperf_traffic {
+	const char *role;		/* in its kthreads' names */
+	/*
+	 * One call on @f, non-blocking if @nowait (the worker multiplexes
+	 * flows): 1 if it moved data, 0 if not (a flow that is over sets
+	 * f->ended), or an error that ends the worker.
+	 */
+	int (*step)(struct calperf_worker *w, struct calperf_flow *f,
+		    bool nowait);
+	/* Whether to end before the next round; NULL: its calls see a stop. */
+	bool (*stopped)(struct calperf_worker *w);
 };
 
 struct calperf_endpoint {
@@ -117,6 +165,7 @@ struct calperf_endpoint {
 	u32 sockbuf;			/* 0: kernel autotuning */
 
 	/* Set up by a start; released by whoever ends the session. */
+	const struct calperf_traffic *traffic;
 	struct calperf_flow *flows;	/* s->nr_flows */
 	struct calperf_worker *workers;	/* s->nr_threads */
 	struct socket *listener;	/* receiver only, until all accepted */
@@ -168,7 +217,7 @@ struct calperf_session {
 	atomic_t running;		/* endpoints not yet finished */
 	struct completion done;		/* all kthreads finished */
 	unsigned long halted;		/* bit 0: halt's first caller won */
-	bool stopping;			/* a stop was asked for */
+	bool halting;			/* halted: the kthreads wind down */
 	u64 stop_ns;			/* when, for the drain grace */
 	int abort_error;		/* result of a forced end */
 };
@@ -207,7 +256,7 @@ int calperf_session_start(struct calperf_session *s,
 void calperf_session_stop(struct calperf_session *s);
 int calperf_session_delete(struct net *owner, u32 id);
 void calperf_sessions_net_exit(struct net *net);
-void calperf_sessions_shutdown(void);
+void calperf_sessions_unload(void);
 bool calperf_session_should_stop(const struct calperf_session *s);
 void calperf_endpoint_finish(struct calperf_session *s,
 			     struct calperf_endpoint *ep);
@@ -224,24 +273,29 @@ void calperf_limits_uncharge(const struct calperf_session *s);
 /* socket.c */
 int calperf_sockets_prepare(struct calperf_session *s,
 			    struct netlink_ext_ack *extack);
-int calperf_worker_connect(struct calperf_worker *w);
-int calperf_worker_accept(struct calperf_worker *w);
-void calperf_worker_close(struct calperf_worker *w, int err);
+int calperf_flow_connect(struct calperf_session *s, struct calperf_flow *f,
+			 u64 deadline);
+int calperf_flow_accept(struct calperf_session *s, struct calperf_endpoint *ep,
+			struct calperf_flow *f, u64 limit);
+void calperf_sender_half_close(struct calperf_worker *w);
+void calperf_flow_save_tcp_info(struct calperf_flow *f);
 bool calperf_interrupted(int ret);
 bool calperf_grace_over(struct calperf_session *s, u32 grace_ms);
 
 /* worker.c */
-bool calperf_worker_multiplexed(const struct calperf_worker *w);
-int calperf_worker_begin(struct calperf_worker *w, u64 *deadline, u64 *cpu0);
-void calperf_worker_wait(struct calperf_worker *w);
-void calperf_worker_end(struct calperf_worker *w, u64 cpu0, int err);
+int calperf_workers_alloc(struct calperf_session *s,
+			  struct calperf_endpoint *ep);
+void calperf_workers_free(struct calperf_session *s,
+			  struct calperf_endpoint *ep);
+int calperf_worker_run(void *data);
+struct calperf_worker *calperf_worker_of(struct task_struct *t);
+bool calperf_worker_should_stop(struct calperf_worker *w);
 void calperf_flow_release(struct calperf_flow *f);
 void calperf_worker_finish(struct calperf_worker *w, int err);
-void calperf_worker_exit(struct calperf_worker *w, int err);
 
 /* stream.c */
-int calperf_stream_sender(void *data);
-int calperf_stream_receiver(void *data);
+extern const struct calperf_traffic calperf_stream_sender;
+extern const struct calperf_traffic calperf_stream_receiver;
 
 /* payload.c */
 int calperf_payload_pattern(struct calperf_session *s,
@@ -253,8 +307,8 @@ size_t calperf_payload_check_skb(struct sk_buff *skb, unsigned int offset,
 				 size_t len, u64 off, u32 size);
 
 /* rr.c */
-int calperf_rr_client(void *data);
-int calperf_rr_server(void *data);
+extern const struct calperf_traffic calperf_rr_client;
+extern const struct calperf_traffic calperf_rr_server;
 
 /* netlink.c */
 int calperf_nl_init(void);

@@ -13,9 +13,9 @@
  */
 
 #include <linux/kernel_stat.h>
-#include <linux/kthread.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -39,22 +39,11 @@ static DEFINE_PER_CPU(struct calperf_cpu_state, calperf_cpu_state);
 static DEFINE_MUTEX(calperf_cpu_mutex);
 static unsigned int calperf_cpu_users;
 
-static bool calperf_is_our_kthread(struct task_struct *t)
-{
-	void *fn;
-
-	if (!(t->flags & PF_KTHREAD))
-		return false;
-	fn = kthread_func(t);
-	return fn == calperf_stream_sender || fn == calperf_stream_receiver ||
-	       fn == calperf_rr_client || fn == calperf_rr_server;
-}
-
 /*
  * This CPU's counters of the session whose kthread @t (current, which
- * an irq interrupted) is, or NULL. A calperf kthread's data is its
- * worker, so its session is two loads away: no list, no lock, and no
- * other session's kthread can match. The worker is freed only once
+ * an irq interrupted) is, or NULL. worker.c tells its kthreads apart
+ * and their data is the worker, so its session is two loads away: no
+ * list, no lock, and no other session's kthread can match. The worker is freed only once
  * kthread_stop() has returned, which is after the task set PF_EXITING
  * (do_exit(): exit_signals(), later exit_mm() completes the stop); @t
  * cannot move on while we run on top of it, so if it is not exiting, its
@@ -64,10 +53,10 @@ static struct calperf_cpu_self *calperf_cpu_self_of(struct task_struct *t)
 {
 	struct calperf_worker *w;
 
-	if (!calperf_is_our_kthread(t) || (t->flags & PF_EXITING))
+	if (t->flags & PF_EXITING)
 		return NULL;
-	w = kthread_data(t);
-	return this_cpu_ptr(w->s->cpu.self);
+	w = calperf_worker_of(t);
+	return w ? this_cpu_ptr(w->s->cpu.self) : NULL;
 }
 
 static void calperf_probe_softirq_entry(void *data, unsigned int vec)

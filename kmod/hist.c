@@ -2,9 +2,11 @@
 /* Log-linear latency histograms kept per CPU; see hist.h. */
 
 #include <linux/bitops.h>
+#include <linux/kernel.h>
 #include <linux/limits.h>
 #include <linux/math64.h>
 #include <linux/percpu.h>
+#include <linux/string.h>
 
 #include "hist.h"
 
@@ -40,7 +42,21 @@ static unsigned int calperf_hist_index(u64 ns)
 	return min_t(unsigned int, idx, CALPERF_HIST_BUCKETS - 1);
 }
 
-void calperf_hist_bounds(unsigned int idx, u64 *lower, u64 *width)
+void calperf_hist_add(struct calperf_hist *h, u64 ns)
+{
+	struct calperf_hist_cpu *c = get_cpu_ptr(h->cpu);
+
+	c->buckets[calperf_hist_index(ns)]++;
+	c->count++;
+	c->sum += ns;
+	if (ns < c->min)
+		c->min = ns;
+	if (ns > c->max)
+		c->max = ns;
+	put_cpu_ptr(h->cpu);
+}
+
+static void calperf_hist_bounds(unsigned int idx, u64 *lower, u64 *width)
 {
 	unsigned int shift, mant;
 
@@ -56,42 +72,8 @@ void calperf_hist_bounds(unsigned int idx, u64 *lower, u64 *width)
 	*width = 1ULL << shift;
 }
 
-void calperf_hist_add(struct calperf_hist *h, u64 ns)
-{
-	struct calperf_hist_cpu *c = get_cpu_ptr(h->cpu);
-
-	c->buckets[calperf_hist_index(ns)]++;
-	c->count++;
-	c->sum += ns;
-	if (ns < c->min)
-		c->min = ns;
-	if (ns > c->max)
-		c->max = ns;
-	put_cpu_ptr(h->cpu);
-}
-
-void calperf_hist_summary(const struct calperf_hist *h,
-			  struct calperf_hist_summary *sum)
-{
-	int cpu;
-
-	sum->count = 0;
-	sum->sum = 0;
-	sum->min = U64_MAX;
-	sum->max = 0;
-	for_each_possible_cpu(cpu) {
-		const struct calperf_hist_cpu *c = per_cpu_ptr(h->cpu, cpu);
-
-		sum->count += READ_ONCE(c->count);
-		sum->sum += READ_ONCE(c->sum);
-		sum->min = min(sum->min, READ_ONCE(c->min));
-		sum->max = max(sum->max, READ_ONCE(c->max));
-	}
-	if (!sum->count)
-		sum->min = 0;
-}
-
-u64 calperf_hist_bucket(const struct calperf_hist *h, unsigned int idx)
+/* Count of bucket @idx over all CPUs. */
+static u64 calperf_hist_bucket(const struct calperf_hist *h, unsigned int idx)
 {
 	u64 n = 0;
 	int cpu;
@@ -101,23 +83,65 @@ u64 calperf_hist_bucket(const struct calperf_hist *h, unsigned int idx)
 	return n;
 }
 
-u64 calperf_hist_percentile(const struct calperf_hist *h, u64 count,
-			    unsigned int per_100k)
+/* What a percentile reports of the values in bucket @idx. */
+static u64 calperf_hist_midpoint(unsigned int idx)
 {
-	/* The rank of the value asked for, 1-based: ceil(count * p). */
-	u64 rank = div64_u64(count * per_100k + 99999, 100000);
-	u64 seen = 0, lower, width;
-	unsigned int idx;
+	u64 lower, width;
 
-	if (!count)
-		return 0;
-	rank = max_t(u64, rank, 1);
-	for (idx = 0; idx < CALPERF_HIST_BUCKETS; idx++) {
-		seen += calperf_hist_bucket(h, idx);
-		if (seen >= rank)
-			break;
-	}
-	calperf_hist_bounds(min_t(unsigned int, idx, CALPERF_HIST_BUCKETS - 1),
-			    &lower, &width);
+	calperf_hist_bounds(idx, &lower, &width);
 	return lower + width / 2;
+}
+
+unsigned int calperf_hist_read(const struct calperf_hist *h,
+			       struct calperf_hist_result *r,
+			       struct calperf_hist_bucket *buckets)
+{
+	/* Per 100,000: the percentiles a read reports, in order. */
+	static const unsigned int per_100k[] = { 50000, 90000, 99000, 99900 };
+	u64 *pct[] = { &r->p50_ns, &r->p90_ns, &r->p99_ns, &r->p999_ns };
+	u64 rank[ARRAY_SIZE(per_100k)];
+	unsigned int idx, p = 0, nr = 0;
+	u64 sum = 0, seen = 0, n;
+	int cpu;
+
+	memset(r, 0, sizeof(*r));
+	r->min_ns = U64_MAX;
+	for_each_possible_cpu(cpu) {
+		const struct calperf_hist_cpu *c = per_cpu_ptr(h->cpu, cpu);
+
+		r->count += READ_ONCE(c->count);
+		sum += READ_ONCE(c->sum);
+		r->min_ns = min(r->min_ns, READ_ONCE(c->min));
+		r->max_ns = max(r->max_ns, READ_ONCE(c->max));
+	}
+	if (!r->count) {
+		/* No value: every figure 0, and no bucket worth a look. */
+		r->min_ns = 0;
+		return 0;
+	}
+	r->mean_ns = div64_u64(sum, r->count);
+	/* The rank of each value asked for, 1-based: ceil(count * p). */
+	for (p = 0; p < ARRAY_SIZE(per_100k); p++)
+		rank[p] = max_t(u64, div64_u64(r->count * per_100k[p] + 99999,
+					       100000), 1);
+	p = 0;
+	for (idx = 0; idx < CALPERF_HIST_BUCKETS; idx++) {
+		if (p == ARRAY_SIZE(per_100k) && !buckets)
+			break;
+		n = calperf_hist_bucket(h, idx);
+		if (!n)
+			continue;
+		seen += n;
+		for (; p < ARRAY_SIZE(per_100k) && seen >= rank[p]; p++)
+			*pct[p] = calperf_hist_midpoint(idx);
+		if (buckets) {
+			calperf_hist_bounds(idx, &buckets[nr].lower_ns,
+					    &buckets[nr].width_ns);
+			buckets[nr++].count = n;
+		}
+	}
+	/* Counted but not found in a bucket yet (a live read): the last. */
+	for (; p < ARRAY_SIZE(per_100k); p++)
+		*pct[p] = calperf_hist_midpoint(CALPERF_HIST_BUCKETS - 1);
+	return nr;
 }

@@ -32,25 +32,35 @@ struct calperf_hist {
 	struct calperf_hist_cpu __percpu *cpu;
 };
 
-/* Merged view, computed when read. */
-struct calperf_hist_summary {
+/* What a read reports: the merged counters and percentiles (ns). */
+struct calperf_hist_result {
 	u64 count;
-	u64 sum;
-	u64 min;
-	u64 max;
+	u64 min_ns;
+	u64 max_ns;
+	u64 mean_ns;
+	u64 p50_ns;
+	u64 p90_ns;
+	u64 p99_ns;
+	u64 p999_ns;
+};
+
+/* A non-empty bucket: @count values in [@lower_ns, @lower_ns + @width_ns). */
+struct calperf_hist_bucket {
+	u64 lower_ns;
+	u64 width_ns;
+	u64 count;
 };
 
 int calperf_hist_init(struct calperf_hist *h);
 void calperf_hist_free(struct calperf_hist *h);
 void calperf_hist_add(struct calperf_hist *h, u64 ns);
-void calperf_hist_summary(const struct calperf_hist *h,
-			  struct calperf_hist_summary *sum);
-/* Count of bucket @idx over all CPUs. */
-u64 calperf_hist_bucket(const struct calperf_hist *h, unsigned int idx);
-/* Bounds of bucket @idx: [*lower, *lower + *width). */
-void calperf_hist_bounds(unsigned int idx, u64 *lower, u64 *width);
-/* The value at @permille of the distribution (bucket midpoint). */
-u64 calperf_hist_percentile(const struct calperf_hist *h, u64 count,
-			    unsigned int per_100k);
+/*
+ * Merge @h's CPUs into @r in one walk of the buckets and, unless
+ * @buckets is NULL, copy the non-empty ones there (room for
+ * CALPERF_HIST_BUCKETS). Returns how many were copied.
+ */
+unsigned int calperf_hist_read(const struct calperf_hist *h,
+			       struct calperf_hist_result *r,
+			       struct calperf_hist_bucket *buckets);
 
 #endif /* _CALPERF_HIST_H */

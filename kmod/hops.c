@@ -562,118 +562,56 @@ static u64 calperf_hops_pct(const u32 *v, u32 n, u32 pct)
 	return n ? v[rank ? rank - 1 : 0] : 0;
 }
 
-static int calperf_hops_put_lat(struct sk_buff *skb, int type,
-				const struct calperf_hop_mark *m, u32 *v,
-				u32 n)
+/* The latency figures of the @n values of @v, sorted here. */
+static void calperf_hops_lat(struct calperf_hop_lat *l, u32 *v, u32 n)
 {
-	struct nlattr *nest;
-
 	sort(v, n, sizeof(*v), calperf_hops_cmp, NULL);
-	nest = nla_nest_start(skb, type);
-	if (!nest)
-		return -EMSGSIZE;
-	if ((m && (nla_put_u8(skb, CALPERF_A_HOP_POINT, m->point) ||
-		   nla_put_u32(skb, CALPERF_A_HOP_IFINDEX, m->ifindex) ||
-		   nla_put_string(skb, CALPERF_A_HOP_IFNAME, m->ifname) ||
-		   nla_put_u32(skb, CALPERF_A_HOP_NETNS, m->netns))) ||
-	    nla_put_u64_64bit(skb, CALPERF_A_HOP_COUNT, n, CALPERF_A_HOP_PAD) ||
-	    nla_put_u64_64bit(skb, CALPERF_A_HOP_MIN_NS, n ? v[0] : 0,
-			      CALPERF_A_HOP_PAD) ||
-	    nla_put_u64_64bit(skb, CALPERF_A_HOP_P50_NS,
-			      calperf_hops_pct(v, n, 500), CALPERF_A_HOP_PAD) ||
-	    nla_put_u64_64bit(skb, CALPERF_A_HOP_P90_NS,
-			      calperf_hops_pct(v, n, 900), CALPERF_A_HOP_PAD) ||
-	    nla_put_u64_64bit(skb, CALPERF_A_HOP_P99_NS,
-			      calperf_hops_pct(v, n, 990), CALPERF_A_HOP_PAD) ||
-	    nla_put_u64_64bit(skb, CALPERF_A_HOP_MAX_NS, n ? v[n - 1] : 0,
-			      CALPERF_A_HOP_PAD)) {
-		nla_nest_cancel(skb, nest);
-		return -EMSGSIZE;
-	}
-	nla_nest_end(skb, nest);
-	return 0;
-}
-
-/* Room for @h's report. */
-size_t calperf_hops_size(const struct calperf_hops *h)
-{
-	size_t hop = nla_total_size(nla_total_size(sizeof(u8)) +
-				    2 * nla_total_size(sizeof(u32)) +
-				    nla_total_size(IFNAMSIZ) +
-				    6 * nla_total_size_64bit(sizeof(u64)));
-
-	return h ? nla_total_size(6 * nla_total_size_64bit(sizeof(u64)) +
-				  (CALPERF_HOP_POINTS + 1) * hop) : 0;
+	l->count = n;
+	l->min_ns = n ? v[0] : 0;
+	l->p50_ns = calperf_hops_pct(v, n, 500);
+	l->p90_ns = calperf_hops_pct(v, n, 900);
+	l->p99_ns = calperf_hops_pct(v, n, 990);
+	l->max_ns = n ? v[n - 1] : 0;
 }
 
 /*
- * Report @h: counts, the end-to-end latency and each point of the path
- * with the latency from the point before. Sorting happens on a copy,
- * outside the lock the receivers take.
+ * Read @h into @r: the counts, the end-to-end latency and each point of
+ * the path with the latency from the point before. Sorting happens on a
+ * copy, outside the lock the receivers take.
  */
-int calperf_hops_put(struct sk_buff *skb, int type, struct calperf_hops *h)
+int calperf_hops_read(struct calperf_hops *h, struct calperf_hops_result *r)
 {
-	struct calperf_hop_mark *path;
 	unsigned int n_points;
-	struct nlattr *nest;
-	u64 counts[4];
 	u32 *lat, kept;
-	int err = -EMSGSIZE;
 
 	lat = kvmalloc_array(CALPERF_HOP_KEEP * CALPERF_HOP_POINTS,
 			     sizeof(*lat), CALPERF_GFP);
-	path = kcalloc(CALPERF_HOP_POINTS, sizeof(*path), GFP_KERNEL);
-	if (!lat || !path) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!lat)
+		return -ENOMEM;
+	memset(r, 0, sizeof(*r));
 	spin_lock(&h->lock);
 	n_points = h->n_points;
 	kept = h->kept;
-	memcpy(path, h->path, sizeof(h->path));
+	memcpy(r->path, h->path, sizeof(h->path));
 	/* Column-major copy: one sorted run per column. */
 	for (unsigned int c = 0; c < n_points; c++)
-		for (u32 r = 0; r < kept; r++)
-			lat[c * CALPERF_HOP_KEEP + r] =
-				h->lat[r * CALPERF_HOP_POINTS + c];
-	counts[0] = h->complete;
-	counts[1] = h->other_path;
-	counts[2] = h->retransmitted;
-	counts[3] = h->truncated;
+		for (u32 row = 0; row < kept; row++)
+			lat[c * CALPERF_HOP_KEEP + row] =
+				h->lat[row * CALPERF_HOP_POINTS + c];
+	r->complete = h->complete;
+	r->other_path = h->other_path;
+	r->retransmitted = h->retransmitted;
+	r->truncated = h->truncated;
 	spin_unlock(&h->lock);
 
-	nest = nla_nest_start(skb, type);
-	if (!nest)
-		goto out;
-	if (nla_put_u64_64bit(skb, CALPERF_A_HOPS_SAMPLED,
-			      atomic64_read(&h->sampled), CALPERF_A_HOPS_PAD) ||
-	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_COMPLETE, counts[0],
-			      CALPERF_A_HOPS_PAD) ||
-	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_OTHER_PATH, counts[1],
-			      CALPERF_A_HOPS_PAD) ||
-	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_RETRANSMITTED, counts[2],
-			      CALPERF_A_HOPS_PAD) ||
-	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_TRUNCATED, counts[3],
-			      CALPERF_A_HOPS_PAD) ||
-	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_SKIPPED,
-			      atomic64_read(&h->skipped), CALPERF_A_HOPS_PAD))
-		goto cancel;
-	if (n_points &&
-	    calperf_hops_put_lat(skb, CALPERF_A_HOPS_END_TO_END, NULL, lat,
-				 kept))
-		goto cancel;
-	for (unsigned int c = 0; c < n_points; c++)
-		if (calperf_hops_put_lat(skb, CALPERF_A_HOPS_HOP, &path[c],
-					 &lat[c * CALPERF_HOP_KEEP],
-					 c ? kept : 0))
-			goto cancel;
-	nla_nest_end(skb, nest);
-	err = 0;
-	goto out;
-cancel:
-	nla_nest_cancel(skb, nest);
-out:
-	kfree(path);
+	r->sampled = atomic64_read(&h->sampled);
+	r->skipped = atomic64_read(&h->skipped);
+	r->n_points = n_points;
+	if (n_points)
+		calperf_hops_lat(&r->end_to_end, lat, kept);
+	/* Column 0 is end to end: the first point has none of its own. */
+	for (unsigned int c = 1; c < n_points; c++)
+		calperf_hops_lat(&r->lat[c], &lat[c * CALPERF_HOP_KEEP], kept);
 	kvfree(lat);
-	return err;
+	return 0;
 }

@@ -59,9 +59,36 @@ struct calperf_hops {
 	u64 truncated;			/* more points than a sample holds */
 };
 
+/* The latency over one point of the path, or from end to end (ns). */
+struct calperf_hop_lat {
+	u64 count;
+	u64 min_ns;
+	u64 p50_ns;
+	u64 p90_ns;
+	u64 p99_ns;
+	u64 max_ns;
+};
+
+/*
+ * What a read reports of a session's hops: the counts, and the path of
+ * the first complete sample with each point's latency from the one
+ * before (none for the first point).
+ */
+struct calperf_hops_result {
+	u64 sampled;
+	u64 complete;
+	u64 other_path;
+	u64 retransmitted;
+	u64 truncated;
+	u64 skipped;
+	unsigned int n_points;
+	struct calperf_hop_lat end_to_end;
+	struct calperf_hop_mark path[CALPERF_HOP_POINTS];
+	struct calperf_hop_lat lat[CALPERF_HOP_POINTS];
+};
+
 struct calperf_flow;
 struct calperf_worker;
-struct sk_buff;
 
 int calperf_hops_start(struct calperf_hops **hops, u32 every);
 void calperf_hops_end(struct calperf_hops *h);
@@ -70,7 +97,6 @@ void calperf_hops_send(struct calperf_hops *h, struct calperf_flow *f,
 		       u64 sent);
 void calperf_hops_deliver(struct calperf_hops *h, struct calperf_worker *w,
 			  struct calperf_flow *f, u64 received, u64 read_ns);
-int calperf_hops_put(struct sk_buff *skb, int type, struct calperf_hops *h);
-size_t calperf_hops_size(const struct calperf_hops *h);
+int calperf_hops_read(struct calperf_hops *h, struct calperf_hops_result *r);
 
 #endif /* _CALPERF_HOPS_H */

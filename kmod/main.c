@@ -31,7 +31,7 @@ err_pernet:
 
 static void __exit calperf_exit(void)
 {
-	calperf_sessions_shutdown();
+	calperf_sessions_unload();
 	calperf_nl_exit();
 	calperf_pernet_exit();
 	calperf_cpu_exit();

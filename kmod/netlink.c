@@ -16,6 +16,7 @@
 #include "calperf.h"
 #include "compat.h"
 #include "netlink-gen.h"
+#include "results.h"
 
 static struct genl_family calperf_family;
 
@@ -281,23 +282,20 @@ static int calperf_nl_put_u64(struct sk_buff *skb, int type, u64 v)
 }
 
 static int calperf_nl_put_buckets(struct sk_buff *skb,
-				  const struct calperf_hist *h)
+				  const struct calperf_endpoint_results *ep)
 {
 	struct nlattr *b;
-	u64 n, lower, width;
 
-	for (unsigned int idx = 0; idx < CALPERF_HIST_BUCKETS; idx++) {
-		n = calperf_hist_bucket(h, idx);
-		if (!n)
-			continue;
-		calperf_hist_bounds(idx, &lower, &width);
+	for (unsigned int i = 0; i < ep->nr_buckets; i++) {
+		const struct calperf_hist_bucket *k = &ep->buckets[i];
+
 		b = nla_nest_start(skb, CALPERF_A_HIST_BUCKET);
 		if (!b ||
-		    nla_put_u64_64bit(skb, CALPERF_A_BUCKET_LOWER_NS, lower,
-				      CALPERF_A_BUCKET_PAD) ||
-		    nla_put_u64_64bit(skb, CALPERF_A_BUCKET_WIDTH_NS, width,
-				      CALPERF_A_BUCKET_PAD) ||
-		    nla_put_u64_64bit(skb, CALPERF_A_BUCKET_COUNT, n,
+		    nla_put_u64_64bit(skb, CALPERF_A_BUCKET_LOWER_NS,
+				      k->lower_ns, CALPERF_A_BUCKET_PAD) ||
+		    nla_put_u64_64bit(skb, CALPERF_A_BUCKET_WIDTH_NS,
+				      k->width_ns, CALPERF_A_BUCKET_PAD) ||
+		    nla_put_u64_64bit(skb, CALPERF_A_BUCKET_COUNT, k->count,
 				      CALPERF_A_BUCKET_PAD))
 			return -EMSGSIZE;
 		nla_nest_end(skb, b);
@@ -305,33 +303,24 @@ static int calperf_nl_put_buckets(struct sk_buff *skb,
 	return 0;
 }
 
+/* An rr client's round trips; whole if the read took the buckets. */
 static int calperf_nl_put_hist(struct sk_buff *skb, int type,
-			       const struct calperf_hist *h, bool buckets)
+			       const struct calperf_endpoint_results *ep)
 {
-	static const struct { int type; unsigned int per_100k; } pct[] = {
-		{ CALPERF_A_HIST_P50_NS, 50000 },
-		{ CALPERF_A_HIST_P90_NS, 90000 },
-		{ CALPERF_A_HIST_P99_NS, 99000 },
-		{ CALPERF_A_HIST_P999_NS, 99900 },
-	};
-	struct calperf_hist_summary sum;
+	const struct calperf_hist_result *h = &ep->rtt;
 	struct nlattr *nest;
 
-	calperf_hist_summary(h, &sum);
 	nest = nla_nest_start(skb, type);
 	if (!nest ||
-	    calperf_nl_put_u64(skb, CALPERF_A_HIST_COUNT, sum.count) ||
-	    calperf_nl_put_u64(skb, CALPERF_A_HIST_MIN_NS, sum.min) ||
-	    calperf_nl_put_u64(skb, CALPERF_A_HIST_MAX_NS, sum.max) ||
-	    calperf_nl_put_u64(skb, CALPERF_A_HIST_MEAN_NS,
-			       sum.count ? div64_u64(sum.sum, sum.count) : 0))
-		goto cancel;
-	for (int i = 0; i < ARRAY_SIZE(pct); i++)
-		if (calperf_nl_put_u64(skb, pct[i].type,
-				       calperf_hist_percentile(h, sum.count,
-							       pct[i].per_100k)))
-			goto cancel;
-	if (buckets && calperf_nl_put_buckets(skb, h))
+	    calperf_nl_put_u64(skb, CALPERF_A_HIST_COUNT, h->count) ||
+	    calperf_nl_put_u64(skb, CALPERF_A_HIST_MIN_NS, h->min_ns) ||
+	    calperf_nl_put_u64(skb, CALPERF_A_HIST_MAX_NS, h->max_ns) ||
+	    calperf_nl_put_u64(skb, CALPERF_A_HIST_MEAN_NS, h->mean_ns) ||
+	    calperf_nl_put_u64(skb, CALPERF_A_HIST_P50_NS, h->p50_ns) ||
+	    calperf_nl_put_u64(skb, CALPERF_A_HIST_P90_NS, h->p90_ns) ||
+	    calperf_nl_put_u64(skb, CALPERF_A_HIST_P99_NS, h->p99_ns) ||
+	    calperf_nl_put_u64(skb, CALPERF_A_HIST_P999_NS, h->p999_ns) ||
+	    (ep->buckets && calperf_nl_put_buckets(skb, ep)))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -341,89 +330,14 @@ cancel:
 	return -EMSGSIZE;
 }
 
-/* The results of an endpoint (the sum of its flows) or of one flow. */
-struct calperf_nl_stats {
-	bool finished;
-	u64 bytes;
-	u64 calls;
-	u64 start_ns;			/* 0: not begun */
-	u64 end_ns;
-	u64 verified;
-	u64 cpu_ns;			/* endpoint only */
-	int error;
-	struct calperf_tcp_result tcp;
-};
-
-static void calperf_nl_flow_stats(const struct calperf_flow *f,
-				  struct calperf_nl_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	/* Pairs with calperf_worker_finish(): final values are set. */
-	st->finished = smp_load_acquire(&f->worker->finished);
-	st->bytes = READ_ONCE(f->bytes);
-	st->calls = READ_ONCE(f->calls);
-	st->start_ns = READ_ONCE(f->start_ns);
-	st->end_ns = READ_ONCE(f->end_ns);
-	st->verified = READ_ONCE(f->verified);
-	if (st->finished) {
-		st->error = f->error;
-		st->tcp = f->tcp;
-	}
-}
-
 /*
- * The sum of @ep's flows: from the first flow's start to the last one's
- * end. TCP_INFO: counters and cwnd summed, RTTs averaged over flows.
- */
-static void calperf_nl_endpoint_stats(const struct calperf_session *s,
-				      const struct calperf_endpoint *ep,
-				      struct calperf_nl_stats *st)
-{
-	struct calperf_nl_stats f;
-
-	memset(st, 0, sizeof(*st));
-	/* Pairs with calperf_endpoint_finish(): final values are set. */
-	st->finished = smp_load_acquire(&ep->finished);
-	if (!ep->flows)
-		return;
-	for (u32 i = 0; i < s->nr_flows; i++) {
-		calperf_nl_flow_stats(&ep->flows[i], &f);
-		st->bytes += f.bytes;
-		st->calls += f.calls;
-		st->verified += f.verified;
-		if (f.start_ns && (!st->start_ns || f.start_ns < st->start_ns))
-			st->start_ns = f.start_ns;
-		st->end_ns = max(st->end_ns, f.end_ns);
-		st->tcp.rtt_us += f.tcp.rtt_us;
-		st->tcp.rttvar_us += f.tcp.rttvar_us;
-		st->tcp.cwnd += f.tcp.cwnd;
-		st->tcp.retrans += f.tcp.retrans;
-		st->tcp.reord_seen += f.tcp.reord_seen;
-		st->tcp.dsack_dups += f.tcp.dsack_dups;
-	}
-	st->tcp.rtt_us /= s->nr_flows;
-	st->tcp.rttvar_us /= s->nr_flows;
-	st->tcp.mss = ep->flows[0].tcp.mss;
-	if (st->finished) {
-		for (u32 i = 0; i < s->nr_threads; i++)
-			st->cpu_ns += ep->workers[i].cpu_ns;
-		st->error = calperf_endpoint_error(s, ep);
-	}
-}
-
-/*
- * @type: the nest's; @verified: the endpoint checks the payload; @cpu:
- * put the CPU time; @rtt: the rr client's histogram, whole if @buckets.
+ * @type: the nest's; @verify: the endpoint checks the payload; @ep: an
+ * endpoint's totals (its CPU time and round trips), NULL for a flow's.
  */
 static int calperf_nl_put_stats(struct sk_buff *skb, int type,
-				const struct calperf_nl_stats *st,
-				bool verified, bool cpu,
-				const struct calperf_hist *rtt, bool buckets)
+				const struct calperf_stats *st, bool verify,
+				const struct calperf_endpoint_results *ep)
 {
-	u64 end = st->finished ? st->end_ns : ktime_get_ns();
-	u64 elapsed = st->start_ns ? end - st->start_ns : 0;
-	u64 bps = elapsed ? mul_u64_u64_div_u64(st->bytes * 8, NSEC_PER_SEC,
-						elapsed) : 0;
 	struct nlattr *nest;
 
 	nest = nla_nest_start(skb, type);
@@ -431,17 +345,19 @@ static int calperf_nl_put_stats(struct sk_buff *skb, int type,
 		return -EMSGSIZE;
 	if (calperf_nl_put_u64(skb, CALPERF_A_STATS_BYTES, st->bytes) ||
 	    calperf_nl_put_u64(skb, CALPERF_A_STATS_CALLS, st->calls) ||
-	    calperf_nl_put_u64(skb, CALPERF_A_STATS_ELAPSED_NS, elapsed) ||
-	    calperf_nl_put_u64(skb, CALPERF_A_STATS_THROUGHPUT_BPS, bps) ||
-	    (verified &&
+	    calperf_nl_put_u64(skb, CALPERF_A_STATS_ELAPSED_NS,
+			       st->elapsed_ns) ||
+	    calperf_nl_put_u64(skb, CALPERF_A_STATS_THROUGHPUT_BPS,
+			       st->throughput_bps) ||
+	    (verify &&
 	     calperf_nl_put_u64(skb, CALPERF_A_STATS_VERIFIED_BYTES,
 				st->verified)))
 		goto cancel;
 	if (st->finished &&
 	    (nla_put_flag(skb, CALPERF_A_STATS_DONE) ||
 	     nla_put_s32(skb, CALPERF_A_STATS_ERROR, st->error) ||
-	     (cpu && calperf_nl_put_u64(skb, CALPERF_A_STATS_CPU_NS,
-					st->cpu_ns)) ||
+	     (ep && calperf_nl_put_u64(skb, CALPERF_A_STATS_CPU_NS,
+				       st->cpu_ns)) ||
 	     nla_put_u32(skb, CALPERF_A_STATS_TCP_RTT_US, st->tcp.rtt_us) ||
 	     nla_put_u32(skb, CALPERF_A_STATS_TCP_RTTVAR_US,
 			 st->tcp.rttvar_us) ||
@@ -453,8 +369,8 @@ static int calperf_nl_put_stats(struct sk_buff *skb, int type,
 	     nla_put_u32(skb, CALPERF_A_STATS_TCP_DSACK_DUPS,
 			 st->tcp.dsack_dups)))
 		goto cancel;
-	if (rtt && rtt->cpu &&
-	    calperf_nl_put_hist(skb, CALPERF_A_STATS_RTT, rtt, buckets))
+	if (ep && ep->has_rtt &&
+	    calperf_nl_put_hist(skb, CALPERF_A_STATS_RTT, ep))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -465,46 +381,35 @@ cancel:
 }
 
 static int calperf_nl_put_flows(struct sk_buff *skb,
-				const struct calperf_session *s,
-				const struct calperf_endpoint *ep,
-				bool verified)
+				const struct calperf_endpoint_results *ep)
 {
-	struct calperf_nl_stats st;
 	struct nlattr *nest;
 
-	for (u32 i = 0; ep->flows && i < s->nr_flows; i++) {
-		const struct calperf_flow *f = &ep->flows[i];
+	for (u32 i = 0; i < ep->nr_flows; i++) {
+		const struct calperf_flow_results *f = &ep->flows[i];
 
-		calperf_nl_flow_stats(f, &st);
 		nest = nla_nest_start(skb, CALPERF_A_ENDPOINT_FLOW);
 		if (!nest ||
 		    nla_put_u32(skb, CALPERF_A_FLOW_INDEX, i) ||
-		    nla_put_u32(skb, CALPERF_A_FLOW_THREAD, f->worker->index) ||
-		    (f->worker->cpu >= 0 &&
-		     nla_put_u32(skb, CALPERF_A_FLOW_CPU, f->worker->cpu)) ||
+		    nla_put_u32(skb, CALPERF_A_FLOW_THREAD, f->thread) ||
+		    (f->cpu >= 0 &&
+		     nla_put_u32(skb, CALPERF_A_FLOW_CPU, f->cpu)) ||
 		    nla_put_u16(skb, CALPERF_A_FLOW_LOCAL_PORT, f->local_port) ||
 		    nla_put_u16(skb, CALPERF_A_FLOW_PEER_PORT, f->peer_port) ||
-		    calperf_nl_put_stats(skb, CALPERF_A_FLOW_STATS, &st,
-					 verified, false, NULL, false))
+		    calperf_nl_put_stats(skb, CALPERF_A_FLOW_STATS, &f->stats,
+					 ep->verify, NULL))
 			return -EMSGSIZE;
 		nla_nest_end(skb, nest);
 	}
 	return 0;
 }
 
-/* What a reply carries beyond the session's totals. */
-#define CALPERF_NL_BUCKETS	BIT(0)	/* whole histograms */
-#define CALPERF_NL_FLOWS	BIT(1)	/* each flow's results */
-#define CALPERF_NL_HOPS		BIT(2)	/* the hop report: sorts samples */
-#define CALPERF_NL_CPU		BIT(3)	/* host-wide per-CPU figures */
-
+/* An endpoint: how it was configured (@ep), and its results (@r). */
 static int calperf_nl_put_endpoint(struct sk_buff *skb, int type,
-				   const struct calperf_session *s,
 				   const struct calperf_endpoint *ep,
-				   bool verified, unsigned int detail)
+				   const struct calperf_endpoint_results *r)
 {
 	const struct sockaddr_storage *ss = &ep->addr;
-	struct calperf_nl_stats st;
 	struct nlattr *nest;
 
 	if (!ep->present)
@@ -520,14 +425,12 @@ static int calperf_nl_put_endpoint(struct sk_buff *skb, int type,
 	    nla_put_in6_addr(skb, CALPERF_A_ENDPOINT_ADDR6,
 			     &((const struct sockaddr_in6 *)ss)->sin6_addr))
 		goto cancel;
-	calperf_nl_endpoint_stats(s, ep, &st);
 	if (nla_put_u16(skb, CALPERF_A_ENDPOINT_PORT, ep->port) ||
 	    nla_put_u32(skb, CALPERF_A_ENDPOINT_SOCKBUF, ep->sockbuf) ||
 	    (ep->cpu >= 0 && nla_put_u32(skb, CALPERF_A_ENDPOINT_CPU, ep->cpu)) ||
-	    calperf_nl_put_stats(skb, CALPERF_A_ENDPOINT_STATS, &st, verified,
-				 true, &ep->rtt, detail & CALPERF_NL_BUCKETS) ||
-	    ((detail & CALPERF_NL_FLOWS) &&
-	     calperf_nl_put_flows(skb, s, ep, verified)))
+	    calperf_nl_put_stats(skb, CALPERF_A_ENDPOINT_STATS, &r->stats,
+				 r->verify, r) ||
+	    (r->flows && calperf_nl_put_flows(skb, r)))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -535,16 +438,6 @@ static int calperf_nl_put_endpoint(struct sk_buff *skb, int type,
 cancel:
 	nla_nest_cancel(skb, nest);
 	return -EMSGSIZE;
-}
-
-/* Why the session ended early, else the first error of an end. */
-static int calperf_session_error(const struct calperf_session *s)
-{
-	const struct calperf_endpoint *tx = &s->sender, *rx = &s->receiver;
-
-	return s->abort_error ?:
-	       (tx->present ? calperf_endpoint_error(s, tx) : 0) ?:
-	       (rx->present ? calperf_endpoint_error(s, rx) : 0);
 }
 
 /* Attributes of the session's kind: what it was configured with. */
@@ -573,34 +466,27 @@ static int calperf_nl_put_kind_config(struct sk_buff *skb,
 }
 
 static int calperf_nl_put_cpu(struct sk_buff *skb,
-			      const struct calperf_cpu_acct *a)
+			      const struct calperf_results *r)
 {
 	struct nlattr *nest, *c;
-	int cpu;
 
 	nest = nla_nest_start(skb, CALPERF_A_SESSION_CPU);
 	if (!nest ||
 	    nla_put_u64_64bit(skb, CALPERF_A_CPU_ELAPSED_NS,
-			      a->end_ns - a->start_ns, CALPERF_A_CPU_PAD))
+			      r->cpu_elapsed_ns, CALPERF_A_CPU_PAD))
 		goto cancel;
-	for_each_possible_cpu(cpu) {
-		const struct calperf_cpu_sample *d = &a->delta[cpu];
-		u64 other = 0;
+	for (unsigned int i = 0; i < r->nr_cpus; i++) {
+		const struct calperf_cpu_results *d = &r->cpus[i];
 
-		if (!calperf_cpu_reported(a, cpu))
-			continue;
-		for (int v = 0; v < NR_SOFTIRQS; v++)
-			if (v != NET_RX_SOFTIRQ && v != NET_TX_SOFTIRQ)
-				other += d->softirq_ns[v];
 		c = nla_nest_start(skb, CALPERF_A_CPU_STAT);
 		if (!c ||
-		    nla_put_u32(skb, CALPERF_A_CPU_STAT_CPU, cpu) ||
+		    nla_put_u32(skb, CALPERF_A_CPU_STAT_CPU, d->cpu) ||
 		    calperf_nl_put_u64(skb, CALPERF_A_CPU_STAT_NET_RX_NS,
-				       d->softirq_ns[NET_RX_SOFTIRQ]) ||
+				       d->net_rx_ns) ||
 		    calperf_nl_put_u64(skb, CALPERF_A_CPU_STAT_NET_TX_NS,
-				       d->softirq_ns[NET_TX_SOFTIRQ]) ||
+				       d->net_tx_ns) ||
 		    calperf_nl_put_u64(skb, CALPERF_A_CPU_STAT_SOFTIRQ_OTHER_NS,
-				       other) ||
+				       d->softirq_other_ns) ||
 		    calperf_nl_put_u64(skb, CALPERF_A_CPU_STAT_SOFTIRQ_SELF_NS,
 				       d->softirq_self_ns) ||
 		    calperf_nl_put_u64(skb, CALPERF_A_CPU_STAT_HARDIRQ_NS,
@@ -620,14 +506,83 @@ cancel:
 	return -EMSGSIZE;
 }
 
+/* A point of the path (@m), or the whole of it (NULL), and its latency. */
+static int calperf_nl_put_hop(struct sk_buff *skb, int type,
+			      const struct calperf_hop_mark *m,
+			      const struct calperf_hop_lat *l)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, type);
+	if (!nest)
+		return -EMSGSIZE;
+	if ((m && (nla_put_u8(skb, CALPERF_A_HOP_POINT, m->point) ||
+		   nla_put_u32(skb, CALPERF_A_HOP_IFINDEX, m->ifindex) ||
+		   nla_put_string(skb, CALPERF_A_HOP_IFNAME, m->ifname) ||
+		   nla_put_u32(skb, CALPERF_A_HOP_NETNS, m->netns))) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOP_COUNT, l->count,
+			      CALPERF_A_HOP_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOP_MIN_NS, l->min_ns,
+			      CALPERF_A_HOP_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOP_P50_NS, l->p50_ns,
+			      CALPERF_A_HOP_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOP_P90_NS, l->p90_ns,
+			      CALPERF_A_HOP_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOP_P99_NS, l->p99_ns,
+			      CALPERF_A_HOP_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOP_MAX_NS, l->max_ns,
+			      CALPERF_A_HOP_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* The hop report: counts, end to end, then each point of the path. */
+static int calperf_nl_put_hops(struct sk_buff *skb,
+			       const struct calperf_hops_result *h)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, CALPERF_A_SESSION_HOPS);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, CALPERF_A_HOPS_SAMPLED, h->sampled,
+			      CALPERF_A_HOPS_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_COMPLETE, h->complete,
+			      CALPERF_A_HOPS_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_OTHER_PATH, h->other_path,
+			      CALPERF_A_HOPS_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_RETRANSMITTED,
+			      h->retransmitted, CALPERF_A_HOPS_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_TRUNCATED, h->truncated,
+			      CALPERF_A_HOPS_PAD) ||
+	    nla_put_u64_64bit(skb, CALPERF_A_HOPS_SKIPPED, h->skipped,
+			      CALPERF_A_HOPS_PAD))
+		goto cancel;
+	if (h->n_points &&
+	    calperf_nl_put_hop(skb, CALPERF_A_HOPS_END_TO_END, NULL,
+			       &h->end_to_end))
+		goto cancel;
+	for (unsigned int c = 0; c < h->n_points; c++)
+		if (calperf_nl_put_hop(skb, CALPERF_A_HOPS_HOP, &h->path[c],
+				       &h->lat[c]))
+			goto cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+/* @s's configuration and its results @r, read under the same lock. */
 static int calperf_nl_fill_session(struct sk_buff *skb,
 				   const struct calperf_session *s,
-				   u32 portid, u32 seq, int flags, u8 cmd,
-				   unsigned int detail)
+				   const struct calperf_results *r,
+				   u32 portid, u32 seq, int flags, u8 cmd)
 {
-	/* Pairs with calperf_endpoint_finish(): a done session's results. */
-	u8 state = smp_load_acquire(&s->state);
-	int err = -EMSGSIZE;
 	void *hdr;
 
 	hdr = genlmsg_put(skb, portid, seq, &calperf_family, flags, cmd);
@@ -635,7 +590,7 @@ static int calperf_nl_fill_session(struct sk_buff *skb,
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, CALPERF_A_SESSION_ID, s->id) ||
 	    nla_put_u8(skb, CALPERF_A_SESSION_KIND, s->kind) ||
-	    nla_put_u8(skb, CALPERF_A_SESSION_STATE, state) ||
+	    nla_put_u8(skb, CALPERF_A_SESSION_STATE, r->state) ||
 	    calperf_nl_put_kind_config(skb, s) ||
 	    (s->duration_ms &&
 	     nla_put_u32(skb, CALPERF_A_SESSION_DURATION_MS, s->duration_ms)) ||
@@ -646,101 +601,76 @@ static int calperf_nl_fill_session(struct sk_buff *skb,
 	    (s->nodelay && nla_put_flag(skb, CALPERF_A_SESSION_NODELAY)) ||
 	    (s->congestion[0] &&
 	     nla_put_string(skb, CALPERF_A_SESSION_CONGESTION, s->congestion)) ||
-	    (state == CALPERF_STATE_DONE &&
-	     nla_put_s32(skb, CALPERF_A_SESSION_ERROR,
-			 calperf_session_error(s))) ||
-	    ((detail & CALPERF_NL_CPU) && state == CALPERF_STATE_DONE &&
-	     s->cpu.delta && calperf_nl_put_cpu(skb, &s->cpu)))
-		goto cancel;
-	/* The hop report sorts a copy of the samples: it may find no memory. */
-	if ((detail & CALPERF_NL_HOPS) && s->hops) {
-		err = calperf_hops_put(skb, CALPERF_A_SESSION_HOPS, s->hops);
-		if (err)
-			goto cancel;
-		err = -EMSGSIZE;
+	    (r->state == CALPERF_STATE_DONE &&
+	     nla_put_s32(skb, CALPERF_A_SESSION_ERROR, r->error)) ||
+	    (r->has_cpu && calperf_nl_put_cpu(skb, r)) ||
+	    (r->has_hops && calperf_nl_put_hops(skb, r->hops)) ||
+	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_SENDER, &s->sender,
+				    &r->sender) ||
+	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_RECEIVER,
+				    &s->receiver, &r->receiver)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
 	}
-	if (calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_SENDER, s,
-				    &s->sender, false, detail) ||
-	    calperf_nl_put_endpoint(skb, CALPERF_A_SESSION_RECEIVER, s,
-				    &s->receiver, s->verify, detail))
-		goto cancel;
 	genlmsg_end(skb, hdr);
 	return 0;
-
-cancel:
-	genlmsg_cancel(skb, hdr);
-	return err;
 }
 
-/* Room for the flows' results. */
-static size_t calperf_nl_flows_size(const struct calperf_session *s)
+/*
+ * Room for a reply of @r: the session's attributes and both endpoints'
+ * totals fit a page; flows, buckets, CPUs (as many as the host has
+ * possible) and the hop report are counted from the results themselves.
+ */
+static size_t calperf_nl_results_size(const struct calperf_results *r)
 {
 	size_t stats = nla_total_size(5 * nla_total_size_64bit(sizeof(u64)) +
 				      nla_total_size(0) +
 				      8 * nla_total_size(sizeof(u32)));
 	size_t flow = nla_total_size(3 * nla_total_size(sizeof(u32)) +
 				     2 * nla_total_size(sizeof(u16)) + stats);
-
-	return 2 * s->nr_flows * flow;
-}
-
-/* Room for the non-empty buckets of @s's histograms, plus some slack
- * for buckets a running session fills while the reply is built.
- */
-static size_t calperf_nl_buckets_size(const struct calperf_session *s)
-{
-	const struct calperf_hist *h = &s->sender.rtt;
-	size_t n = 64;
-
-	if (!h->cpu)
-		return 0;
-	for (unsigned int idx = 0; idx < CALPERF_HIST_BUCKETS; idx++)
-		n += calperf_hist_bucket(h, idx) != 0;
-	return n * nla_total_size(3 * nla_total_size_64bit(sizeof(u64)));
-}
-
-/* Room for the per-CPU figures: a host may have hundreds of CPUs. */
-static size_t calperf_nl_cpu_size(void)
-{
-	size_t stat = nla_total_size(nla_total_size(sizeof(u32)) +
-				     7 * nla_total_size_64bit(sizeof(u64)));
-
-	return nla_total_size(nla_total_size_64bit(sizeof(u64)) +
-			      num_possible_cpus() * stat);
-}
-
-static int calperf_nl_reply_session(struct genl_info *info,
-				    const struct calperf_session *s,
-				    unsigned int detail)
-{
+	size_t bucket = nla_total_size(3 * nla_total_size_64bit(sizeof(u64)));
+	size_t cpu = nla_total_size(nla_total_size(sizeof(u32)) +
+				    7 * nla_total_size_64bit(sizeof(u64)));
+	size_t hop = nla_total_size(nla_total_size(sizeof(u8)) +
+				    2 * nla_total_size(sizeof(u32)) +
+				    nla_total_size(IFNAMSIZ) +
+				    6 * nla_total_size_64bit(sizeof(u64)));
 	size_t size = NLMSG_GOODSIZE;
-	struct sk_buff *msg;
+
+	size += (r->sender.nr_flows + r->receiver.nr_flows) * flow;
+	size += r->sender.nr_buckets * bucket;
+	if (r->has_cpu)
+		size += nla_total_size(nla_total_size_64bit(sizeof(u64)) +
+				       r->nr_cpus * cpu);
+	if (r->has_hops)
+		size += nla_total_size(6 * nla_total_size_64bit(sizeof(u64)) +
+				       (CALPERF_HOP_POINTS + 1) * hop);
+	return size;
+}
+
+/*
+ * Read @s into @r and map it into @skb, under the session's lock: a
+ * start sets its endpoints' addresses, and the read pairs with it.
+ */
+static int calperf_nl_fill_locked(struct sk_buff *skb,
+				  struct calperf_session *s,
+				  struct calperf_results *r, u32 portid,
+				  u32 seq, int flags, u8 cmd)
+{
 	int err;
 
-	if (detail & CALPERF_NL_BUCKETS)
-		size += calperf_nl_buckets_size(s);
-	if (detail & CALPERF_NL_FLOWS)
-		size += calperf_nl_flows_size(s);
-	if (detail & CALPERF_NL_HOPS)
-		size += calperf_hops_size(s->hops);
-	if (detail & CALPERF_NL_CPU)
-		size += calperf_nl_cpu_size();
-	msg = genlmsg_new(size, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	err = calperf_nl_fill_session(msg, s, info->snd_portid, info->snd_seq,
-				      0, info->genlhdr->cmd, detail);
-	if (err) {
-		nlmsg_free(msg);
-		return err;
-	}
-	return genlmsg_reply(msg, info);
+	mutex_lock(&s->lock);
+	err = calperf_results_read(s, r) ?:
+	      calperf_nl_fill_session(skb, s, r, portid, seq, flags, cmd);
+	mutex_unlock(&s->lock);
+	return err;
 }
 
 int calperf_nl_session_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct calperf_results *r = NULL;
+	struct sk_buff *msg = NULL;
 	struct calperf_session *s;
-	struct sk_buff *msg;
 	struct net *tx, *rx;
 	int err;
 
@@ -748,9 +678,13 @@ int calperf_nl_session_new_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!s)
 		return -ENOMEM;
 	err = calperf_nl_parse_session(skb, info, s);
-	msg = err ? NULL : genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!err && !msg)
-		err = -ENOMEM;
+	/* All the reply needs, before the session can be found. */
+	if (!err) {
+		r = calperf_results_alloc(s, 0);
+		msg = r ? genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL) : NULL;
+		if (!msg)
+			err = -ENOMEM;
+	}
 	if (!err)
 		err = calperf_session_add(s, info->extack);
 	/*
@@ -761,13 +695,11 @@ int calperf_nl_session_new_doit(struct sk_buff *skb, struct genl_info *info)
 	tx = s->sender.net;
 	rx = s->receiver.net;
 	calperf_nl_put_nets(tx, rx);
-	if (!err) {
-		mutex_lock(&s->lock);
-		err = calperf_nl_fill_session(msg, s, info->snd_portid,
-					      info->snd_seq, 0,
-					      CALPERF_CMD_SESSION_NEW, 0);
-		mutex_unlock(&s->lock);
-	}
+	if (!err)
+		err = calperf_nl_fill_locked(msg, s, r, info->snd_portid,
+					     info->snd_seq, 0,
+					     CALPERF_CMD_SESSION_NEW);
+	calperf_results_free(r);
 	calperf_session_put(s);
 	if (err) {
 		nlmsg_free(msg);
@@ -845,26 +777,46 @@ int calperf_nl_session_del_doit(struct sk_buff *skb, struct genl_info *info)
 /* Per-CPU figures are the host's: only for CAP_NET_ADMIN in init_user_ns. */
 static unsigned int calperf_nl_read_detail(const struct sk_buff *skb)
 {
-	return netlink_capable(skb, CAP_NET_ADMIN) ? CALPERF_NL_CPU : 0;
+	return netlink_capable(skb, CAP_NET_ADMIN) ? CALPERF_RESULTS_CPU : 0;
 }
 
 int calperf_nl_session_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	unsigned int detail = CALPERF_NL_FLOWS | CALPERF_NL_HOPS |
+	unsigned int detail = CALPERF_RESULTS_FLOWS | CALPERF_RESULTS_HOPS |
 			      calperf_nl_read_detail(skb);
+	struct calperf_results *r;
 	struct calperf_session *s;
+	struct sk_buff *msg = NULL;
 	int err;
 
 	if (nla_get_flag(info->attrs[CALPERF_A_SESSION_HIST_BUCKETS]))
-		detail |= CALPERF_NL_BUCKETS;
+		detail |= CALPERF_RESULTS_BUCKETS;
 	s = calperf_nl_get(info);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
+	r = calperf_results_alloc(s, detail);
+	if (!r) {
+		calperf_session_put(s);
+		return -ENOMEM;
+	}
+	/* As calperf_nl_fill_locked(), with a message sized from the read. */
 	mutex_lock(&s->lock);
-	err = calperf_nl_reply_session(info, s, detail);
+	err = calperf_results_read(s, r);
+	if (!err) {
+		msg = genlmsg_new(calperf_nl_results_size(r), GFP_KERNEL);
+		err = msg ? calperf_nl_fill_session(msg, s, r, info->snd_portid,
+						    info->snd_seq, 0,
+						    info->genlhdr->cmd) :
+			    -ENOMEM;
+	}
 	mutex_unlock(&s->lock);
+	calperf_results_free(r);
 	calperf_session_put(s);
-	return err;
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
 }
 
 /* cb->args[0]: the last session id sent; ids only grow. */
@@ -873,16 +825,18 @@ int calperf_nl_session_get_dumpit(struct sk_buff *skb,
 {
 	unsigned int detail = calperf_nl_read_detail(cb->skb);
 	struct net *net = sock_net(skb->sk);
+	struct calperf_results *r;
 	struct calperf_session *s;
 	int err = 0;
 
 	while ((s = calperf_session_get_next(net, cb->args[0]))) {
-		mutex_lock(&s->lock);
-		err = calperf_nl_fill_session(skb, s,
-					      NETLINK_CB(cb->skb).portid,
-					      cb->nlh->nlmsg_seq, NLM_F_MULTI,
-					      CALPERF_CMD_SESSION_GET, detail);
-		mutex_unlock(&s->lock);
+		r = calperf_results_alloc(s, detail);
+		err = r ? calperf_nl_fill_locked(skb, s, r,
+						 NETLINK_CB(cb->skb).portid,
+						 cb->nlh->nlmsg_seq, NLM_F_MULTI,
+						 CALPERF_CMD_SESSION_GET) :
+			  -ENOMEM;
+		calperf_results_free(r);
 		if (!err)
 			cb->args[0] = s->id;
 		calperf_session_put(s);
@@ -899,12 +853,15 @@ int calperf_nl_session_get_dumpit(struct sk_buff *skb,
  * Tell "monitor" listeners about @s: that it finished, with its results
  * (CALPERF_CMD_SESSION_DONE), or how far it has got (..._INTERVAL). The
  * hop report, which sorts every sample, comes with the results only.
+ * Called by the last kthread to finish, or by the interval report: both
+ * run after the start and before the reap, and need no lock (results.h).
  */
 void calperf_nl_notify(struct calperf_session *s, u8 cmd)
 {
 	bool done = cmd == CALPERF_CMD_SESSION_DONE;
-	unsigned int detail = CALPERF_NL_FLOWS | CALPERF_NL_CPU |
-			      (done ? CALPERF_NL_HOPS : 0);
+	unsigned int detail = CALPERF_RESULTS_FLOWS | CALPERF_RESULTS_CPU |
+			      (done ? CALPERF_RESULTS_HOPS : 0);
+	struct calperf_results *r;
 	struct sk_buff *msg;
 
 	/*
@@ -917,17 +874,22 @@ void calperf_nl_notify(struct calperf_session *s, u8 cmd)
 	    !genl_has_listeners(&calperf_family, s->owner,
 				CALPERF_NLGRP_MONITOR))
 		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE + calperf_nl_flows_size(s) +
-			  calperf_nl_cpu_size() +
-			  (done ? calperf_hops_size(s->hops) : 0), GFP_KERNEL);
+	r = calperf_results_alloc(s, detail);
+	if (!r)
+		return;
+	if (calperf_results_read(s, r))
+		goto out;
+	msg = genlmsg_new(calperf_nl_results_size(r), GFP_KERNEL);
 	if (!msg)
-		return;
-	if (calperf_nl_fill_session(msg, s, 0, 0, 0, cmd, detail)) {
+		goto out;
+	if (calperf_nl_fill_session(msg, s, r, 0, 0, 0, cmd)) {
 		nlmsg_free(msg);
-		return;
+		goto out;
 	}
 	genlmsg_multicast_netns(&calperf_family, s->owner, msg, 0,
 				CALPERF_NLGRP_MONITOR, GFP_KERNEL);
+out:
+	calperf_results_free(r);
 }
 
 /* Written here: the spec's generator cannot give a group its flags. */

@@ -107,87 +107,85 @@ static void calperf_rr_count(struct calperf_flow *f, u32 bytes, u64 now)
 	WRITE_ONCE(f->end_ns, now);
 }
 
+/*
+ * The client's step, one transaction: 1, 0 once its flow has ended (its
+ * count reached, or a stop), or the error that ends it. Its waits end
+ * past the time limit, plus the grace for the answer in flight.
+ */
+static int calperf_rr_client_step(struct calperf_worker *w,
+				  struct calperf_flow *f, bool nowait)
+{
+	struct calperf_session *s = w->s;
+	u64 answer_by = w->deadline ? w->deadline +
+			CALPERF_RR_ANSWER_GRACE_MS * NSEC_PER_MSEC : 0;
+	u64 now, t0;
+	int err;
+
+	if (s->hops)
+		calperf_hops_send(s->hops, f, f->calls * s->req_size);
+	t0 = ktime_get_ns();
+	err = calperf_send_all(w, f, s->req_size, answer_by);
+	if (!err)
+		err = calperf_recv_all(w, f, s->resp_size, answer_by);
+	if (err == 1)
+		err = -ECONNRESET;	/* the server closed first */
+	if (err == -ECANCELED) {
+		f->ended = true;
+		return 0;
+	}
+	if (err) {
+		f->error = err;
+		return err;
+	}
+	now = ktime_get_ns();
+	calperf_hist_add(&w->ep->rtt, now - t0);
+	calperf_rr_count(f, s->req_size + s->resp_size, now);
+	if (s->count_limit && f->calls >= s->count_limit)
+		f->ended = true;
+	return 1;
+}
+
 /* An rr session has one flow and one kthread per end. */
-int calperf_rr_client(void *data)
+const struct calperf_traffic calperf_rr_client = {
+	.role = "client",
+	.step = calperf_rr_client_step,
+	.stopped = calperf_worker_should_stop,
+};
+
+/*
+ * The server's step, one answer: 1, 0 once its flow has ended (the
+ * client closed, a stop, or the time limit while waiting), or the error
+ * that ends it.
+ */
+static int calperf_rr_server_step(struct calperf_worker *w,
+				  struct calperf_flow *f, bool nowait)
 {
-	struct calperf_worker *w = data;
 	struct calperf_session *s = w->s;
-	struct calperf_flow *f = &w->ep->flows[0];
-	u64 deadline = 0, answer_by = 0, now, t0, cpu0;
+	u64 read_ns;
 	int err;
 
-	err = calperf_worker_begin(w, &deadline, &cpu0);
+	err = calperf_recv_all(w, f, s->req_size, w->deadline);
+	read_ns = ktime_get_ns();
+	if (!err)
+		err = calperf_send_all(w, f, s->resp_size, w->deadline);
+	if (err == 1 || err == -ECANCELED || err == -ETIMEDOUT) {
+		f->ended = true;
+		return 0;
+	}
 	if (err) {
-		err = err == 1 ? 0 : err;
-		goto out;
+		f->error = err;
+		return err;
 	}
-	if (deadline)
-		answer_by = deadline + CALPERF_RR_ANSWER_GRACE_MS * NSEC_PER_MSEC;
-
-	while (!calperf_session_should_stop(s)) {
-		if (s->count_limit && f->calls >= s->count_limit)
-			break;
-		if (s->hops)
-			calperf_hops_send(s->hops, f, f->calls * s->req_size);
-		t0 = ktime_get_ns();
-		err = calperf_send_all(w, f, s->req_size, answer_by);
-		if (!err)
-			err = calperf_recv_all(w, f, s->resp_size, answer_by);
-		if (err == 1)
-			err = -ECONNRESET;	/* the server closed first */
-		if (err)
-			break;
-		now = ktime_get_ns();
-		calperf_hist_add(&w->ep->rtt, now - t0);
-		calperf_rr_count(f, s->req_size + s->resp_size, now);
-		if (deadline && now >= deadline)
-			break;
-	}
-	if (err == -ECANCELED)
-		err = 0;
-	f->error = err;
-	calperf_worker_end(w, cpu0, err);
-out:
-	calperf_worker_exit(w, err);
-	return 0;
+	/* After the answer: the hop report is not in the round trip. */
+	if (s->hops)
+		calperf_hops_deliver(s->hops, w, f,
+				     (f->calls + 1) * s->req_size, read_ns);
+	calperf_rr_count(f, s->req_size + s->resp_size, ktime_get_ns());
+	return 1;
 }
 
-int calperf_rr_server(void *data)
-{
-	struct calperf_worker *w = data;
-	struct calperf_session *s = w->s;
-	struct calperf_flow *f = &w->ep->flows[0];
-	u64 deadline = 0, now, read_ns, cpu0;
-	int err;
-
-	err = calperf_worker_begin(w, &deadline, &cpu0);
-	if (err) {
-		err = err == 1 ? 0 : err;
-		goto out;
-	}
-
-	for (;;) {
-		err = calperf_recv_all(w, f, s->req_size, deadline);
-		read_ns = ktime_get_ns();
-		if (!err)
-			err = calperf_send_all(w, f, s->resp_size, deadline);
-		if (err)
-			break;
-		/* After the answer: the hop report is not in the round trip. */
-		if (s->hops)
-			calperf_hops_deliver(s->hops, w, f,
-					     (f->calls + 1) * s->req_size, read_ns);
-		now = ktime_get_ns();
-		calperf_rr_count(f, s->req_size + s->resp_size, now);
-		if (deadline && now >= deadline)
-			break;
-	}
-	/* The client closed, a stop, or the time limit while waiting. */
-	if (err == 1 || err == -ECANCELED || err == -ETIMEDOUT)
-		err = 0;
-	f->error = err;
-	calperf_worker_end(w, cpu0, err);
-out:
-	calperf_worker_exit(w, err);
-	return 0;
-}
+/* Only its calls see a stop: it answers what is asked until then. */
+const struct calperf_traffic calperf_rr_server = {
+	.role = "server",
+	.step = calperf_rr_server_step,
+};

@@ -25,7 +25,7 @@
 /* Guards calperf_sessions and every session's configuration and state. */
 static DEFINE_MUTEX(calperf_lock);
 static LIST_HEAD(calperf_sessions);
-static bool calperf_closing;		/* module unload has begun */
+static bool calperf_unloading;		/* module unload has begun */
 static unsigned int calperf_net_id __read_mostly;
 
 struct calperf_pernet {
@@ -98,18 +98,8 @@ static void calperf_session_unprepare(struct calperf_session *s)
 	for (int i = 0; i < ARRAY_SIZE(ep); i++) {
 		calperf_endpoint_release(s, ep[i]);
 		calperf_hist_free(&ep[i]->rtt);
+		calperf_workers_free(s, ep[i]);
 		calperf_payload_free(ep[i]);
-		/* A sender's workers share ep->buf; a receiver's own theirs. */
-		for (u32 w = 0; ep[i]->workers && w < s->nr_threads; w++) {
-			if (ep[i] != &s->receiver)
-				continue;
-			kvfree(ep[i]->workers[w].buf);
-			kfree(ep[i]->workers[w].hop_marks);
-		}
-		kvfree(ep[i]->workers);
-		ep[i]->workers = NULL;
-		kvfree(ep[i]->flows);
-		ep[i]->flows = NULL;
 	}
 	calperf_cpu_acct_free(&s->cpu);
 	calperf_hops_free(s->hops);
@@ -124,7 +114,7 @@ static int calperf_session_publish(struct calperf_session *s,
 	int err;
 
 	lockdep_assert_held(&calperf_lock);
-	if (calperf_closing) {
+	if (calperf_unloading) {
 		NL_SET_ERR_MSG(extack, "calperf is being unloaded");
 		return -ESHUTDOWN;
 	}
@@ -238,7 +228,7 @@ static bool calperf_session_kill(struct calperf_session *s)
 bool calperf_session_should_stop(const struct calperf_session *s)
 {
 	/* Pairs with the release in calperf_session_halt(). */
-	return smp_load_acquire(&s->stopping) || kthread_should_stop();
+	return smp_load_acquire(&s->halting) || kthread_should_stop();
 }
 
 /* All workers of @ep have finished: so has @ep, and maybe the session. */
@@ -310,22 +300,46 @@ static int calperf_endpoint_check(struct calperf_endpoint *ep,
 	return 0;
 }
 
+/*
+ * What @ep's kthreads need besides sockets: its traffic, a sender's
+ * pattern (its workers share it), the flows and the workers.
+ */
+static int calperf_endpoint_prepare(struct calperf_session *s,
+				    struct calperf_endpoint *ep)
+{
+	bool rr = s->kind == CALPERF_KIND_RR;
+	int err;
+
+	if (!ep->present)
+		return 0;
+	if (ep == &s->sender) {
+		ep->traffic = rr ? &calperf_rr_client : &calperf_stream_sender;
+		err = calperf_payload_pattern(s, ep);
+		if (err)
+			return err;
+	} else {
+		ep->traffic = rr ? &calperf_rr_server : &calperf_stream_receiver;
+	}
+	return calperf_workers_alloc(s, ep);
+}
+
 /* Create @ep's kthreads, not yet woken. */
 static int calperf_endpoint_spawn(struct calperf_session *s,
-				  struct calperf_endpoint *ep,
-				  int (*fn)(void *), const char *role)
+				  struct calperf_endpoint *ep)
 {
+	const char *role = ep->traffic->role;
 	struct task_struct *task;
 
 	for (u32 i = 0; i < s->nr_threads; i++) {
 		struct calperf_worker *w = &ep->workers[i];
 
 		if (s->nr_threads > 1)
-			task = kthread_create(fn, w, "calperf-%s/%u:%u", role,
-					      s->id, i);
+			task = kthread_create(calperf_worker_run, w,
+					      "calperf-%s/%u:%u", role, s->id,
+					      i);
 		else
-			task = kthread_create(fn, w, "calperf-%s/%u", role,
-					      s->id);
+			task = kthread_create(calperf_worker_run, w,
+					      "calperf-%s/%u", role, s->id);
 		if (IS_ERR(task))
 			return PTR_ERR(task);
 		if (w->cpu >= 0)
@@ -390,7 +404,11 @@ int calperf_session_start(struct calperf_session *s,
 		if (err)
 			goto err_release;
 	}
-	err = calperf_sockets_prepare(s, extack);
+	err = calperf_endpoint_prepare(s, &s->receiver);
+	if (!err)
+		err = calperf_endpoint_prepare(s, &s->sender);
+	if (!err)
+		err = calperf_sockets_prepare(s, extack);
 	if (err)
 		goto err_release;
 	err = calperf_cpu_acct_start(&s->cpu);
@@ -407,19 +425,13 @@ int calperf_session_start(struct calperf_session *s,
 	}
 
 	if (s->receiver.present) {
-		err = calperf_endpoint_spawn(s, &s->receiver,
-					     rr ? calperf_rr_server :
-						  calperf_stream_receiver,
-					     rr ? "server" : "rx");
+		err = calperf_endpoint_spawn(s, &s->receiver);
 		if (err)
 			goto err_spawn;
 		n++;
 	}
 	if (s->sender.present) {
-		err = calperf_endpoint_spawn(s, &s->sender,
-					     rr ? calperf_rr_client :
-						  calperf_stream_sender,
-					     rr ? "client" : "tx");
+		err = calperf_endpoint_spawn(s, &s->sender);
 		if (err)
 			goto err_spawn;
 		n++;
@@ -454,8 +466,8 @@ static void calperf_session_halt(struct calperf_session *s, int err)
 	if (test_and_set_bit(0, &s->halted))
 		return;
 	s->abort_error = err;
-	/* The kthreads read abort_error once they see stopping. */
-	smp_store_release(&s->stopping, true);
+	/* The kthreads read abort_error once they see halting. */
+	smp_store_release(&s->halting, true);
 }
 
 /*
@@ -540,13 +552,13 @@ void calperf_sessions_net_exit(struct net *net)
 }
 
 /* Module unload: refuse new sessions, end all of them together. */
-void calperf_sessions_shutdown(void)
+void calperf_sessions_unload(void)
 {
 	struct calperf_session *s, *tmp;
 	LIST_HEAD(reap);
 
 	mutex_lock(&calperf_lock);
-	calperf_closing = true;
+	calperf_unloading = true;
 	list_for_each_entry(s, &calperf_sessions, list) {
 		if (!calperf_session_kill(s))
 			refcount_inc(&s->ref);

@@ -164,42 +164,11 @@ static int calperf_sender_socket(struct calperf_session *s,
 	return 0;
 }
 
-/* The flows and kthreads of @ep; worker i pinned to the i-th CPU. */
-static int calperf_endpoint_alloc(struct calperf_session *s,
-				  struct calperf_endpoint *ep)
-{
-	int cpu = ep->cpu;
-
-	ep->flows = kvcalloc(s->nr_flows, sizeof(*ep->flows), CALPERF_GFP);
-	ep->workers = kvcalloc(s->nr_threads, sizeof(*ep->workers),
-			       CALPERF_GFP);
-	if (!ep->flows || !ep->workers)
-		return -ENOMEM;
-	/* Several kthreads are each pinned, from the first CPU asked for. */
-	if (cpu < 0 && s->nr_threads > 1)
-		cpu = cpumask_first(cpu_online_mask);
-	for (u32 i = 0; i < s->nr_threads; i++) {
-		struct calperf_worker *w = &ep->workers[i];
-
-		w->s = s;
-		w->ep = ep;
-		w->index = i;
-		w->cpu = cpu;
-		if (cpu >= 0)
-			cpu = cpumask_next_wrap(cpu, cpu_online_mask, nr_cpu_ids,
-						false);
-	}
-	for (u32 i = 0; i < s->nr_flows; i++)
-		ep->flows[i].worker = &ep->workers[i % s->nr_threads];
-	atomic_set(&ep->running, s->nr_threads);
-	return 0;
-}
-
 /*
- * Set up what the kthreads need, in the caller's context so that a bad
- * address, a port in use or an unknown congestion control fail the start
- * command itself. The receiver listens before the sender exists, so the
- * sender never races the listen.
+ * Set up the sockets of @s's flows, made by calperf_workers_alloc(), in
+ * the caller's context so that a bad address, a port in use or an
+ * unknown congestion control fail the start command itself. The receiver
+ * listens before the sender exists, so the sender never races the listen.
  */
 int calperf_sockets_prepare(struct calperf_session *s,
 			    struct netlink_ext_ack *extack)
@@ -208,23 +177,6 @@ int calperf_sockets_prepare(struct calperf_session *s,
 	int err;
 
 	if (rx->present) {
-		err = calperf_endpoint_alloc(s, rx);
-		if (err)
-			return err;
-		for (u32 i = 0; i < s->nr_threads; i++) {
-			struct calperf_worker *w = &rx->workers[i];
-
-			w->buf = calperf_payload_buf(s);
-			if (!w->buf)
-				return -ENOMEM;
-			if (!s->hop_every)
-				continue;
-			w->hop_marks = kcalloc(CALPERF_HOP_POINTS,
-					       sizeof(*w->hop_marks),
-					       GFP_KERNEL_ACCOUNT);
-			if (!w->hop_marks)
-				return -ENOMEM;
-		}
 		err = calperf_receiver_listen(s, extack);
 		if (err)
 			return err;
@@ -233,14 +185,6 @@ int calperf_sockets_prepare(struct calperf_session *s,
 		u64 share = div_u64(s->bytes_limit, s->nr_flows);
 		u32 extra = s->bytes_limit - share * s->nr_flows;
 
-		err = calperf_endpoint_alloc(s, tx);
-		if (err)
-			return err;
-		err = calperf_payload_pattern(s, tx);
-		if (err)
-			return err;
-		for (u32 i = 0; i < s->nr_threads; i++)
-			tx->workers[i].buf = tx->buf;
 		calperf_addr_set_port(&tx->addr, tx->port);
 		for (u32 i = 0; i < s->nr_flows; i++) {
 			struct calperf_flow *f = &tx->flows[i];
@@ -255,7 +199,8 @@ int calperf_sockets_prepare(struct calperf_session *s,
 	return 0;
 }
 
-static void calperf_save_tcp_info(struct calperf_flow *f)
+/* @f's final TCP_INFO figures, kept once the socket is gone. */
+void calperf_flow_save_tcp_info(struct calperf_flow *f)
 {
 	struct tcp_info info;
 
@@ -279,13 +224,14 @@ bool calperf_interrupted(int ret)
 bool calperf_grace_over(struct calperf_session *s, u32 grace_ms)
 {
 	/* Pairs with calperf_session_halt(), as stop_ns is set before. */
-	return smp_load_acquire(&s->stopping) &&
+	return smp_load_acquire(&s->halting) &&
 	       ktime_get_ns() > READ_ONCE(s->stop_ns) +
 				(u64)grace_ms * NSEC_PER_MSEC;
 }
 
-static int calperf_flow_connect(struct calperf_session *s,
-				struct calperf_flow *f, u64 deadline)
+/* Connect @f, by @deadline (0: none): 0, -ECANCELED on a stop, or an error. */
+int calperf_flow_connect(struct calperf_session *s, struct calperf_flow *f,
+			 u64 deadline)
 {
 	struct calperf_endpoint *ep = &s->sender;
 	struct sockaddr *sa = (struct sockaddr *)&ep->addr;
@@ -312,7 +258,7 @@ static int calperf_flow_connect(struct calperf_session *s,
  * too, so that every byte counted as sent has been read by the peer
  * before the zero-linger close.
  */
-static void calperf_sender_close(struct calperf_worker *w)
+void calperf_sender_half_close(struct calperf_worker *w)
 {
 	struct calperf_session *s = w->s;
 	u64 limit = ktime_get_ns() + CALPERF_CLOSE_WAIT_MS * NSEC_PER_MSEC;
@@ -340,79 +286,34 @@ static void calperf_sender_close(struct calperf_worker *w)
 	}
 }
 
-/* Connect each flow of @w, within the session's duration from now. */
-int calperf_worker_connect(struct calperf_worker *w)
-{
-	struct calperf_session *s = w->s;
-	u64 limit = s->duration_ms ? ktime_get_ns() +
-		    (u64)s->duration_ms * NSEC_PER_MSEC : 0;
-	struct calperf_flow *f;
-	int err;
-
-	for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f)) {
-		err = calperf_flow_connect(s, f, limit);
-		if (err) {
-			if (err != -ECANCELED)
-				f->error = err;
-			return err;
-		}
-	}
-	return 0;
-}
-
 /*
- * Accept a connection for each flow of @w. The endpoint's kthreads
- * share the listener; the one that takes the last connection closes it,
- * so nothing else can connect. A receiver alone keeps its time limit
- * from the start while it waits: nobody connecting is -ENOTCONN, so a
- * listener whose sender never came does not stay behind. Each flow's
- * clock starts as it is accepted, so the bytes its peer sends before the
- * other flows connect are counted with their time.
+ * Accept @f's connection on @ep's listener, by @limit (0: none): 0,
+ * -ECANCELED on a stop, -ENOTCONN past @limit, or an error. The
+ * endpoint's kthreads share the listener; the one that takes the last
+ * connection closes it, so nothing else can connect.
  */
-int calperf_worker_accept(struct calperf_worker *w)
+int calperf_flow_accept(struct calperf_session *s, struct calperf_endpoint *ep,
+			struct calperf_flow *f, u64 limit)
 {
-	struct calperf_session *s = w->s;
-	struct calperf_endpoint *ep = w->ep;
-	u64 limit = !s->sender.present && s->duration_ms ?
-		    ktime_get_ns() + (u64)s->duration_ms * NSEC_PER_MSEC : 0;
-	struct calperf_flow *f;
-	u64 now;
 	int err;
 
-	for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f)) {
-		for (;;) {
-			err = kernel_accept(ep->listener, &f->sock, 0);
-			if (err != -EAGAIN && !calperf_interrupted(err))
-				break;
-			if (calperf_session_should_stop(s))
-				return -ECANCELED;
-			if (limit && ktime_get_ns() >= limit)
-				return -ENOTCONN;
-		}
-		if (err)
-			return err;
-		now = ktime_get_ns();
-		WRITE_ONCE(f->start_ns, now);
-		WRITE_ONCE(f->end_ns, now);
-		sock_no_linger(f->sock->sk);
-		f->local_port = ntohs(inet_sk(f->sock->sk)->inet_sport);
-		f->peer_port = ntohs(inet_sk(f->sock->sk)->inet_dport);
-		if (atomic_dec_and_test(&ep->to_accept)) {
-			sock_release(ep->listener);
-			ep->listener = NULL;
-		}
+	for (;;) {
+		err = kernel_accept(ep->listener, &f->sock, 0);
+		if (err != -EAGAIN && !calperf_interrupted(err))
+			break;
+		if (calperf_session_should_stop(s))
+			return -ECANCELED;
+		if (limit && ktime_get_ns() >= limit)
+			return -ENOTCONN;
+	}
+	if (err)
+		return err;
+	sock_no_linger(f->sock->sk);
+	f->local_port = ntohs(inet_sk(f->sock->sk)->inet_sport);
+	f->peer_port = ntohs(inet_sk(f->sock->sk)->inet_dport);
+	if (atomic_dec_and_test(&ep->to_accept)) {
+		sock_release(ep->listener);
+		ep->listener = NULL;
 	}
 	return 0;
-}
-
-/* Graceful close for a sender that ended well, and final TCP_INFO. */
-void calperf_worker_close(struct calperf_worker *w, int err)
-{
-	struct calperf_flow *f;
-
-	if (w->ep == &w->s->sender && !err && !kthread_should_stop())
-		calperf_sender_close(w);
-	for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f))
-		if (f->sock)
-			calperf_save_tcp_info(f);
 }

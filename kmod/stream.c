@@ -36,11 +36,12 @@ static int calperf_stream_send(struct calperf_worker *w,
 	return kernel_sendmsg(f->sock, &msg, &vec, 1, len);
 }
 
-/* One send on @f: true if it moved data. */
-static bool calperf_stream_send_flow(struct calperf_worker *w,
-				     struct calperf_flow *f, int flags)
+/* The sender's step, one send on @f: 1 if it moved data, else 0. */
+static int calperf_stream_send_step(struct calperf_worker *w,
+				    struct calperf_flow *f, bool nowait)
 {
 	struct calperf_session *s = w->s;
+	int flags = nowait ? MSG_DONTWAIT : 0;
 	u32 off;
 	size_t len;
 	int ret;
@@ -59,54 +60,20 @@ static bool calperf_stream_send_flow(struct calperf_worker *w,
 		WRITE_ONCE(f->end_ns, ktime_get_ns());
 		if (f->bytes_limit && f->bytes >= f->bytes_limit)
 			f->ended = true;
-		return true;
+		return 1;
 	}
 	if (ret != -EAGAIN && !calperf_interrupted(ret)) {
 		f->error = ret;
 		f->ended = true;
 	}
-	return false;
-}
-
-int calperf_stream_sender(void *data)
-{
-	struct calperf_worker *w = data;
-	struct calperf_session *s = w->s;
-	bool mux = calperf_worker_multiplexed(w);
-	int flags = mux ? MSG_DONTWAIT : 0;
-	u64 deadline = 0, cpu0 = 0;
-	struct calperf_flow *f;
-	bool active, moved;
-	int err;
-
-	err = calperf_worker_begin(w, &deadline, &cpu0);
-	if (err) {
-		err = err == 1 ? 0 : err;
-		goto out;
-	}
-
-	while (!calperf_session_should_stop(s)) {
-		active = false;
-		moved = false;
-		for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f)) {
-			if (f->ended)
-				continue;
-			active = true;
-			moved |= calperf_stream_send_flow(w, f, flags);
-		}
-		if (!active || (deadline && ktime_get_ns() >= deadline))
-			break;
-		if (mux && !moved)
-			calperf_worker_wait(w);
-		else
-			cond_resched();	/* non-blocking calls never sleep */
-	}
-	/* CPU over the same window as the byte count: first to last send. */
-	calperf_worker_end(w, cpu0, 0);
-out:
-	calperf_worker_exit(w, err);
 	return 0;
 }
+
+const struct calperf_traffic calperf_stream_sender = {
+	.role = "tx",
+	.step = calperf_stream_send_step,
+	.stopped = calperf_worker_should_stop,
+};
 
 /*
  * Consume an skb's data in place, checking it if asked to. A bad byte
@@ -179,9 +146,9 @@ static int calperf_stream_recv(struct calperf_worker *w,
 	return ret;
 }
 
-/* One receive on @f: true if it moved data. */
-static bool calperf_stream_recv_flow(struct calperf_worker *w,
-				     struct calperf_flow *f, bool nowait)
+/* The receiver's step, one receive on @f: 1 if it moved data, else 0. */
+static int calperf_stream_recv_step(struct calperf_worker *w,
+				    struct calperf_flow *f, bool nowait)
 {
 	int ret = calperf_stream_recv(w, f, nowait);
 
@@ -196,7 +163,7 @@ static bool calperf_stream_recv_flow(struct calperf_worker *w,
 			f->error = -EBADMSG;
 			f->ended = true;
 		}
-		return true;
+		return 1;
 	}
 	if (ret == 0) {
 		/* A reset also reads as end of stream: tell them apart. */
@@ -206,45 +173,18 @@ static bool calperf_stream_recv_flow(struct calperf_worker *w,
 		f->error = ret;
 		f->ended = true;
 	}
-	return false;
-}
-
-int calperf_stream_receiver(void *data)
-{
-	struct calperf_worker *w = data;
-	struct calperf_session *s = w->s;
-	bool mux = calperf_worker_multiplexed(w);
-	u64 deadline = 0, cpu0;
-	struct calperf_flow *f;
-	bool active, moved;
-	int err;
-
-	err = calperf_worker_begin(w, &deadline, &cpu0);
-	if (err) {
-		err = err == 1 ? 0 : err;
-		goto out;
-	}
-
-	for (;;) {
-		active = false;
-		moved = false;
-		for (f = calperf_flow_next(w, NULL); f; f = calperf_flow_next(w, f)) {
-			if (f->ended)
-				continue;
-			active = true;
-			moved |= calperf_stream_recv_flow(w, f, mux);
-		}
-		if (!active || kthread_should_stop() ||
-		    calperf_grace_over(s, CALPERF_RECEIVER_GRACE_MS) ||
-		    (deadline && ktime_get_ns() >= deadline))
-			break;
-		if (mux && !moved)
-			calperf_worker_wait(w);
-		else
-			cond_resched();	/* non-blocking calls never sleep */
-	}
-	calperf_worker_end(w, cpu0, 0);
-out:
-	calperf_worker_exit(w, err);
 	return 0;
 }
+
+/* A stop is the end once the receiver's grace to drain is over. */
+static bool calperf_stream_recv_stopped(struct calperf_worker *w)
+{
+	return kthread_should_stop() ||
+	       calperf_grace_over(w->s, CALPERF_RECEIVER_GRACE_MS);
+}
+
+const struct calperf_traffic calperf_stream_receiver = {
+	.role = "rx",
+	.step = calperf_stream_recv_step,
+	.stopped = calperf_stream_recv_stopped,
+};
