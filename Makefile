@@ -12,7 +12,10 @@
 #   make lint            W=1, sparse and checkpatch on both kernels; the
 #                        generated files match the spec
 #   make demo            a TCP stream over veth, measured in the VM
-#   make bench           calperf against qperf in the VM (qemu64 CPU model)
+#   make bench           calperf against qperf and iperf3 in the VM, each
+#                        kernel of KERNELS, in deterministic guest time
+#                        (TIMEBASE=wall: TCG wall time; BENCH_CPU=qemu64:
+#                        a CPU model without ERMS/FSRM)
 #   make study           the seed experiment in the VM: report in study/
 #   make check           the selftests in the VM on both kernels
 #   make check KERNELS=6.12   ... on one of them ("debug": the debug kernel)
@@ -78,8 +81,16 @@ lint:
 demo: user
 	selftests/vm/run --kernel $(lastword $(KERNELS)) -- scripts/demo
 
+# The CPU model's copy routines decide copy-mode figures under emulation:
+# ERMS and FSRM, as current x86 has, make the kernel's memcpy and glibc's
+# both 'rep movsb'; no AVX, so glibc's copies are not emulated AVX.
+TIMEBASE ?= icount
+BENCH_CPU ?= qemu64,+erms,+fsrm
 bench: user
-	selftests/vm/run --kernel $(lastword $(KERNELS)) --cpu-model qemu64 -- scripts/bench
+	for k in $(KERNELS); do \
+		selftests/vm/run --kernel $$k --cpu-model $(BENCH_CPU) \
+			$(if $(filter icount,$(TIMEBASE)),--icount) -- scripts/bench || exit 1; \
+	done
 
 # The seed experiment (user/calperf-study) between the VM's two NICs;
 # STUDY_ARGS passes options, e.g. STUDY_ARGS="--sizes 1K,64K --time 1".
@@ -106,30 +117,35 @@ check-debug: user
 
 # Installed as a Debian tool would be: calperfctl and calperf-tapfwd in
 # sbin (they need CAP_NET_ADMIN), calperf-study with its package in
-# lib/calperf (reached by a symlink in sbin; calperfctl beside it, as in
-# the build tree), the man page. Run 'make' first: installing never
+# lib/calperf (reached by a symlink in bin: re-rendering a report needs
+# no privilege; calperfctl beside it, as in the build tree), the man
+# pages. Run 'make' first: installing never
 # builds, so 'sudo make install' leaves no root-owned objects behind.
 PREFIX ?= /usr/local
 SBINDIR := $(PREFIX)/sbin
+BINDIR := $(PREFIX)/bin
 PKGDIR := $(PREFIX)/lib/calperf
+MAN1DIR := $(PREFIX)/share/man/man1
 MAN8DIR := $(PREFIX)/share/man/man8
 COMPLDIR := $(PREFIX)/share/bash-completion/completions
 INSTALLED := $(SBINDIR)/calperfctl $(SBINDIR)/calperf-tapfwd \
-	$(SBINDIR)/calperf-study $(PKGDIR) $(MAN8DIR)/calperfctl.8 \
-	$(MAN8DIR)/calperf-study.8 $(MAN8DIR)/calperf-tapfwd.8 $(COMPLDIR)/calperfctl
+	$(BINDIR)/calperf-study $(PKGDIR) $(MAN8DIR)/calperfctl.8 \
+	$(MAN1DIR)/calperf-study.1 $(MAN8DIR)/calperf-tapfwd.8 $(COMPLDIR)/calperfctl
 
 install:
 	@for f in user/calperfctl user/calperf-tapfwd; do \
 		test -x $$f || { echo "install: $$f is not built: run 'make' first" >&2; exit 1; }; \
 	done
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGDIR)/study $(DESTDIR)$(MAN8DIR) $(DESTDIR)$(COMPLDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGDIR)/study \
+		$(DESTDIR)$(MAN1DIR) $(DESTDIR)$(MAN8DIR) $(DESTDIR)$(COMPLDIR)
 	install -m 755 user/calperfctl user/calperf-tapfwd $(DESTDIR)$(SBINDIR)/
 	install -m 755 user/calperf-study $(DESTDIR)$(PKGDIR)/
 	install -m 644 user/study/*.py $(DESTDIR)$(PKGDIR)/study/
 	ln -sfr $(DESTDIR)$(SBINDIR)/calperfctl $(DESTDIR)$(PKGDIR)/calperfctl
 	ln -sfr $(DESTDIR)$(SBINDIR)/calperf-tapfwd $(DESTDIR)$(PKGDIR)/calperf-tapfwd
-	ln -sfr $(DESTDIR)$(PKGDIR)/calperf-study $(DESTDIR)$(SBINDIR)/calperf-study
-	install -m 644 man/calperfctl.8 man/calperf-study.8 man/calperf-tapfwd.8 $(DESTDIR)$(MAN8DIR)/
+	ln -sfr $(DESTDIR)$(PKGDIR)/calperf-study $(DESTDIR)$(BINDIR)/calperf-study
+	install -m 644 man/calperfctl.8 man/calperf-tapfwd.8 $(DESTDIR)$(MAN8DIR)/
+	install -m 644 man/calperf-study.1 $(DESTDIR)$(MAN1DIR)/
 	install -m 644 completion/calperfctl $(DESTDIR)$(COMPLDIR)/
 
 uninstall:

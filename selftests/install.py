@@ -13,9 +13,9 @@ from calperf_test import *  # noqa: E402,F403
 t = Ktap()
 dest = tempfile.mkdtemp(prefix="calperf-install-")
 MAKE = f"make -s -C {REPO} DESTDIR={dest} PREFIX=/usr"
-FILES = ["usr/sbin/calperfctl", "usr/sbin/calperf-tapfwd", "usr/sbin/calperf-study",
+FILES = ["usr/sbin/calperfctl", "usr/sbin/calperf-tapfwd", "usr/bin/calperf-study",
          "usr/lib/calperf/calperf-study", "usr/lib/calperf/study/measure.py",
-         "usr/share/man/man8/calperfctl.8"]
+         "usr/share/man/man8/calperfctl.8", "usr/share/man/man1/calperf-study.1"]
 
 
 @t.test
@@ -35,7 +35,7 @@ def installed_tools_run():
     want = sh(f"{REPO}/scripts/version").stdout.strip()
     r = sh(f"{dest}/usr/sbin/calperfctl -V")
     check(r.stdout == f"calperfctl {want}\ncalperf module {want}\n", f"-V: {r.stdout!r}")
-    r = sh(f"{dest}/usr/sbin/calperf-study --help")
+    r = sh(f"{dest}/usr/bin/calperf-study --help")
     check(r.stdout.startswith("usage: calperf-study"), f"calperf-study: {r.stdout[:200]!r}")
     r = sh(f"man -l {dest}/usr/share/man/man8/calperfctl.8", env={**os.environ, "MANPAGER": "cat"})
     text = " ".join(r.stdout.replace("\u2010", "-").split())    # justified, hyphens
