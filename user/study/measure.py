@@ -64,7 +64,7 @@ class Endpoints:
 # qperf -v's units to ns, bits/s, cores and CPU-seconds per GB.
 QPERF_UNITS = {"us": 1e3, "ms": 1e6, "ns": 1, "sec": 1e9, "GB/sec": 8e9, "MB/sec": 8e6,
                "KB/sec": 8e3, "bytes/sec": 8, "%": 0.01, "sec/GB": 1, "ms/GB": 1e-3,
-               "us/GB": 1e-6}
+               "us/GB": 1e-6, "/sec": 1, "K/sec": 1e3, "M/sec": 1e6}
 
 
 def parse_qperf(out):
