@@ -32,7 +32,14 @@ def cleanup_stale():
 
 class Underlay:
     """hA and hB joined by one wire: two NICs (moved into the hosts,
-    given back when done) or a veth pair."""
+    renamed eth0 and eth1, given back when done) or a veth pair.
+
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ ip_forward=1                 │                  │ ip_forward=1                 │
+    │ eth0 198.18.0.1/24 ──────────┼──────────────────┼────────── eth1 198.18.0.2/24 │
+    │ cps-hA (host A)              │     underlay     │ cps-hB (host B)              │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
 
     def __init__(self, kind, nics, mtu):
         self.kind, self.nics, self.mtu = kind, nics, mtu
@@ -149,6 +156,8 @@ class Topology:
 
 
 class Bare(Topology):
+    """The client in hA, the server in hB: the underlay alone (drawn at
+    Underlay)."""
     name, title = "bare", "bare metal: host to host"
 
     def build(self):
@@ -156,6 +165,23 @@ class Bare(Topology):
 
 
 class Calico(Topology):
+    """A workload per host behind a routed veth, as Calico wires a pod:
+    /32 routes, proxy ARP for a link-local gateway, no bridge.
+
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ cps-wA (workload A)          │                  │ cps-wB (workload B)          │
+    │ eth0 198.18.1.1/32           │                  │ eth0 198.18.2.1/32           │
+    │ default via 169.254.1.1      │                  │ default via 169.254.1.1      │
+    └───────────────┬──────────────┘                  └───────────────┬──────────────┘
+                    │ veth                                            │ veth
+    ┌───────────────┴──────────────┐                  ┌───────────────┴──────────────┐
+    │ caliA: proxy ARP             │                  │ caliB: proxy ARP             │
+    │ 198.18.1.1/32 dev caliA      │                  │ 198.18.2.1/32 dev caliB      │
+    │ default via 198.18.0.2       │                  │ default via 198.18.0.1       │
+    │ eth0 198.18.0.1/24 ──────────┼──────────────────┼────────── eth1 198.18.0.2/24 │
+    │ cps-hA (host A)              │     underlay     │ cps-hB (host B)              │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
     name, title = "calico", "container, Calico-style routed veth"
 
     def build(self):
@@ -171,6 +197,23 @@ class Calico(Topology):
 
 
 class Bridge(Topology):
+    """A workload per host on a subnet of its own, its veth on the host's
+    bridge, the hosts routing between the subnets.
+
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ cps-wA (workload A)          │                  │ cps-wB (workload B)          │
+    │ eth0 198.18.3.2/24           │                  │ eth0 198.18.4.2/24           │
+    │ default via 198.18.3.1       │                  │ default via 198.18.4.1       │
+    └───────────────┬──────────────┘                  └───────────────┬──────────────┘
+                    │ veth                                            │ veth
+    ┌───────────────┴──────────────┐                  ┌───────────────┴──────────────┐
+    │ vethA on br0                 │                  │ vethB on br0                 │
+    │ br0 198.18.3.1/24            │                  │ br0 198.18.4.1/24            │
+    │ 198.18.4.0/24 via 198.18.0.2 │                  │ 198.18.3.0/24 via 198.18.0.1 │
+    │ eth0 198.18.0.1/24 ──────────┼──────────────────┼────────── eth1 198.18.0.2/24 │
+    │ cps-hA (host A)              │     underlay     │ cps-hB (host B)              │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
     name, title = "bridge", "container, Linux bridge (Docker-style, routed)"
 
     def build(self):
@@ -187,6 +230,23 @@ class Bridge(Topology):
 
 
 class VmLike(Topology):
+    """A guest per host: its tap, and the host's end joined to it in user
+    space, as QEMU's backend joins them; the hosts route between the
+    guests' subnets.
+
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ cps-vmA (guest A)            │                  │ cps-vmB (guest B)            │
+    │ tap0 198.18.5.2/24           │                  │ tap0 198.18.6.2/24           │
+    │ default via 198.18.5.1       │                  │ default via 198.18.6.1       │
+    └───────────────┬──────────────┘                  └───────────────┬──────────────┘
+                    │ calperf-tapfwd                                  │ calperf-tapfwd
+    ┌───────────────┴──────────────┐                  ┌───────────────┴──────────────┐
+    │ vnetA 198.18.5.1/24          │                  │ vnetB 198.18.6.1/24          │
+    │ 198.18.6.0/24 via 198.18.0.2 │                  │ 198.18.5.0/24 via 198.18.0.1 │
+    │ eth0 198.18.0.1/24 ──────────┼──────────────────┼────────── eth1 198.18.0.2/24 │
+    │ cps-hA (host A)              │     underlay     │ cps-hB (host B)              │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
     name, title = "vm", "VM-like: tap and a user-space backend"
 
     def build(self):
@@ -206,6 +266,22 @@ class VmLike(Topology):
 
 
 class Vxlan(Topology):
+    """A workload per host on one overlay subnet: VXLAN between the hosts,
+    bridged to each workload's veth (inner MTU 50 bytes under the
+    underlay's).
+
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ cps-wA (workload A)          │                  │ cps-wB (workload B)          │
+    │ eth0 198.18.7.1/24           │                  │ eth0 198.18.7.2/24           │
+    └───────────────┬──────────────┘                  └───────────────┬──────────────┘
+                    │ veth                                            │ veth
+    ┌───────────────┴──────────────┐                  ┌───────────────┴──────────────┐
+    │ vethA and vx0 on br0         │                  │ vethB and vx0 on br0         │
+    │ vx0: VXLAN 42 to 198.18.0.2  │                  │ vx0: VXLAN 42 to 198.18.0.1  │
+    │ eth0 198.18.0.1/24 ──────────┼──────────────────┼────────── eth1 198.18.0.2/24 │
+    │ cps-hA (host A)              │     underlay     │ cps-hB (host B)              │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
     name, title = "vxlan", "overlay: VXLAN and a Linux bridge"
 
     def build(self):
@@ -228,7 +304,21 @@ class Vxlan(Topology):
 
 class Ovs(Topology):
     """Open vSwitch with VXLAN, as OpenStack's Neutron wires it: one
-    ovsdb-server and ovs-vswitchd per host, started and stopped here."""
+    ovsdb-server and ovs-vswitchd per host, started and stopped here.
+
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ cps-wA (workload A)          │                  │ cps-wB (workload B)          │
+    │ eth0 198.18.8.1/24           │                  │ eth0 198.18.8.2/24           │
+    └───────────────┬──────────────┘                  └───────────────┬──────────────┘
+                    │ veth                                            │ veth
+    ┌───────────────┴──────────────┐                  ┌───────────────┴──────────────┐
+    │ br-int (ovs-vswitchd):       │                  │ br-int (ovs-vswitchd):       │
+    │ vethA, vx0: VXLAN key 42     │                  │ vethB, vx0: VXLAN key 42     │
+    │ to 198.18.0.2                │                  │ to 198.18.0.1                │
+    │ eth0 198.18.0.1/24 ──────────┼──────────────────┼────────── eth1 198.18.0.2/24 │
+    │ cps-hA (host A)              │     underlay     │ cps-hB (host B)              │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
     name, title = "ovs", "overlay: Open vSwitch and VXLAN"
 
     def build(self):
