@@ -10,10 +10,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import CALPERFCTL, ctl_ok, kill_tree, module_load, no_session_left, spawn  # noqa: E402
+from ktap import check, diag, Ktap, shared, Skip  # noqa: E402
+from topology import VethPair, wait_listening  # noqa: E402
 
-t = Ktap()
-pair = None
+t = Ktap(setup=module_load)
+# One veth pair for all the tests here, which leave no session on it.
+PAIR = shared(VethPair, after=no_session_left)
 USER_HZ = os.sysconf("SC_CLK_TCK")
 # /proc/stat samples softirq time at each tick (HZ=250 on Debian, no
 # CONFIG_IRQ_TIME_ACCOUNTING). Under TCG a vCPU that QEMU did not run for
@@ -43,14 +46,8 @@ def softirq_from_ticks(before, after, wall_ns):
     return d[6], max(wall_ns * os.cpu_count() - sum(d), 0)
 
 
-@t.test
-def setup():
-    global pair
-    pair = loaded_with_pair()
-
-
-@t.test
-def softirq_agrees_with_proc_stat():
+@t.test(pair=PAIR)
+def softirq_agrees_with_proc_stat(pair):
     before, t0 = proc_stat_ns(), time.monotonic_ns()
     r = ctl_ok("stream", pair.b4, "time", 5, "msg-size", "64K",
                "client-netns", pair.a, "server-netns", pair.b).json
@@ -91,8 +88,8 @@ def ftrace_softirq_ns(trace):
     return total
 
 
-@t.test
-def softirq_agrees_with_ftrace():
+@t.test(pair=PAIR)
+def softirq_agrees_with_ftrace(pair):
     """The kernel's own irq:softirq_entry/exit events, recorded by ftrace
     around the whole command (so a little more than calperf's window):
     not a tick sample, a fair judge at small messages too."""
@@ -125,8 +122,8 @@ def softirq_agrees_with_ftrace():
               f"{size}: calperf {ours} ns vs ftrace {theirs} ns")
 
 
-@t.test
-def path_cpu_parts():
+@t.test(pair=PAIR)
+def path_cpu_parts(pair):
     r = ctl_ok("stream", pair.b4, "time", 2, "client-netns", pair.a,
                "server-netns", pair.b).json
     s, cpu = r["session"], r["session"]["cpu_time"]
@@ -149,8 +146,8 @@ def path_cpu_parts():
          f"busy cost {r['busy_cost_s_per_gb']:.2f} CPU-s/GB")
 
 
-@t.test
-def sides_split_the_path():
+@t.test(pair=PAIR)
+def sides_split_the_path(pair):
     """Ends pinned to different CPUs: the path CPU splits between them."""
     if os.cpu_count() < 2:
         raise Skip("needs two CPUs")
@@ -176,16 +173,16 @@ def sides_split_the_path():
     check("sender_side_cpu_cores" not in r, "sides split without pinned kthreads")
 
 
-@t.test
-def rr_has_cpu_per_transaction():
+@t.test(pair=PAIR)
+def rr_has_cpu_per_transaction(pair):
     r = ctl_ok("rr", pair.b4, "count", 300, "client-netns", pair.a,
                "server-netns", pair.b).json
     check(r["path_cpu_ns_per_transaction"] > 0, "no CPU per transaction")
     check(r["session"]["cpu_time"]["net_rx_ns"] > 0, "no NET_RX time in an rr run")
 
 
-@t.test
-def a_peer_that_never_closes_does_not_dilute():
+@t.test(pair=PAIR)
+def a_peer_that_never_closes_does_not_dilute(pair):
     """A sink that reads all but keeps its end open holds the sender's
     close wait (up to 10 s): the CPU window is the data phase alone."""
     port = 5340
@@ -219,8 +216,8 @@ def set_online(cpu, on):
         f.write("1" if on else "0")
 
 
-@t.test
-def a_cpu_that_comes_online_counts_its_window():
+@t.test(pair=PAIR)
+def a_cpu_that_comes_online_counts_its_window(pair):
     """CPU 1 offline at the start, online mid-run: its figures are what it
     did in the window, not everything since the module was loaded."""
     if os.cpu_count() < 2 or not os.path.exists("/sys/devices/system/cpu/cpu1/online"):
@@ -241,11 +238,6 @@ def a_cpu_that_comes_online_counts_its_window():
         for k in ("net_rx_ns", "net_tx_ns", "softirq_other_ns", "hardirq_ns", "busy_ns"):
             check(c[k] <= cpu["elapsed_ns"] * 1.05 + 8_000_000,
                   f"cpu {c['cpu']} {k} {c[k]} over the window {cpu['elapsed_ns']}")
-
-
-@t.test
-def cleanup():
-    close_all(pair)
 
 
 t.run()

@@ -11,6 +11,8 @@ or kthread is left, and a clean run works afterwards. Leaks show in the
 suite's kmemleak scan, anything worse in the kernel log."""
 import errno
 import os
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -18,9 +20,25 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import (  # noqa: E402
+    calperf_kthreads, CALPERFCTL, ctl, ctl_ok, module_load, no_session_left)
+from genl import (  # noqa: E402
+    A, A_EP, A_SESSION, CMD, ENUM, Genl, nest, nla, NlError, parse_attrs, s32,
+    session_id, u16, u32, u8)
+from ktap import check, diag, Ktap, shared, Skip, wait_for  # noqa: E402
+from topology import netns_fd, VethPair  # noqa: E402
 
-t = Ktap()
+
+
+def fault_injection():
+    """The module, on a kernel that can fail its allocations."""
+    if not os.path.exists(f"{DEBUGFS}/failslab") or not os.path.exists(FAIL_NTH):
+        raise Skip("needs failslab and fail-nth (CONFIG_FAULT_INJECTION_DEBUG_FS): "
+                   "the debug kernel has them")
+    module_load()
+
+
+t = Ktap(setup=fault_injection)
 S, E = A_SESSION, A_EP
 DEBUGFS = "/sys/kernel/debug"
 ATTRS = ("failslab", "fail_page_alloc")
@@ -34,9 +52,8 @@ OUT_OF_MEMORY = {errno.ENOMEM, errno.ENOBUFS}
 PERCENT = 2
 ROUNDS = 8
 RUN_BOUND_S = 300
-pair = None
-fail_nth_fd = None
-text = None     # calperf's code, [start, end)
+# One veth pair for all the tests here, which leave no session on it.
+PAIR = shared(VethPair, after=no_session_left)
 
 
 def write(path, value):
@@ -57,25 +74,59 @@ def calperf_text():
     return min(addrs), (max(addrs) + 4096) & ~4095
 
 
-def configure(probability, times=-1):
-    """Fail only allocations whose stack runs through calperf's code;
-    GFP_KERNEL ones too; quietly (a stack dump is a report here)."""
-    start, end = text
-    for a in ATTRS:
-        d = f"{DEBUGFS}/{a}"
-        write(f"{d}/probability", 0)
-        write(f"{d}/verbose", 0)
-        write(f"{d}/ignore-gfp-wait", "N")
-        write(f"{d}/task-filter", "N")
-        write(f"{d}/interval", 1)
-        write(f"{d}/space", 0)
-        write(f"{d}/stacktrace-depth", 32)
-        write(f"{d}/require-start", start)
-        write(f"{d}/require-end", end)
-        write(f"{d}/times", times)
-        if a == "fail_page_alloc":
-            write(f"{d}/min-order", 0)      # single pages too
-        write(f"{d}/probability", probability)
+class Faults:
+    """Failures injected into allocations whose stack runs through
+    calperf's code (at [text[0], text[1])): this thread's fail-nth, or
+    failslab and fail_page_alloc at random."""
+
+    def __init__(self):
+        self.text = calperf_text()
+        self.fail_nth = os.open(FAIL_NTH, os.O_RDWR)
+        self.configure(0)
+        diag("faults limited to calperf's code at 0x%x-0x%x" % self.text)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fail_nth)
+
+    def configure(self, probability, times=-1):
+        """Fail only allocations whose stack runs through calperf's code;
+        GFP_KERNEL ones too; quietly (a stack dump is a report here)."""
+        start, end = self.text
+        for a in ATTRS:
+            d = f"{DEBUGFS}/{a}"
+            write(f"{d}/probability", 0)
+            write(f"{d}/verbose", 0)
+            write(f"{d}/ignore-gfp-wait", "N")
+            write(f"{d}/task-filter", "N")
+            write(f"{d}/interval", 1)
+            write(f"{d}/space", 0)
+            write(f"{d}/stacktrace-depth", 32)
+            write(f"{d}/require-start", start)
+            write(f"{d}/require-end", end)
+            write(f"{d}/times", times)
+            if a == "fail_page_alloc":
+                write(f"{d}/min-order", 0)      # single pages too
+            write(f"{d}/probability", probability)
+
+    def faulted(self, g, cmd, payload, nth):
+        """@cmd with the @nth allocation through calperf failing. Returns
+        (replies or NlError, whether that allocation was reached)."""
+        os.write(self.fail_nth, f"{nth}".encode())
+        try:
+            seq = g.send_raw(CMD[cmd], payload)
+        finally:
+            left = int(os.pread(self.fail_nth, 16, 0))
+            os.write(self.fail_nth, b"0")
+        try:
+            return g.recv(seq), left == 0
+        except NlError as e:
+            return e, left == 0
+
+
+FAULTS = shared(Faults)
 
 
 def stop_faults(times):
@@ -89,38 +140,23 @@ def stop_faults(times):
     return n
 
 
-def faulted(g, cmd, payload, nth):
-    """@cmd with the @nth allocation through calperf failing. Returns
-    (replies or NlError, whether that allocation was reached)."""
-    os.write(fail_nth_fd, f"{nth}".encode())
-    try:
-        seq = g.send_raw(CMD[cmd], payload)
-    finally:
-        left = int(os.pread(fail_nth_fd, 16, 0))
-        os.write(fail_nth_fd, b"0")
-    try:
-        return g.recv(seq), left == 0
-    except NlError as e:
-        return e, left == 0
-
-
-def ends(port, fds):
-    """A sender in A and a receiver in B (@fds), to B's address."""
+def ends(pair, port, fds):
+    """A sender in @pair's A and a receiver in its B (@fds), to B's address."""
     to = nla(E["addr4"], socket.inet_aton(pair.b4)) + u16(E["port"], port)
     return (nest(S["sender"], s32(E["netns_fd"], fds[0]), to) +
             nest(S["receiver"], s32(E["netns_fd"], fds[1]), to))
 
 
-def stream_session(port, fds):
+def stream_session(pair, port, fds):
     """Stream with everything start sets up: flows over kthreads, the
     payload check, hop tracing, interval reports."""
     return (u8(S["kind"], 1) + u32(S["duration_ms"], 300) + u32(S["msg_size"], 16384) +
             u32(S["flows"], 4) + u32(S["threads"], 2) + u32(S["hop_sample"], 4) +
-            nla(S["verify"], b"") + u32(S["interval_ms"], 100) + ends(port, fds))
+            nla(S["verify"], b"") + u32(S["interval_ms"], 100) + ends(pair, port, fds))
 
 
-def rr_session(port, fds):
-    return u8(S["kind"], 2) + u32(S["duration_ms"], 300) + ends(port, fds)
+def rr_session(pair, port, fds):
+    return u8(S["kind"], 2) + u32(S["duration_ms"], 300) + ends(pair, port, fds)
 
 
 KINDS = {"stream": stream_session, "rr": rr_session}
@@ -149,23 +185,8 @@ def refused_cleanly(r, what):
           f"{what}: {os.strerror(r.errno)} without a message")
 
 
-@t.test
-def setup():
-    global pair, fail_nth_fd, text
-    if not os.path.exists(f"{DEBUGFS}/failslab") or not os.path.exists(FAIL_NTH):
-        raise Skip("needs failslab and fail-nth (CONFIG_FAULT_INJECTION_DEBUG_FS): "
-                   "the debug kernel has them")
-    pair = loaded_with_pair()
-    fail_nth_fd = os.open(FAIL_NTH, os.O_RDWR)
-    text = calperf_text()
-    configure(0)
-    diag("faults limited to calperf's code at 0x%x-0x%x" % text)
-
-
-@t.test
-def every_allocation_of_new_fails_in_turn():
-    if pair is None:
-        raise Skip("no setup")
+@t.test(faults=FAULTS, pair=PAIR)
+def every_allocation_of_new_fails_in_turn(faults, pair):
     g = Genl()
     fds = [netns_fd(pair.a), netns_fd(pair.b)]
     try:
@@ -173,7 +194,7 @@ def every_allocation_of_new_fails_in_turn():
             outcome = Counter()
             nth = 1
             while True:
-                r, hit = faulted(g, "new", build(6000, fds), nth)
+                r, hit = faults.faulted(g, "new", build(pair, 6000, fds), nth)
                 if isinstance(r, NlError):
                     check(hit, f"new {kind} refused without a fault: {r}")
                     refused_cleanly(r, f"new {kind}, allocation {nth}")
@@ -195,10 +216,10 @@ def every_allocation_of_new_fails_in_turn():
         g.close()
 
 
-def start_with_failure(g, kind, sid, nth, outcome):
+def start_with_failure(faults, g, kind, sid, nth, outcome):
     """Start @sid with its @nth allocation through calperf failing and
     check what follows; whether that allocation was reached."""
-    r, hit = faulted(g, "start", u32(S["id"], sid), nth)
+    r, hit = faults.faulted(g, "start", u32(S["id"], sid), nth)
     if isinstance(r, NlError):
         check(hit, f"start {kind} refused without a fault: {r}")
         refused_cleanly(r, f"start {kind}, allocation {nth}")
@@ -224,12 +245,10 @@ def start_with_failure(g, kind, sid, nth, outcome):
     return hit
 
 
-@t.test
-def every_allocation_of_start_fails_in_turn():
+@t.test(faults=FAULTS, pair=PAIR)
+def every_allocation_of_start_fails_in_turn(faults, pair):
     """A start that fails leaves the session created, nothing running,
     and it starts again and runs."""
-    if pair is None:
-        raise Skip("no setup")
     g = Genl()
     fds = [netns_fd(pair.a), netns_fd(pair.b)]
     port = 6100
@@ -239,9 +258,9 @@ def every_allocation_of_start_fails_in_turn():
             nth = 1
             while True:
                 port += 1
-                sid = session_id(g.request(CMD["new"], build(port, fds)))
+                sid = session_id(g.request(CMD["new"], build(pair, port, fds)))
                 try:
-                    hit = start_with_failure(g, kind, sid, nth, outcome)
+                    hit = start_with_failure(faults, g, kind, sid, nth, outcome)
                 finally:
                     g.request(CMD["del"], u32(S["id"], sid))
                 check(len(g.dump(CMD["get"])) == 0, f"a session is left after {kind}")
@@ -258,8 +277,8 @@ def every_allocation_of_start_fails_in_turn():
         g.close()
 
 
-def one_run(i):
-    """One calperfctl run under random faults, on port 7000 + @i:
+def one_run(pair, i):
+    """One calperfctl run under random faults over @pair, on port 7000 + @i:
     (rc, stderr, seconds)."""
     kind = ("stream", "rr")[i % 2]
     extra = (["flows", 4, "threads", 2, "verify"], ["interval", "0.05"], ["hops"], [])[i % 4]
@@ -274,22 +293,20 @@ def one_run(i):
     return p.returncode, p.stderr.strip(), time.monotonic() - t0
 
 
-@t.test
-def random_failures_under_load():
-    if pair is None:
-        raise Skip("no setup")
+@t.test(faults=FAULTS, pair=PAIR)
+def random_failures_under_load(faults, pair):
     times = 1000000
     outcome = Counter()
     runs = {}
     bad = []
     slowest = 0
-    configure(PERCENT, times)
+    faults.configure(PERCENT, times)
     try:
         with ThreadPoolExecutor(4) as pool:
             for rnd in range(ROUNDS):
                 first = rnd * 4
-                for i, (rc, err, took) in enumerate(pool.map(one_run, range(first, first + 4)),
-                                                    first):
+                done = pool.map(lambda i: one_run(pair, i), range(first, first + 4))
+                for i, (rc, err, took) in enumerate(done, first):
                     runs[7000 + i] = (rc, err)
                     slowest = max(slowest, took)
                     said = err.splitlines()
@@ -320,22 +337,11 @@ def random_failures_under_load():
     check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
 
 
-@t.test
-def clean_run_afterwards():
-    if pair is None:
-        raise Skip("no setup")
+@t.test(pair=PAIR)
+def clean_run_afterwards(pair):
     r = pair.run("stream", pair.b4, "time", 1, "flows", 2, "verify")
     rx = r["session"]["receiver"]["stats"]
     check(r["error"] == 0 and rx["bytes"] > 0, f"error {r['error_name']}, {rx['bytes']} bytes")
-
-
-@t.test
-def cleanup():
-    if pair is None:
-        raise Skip("no setup")
-    if fail_nth_fd is not None:
-        os.close(fail_nth_fd)
-    pair.close()
 
 
 if __name__ == "__main__":

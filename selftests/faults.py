@@ -11,14 +11,20 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import (  # noqa: E402
+    ctl_ok, module_load, no_session_left, reload_module, session, sh,
+    wait_done)
+from genl import A_SESSION, CMD, Genl, u32  # noqa: E402
+from ktap import check, check_timing, DEBUG_KERNEL, diag, Ktap, shared, wait_for  # noqa: E402
+from topology import VethPair  # noqa: E402
 
-t = Ktap()
-pair = None
+t = Ktap(setup=module_load)
+# One veth pair for all the tests here, which leave no session on it.
+PAIR = shared(VethPair, after=no_session_left)
 STOP_BOUND_S = 1.0
 
 
-def start(port, seconds=30, *args):
+def start(pair, port, seconds=30, *args):
     # Long enough to outlast the fault, on the ten times slower debug
     # kernel too; the tests stop it.
     seconds *= 10 if DEBUG_KERNEL else 1
@@ -61,15 +67,9 @@ def flowing(sid, seconds=1.0):
     return session(sid)["receiver"]["stats"]["bytes"] > before
 
 
-@t.test
-def setup():
-    global pair
-    pair = loaded_with_pair()
-
-
-@t.test
-def link_down_and_up():
-    sid = start(5601)
+@t.test(pair=PAIR)
+def link_down_and_up(pair):
+    sid = start(pair, 5601)
     sh(pair.exec(pair.a, "ip link set va down"))
     time.sleep(1)
     sh(pair.exec(pair.a, "ip link set va up"))
@@ -77,15 +77,15 @@ def link_down_and_up():
     stop_intact(sid)
 
 
-@t.test
-def mtu_change():
+@t.test(pair=PAIR)
+def mtu_change(pair):
     """The sender's segments follow the MTU down and up. The ends change
     in the order that never leaves the sender's MTU above the
     receiver's: in between, a veth drops every segment with no ICMP, and
     only TCP's RTO backoff gets out of it (tens of seconds on the debug
     kernel, where each ip command takes ten), which link_down_and_up
     already covers."""
-    sid = start(5602)
+    sid = start(pair, 5602)
     ends = ((pair.a, "va"), (pair.b, "vb"))
     mtu = 1500
     for new in (1280, 9000, 1500):
@@ -97,9 +97,9 @@ def mtu_change():
     stop_intact(sid)
 
 
-@t.test
-def route_removed():
-    sid = start(5603)
+@t.test(pair=PAIR)
+def route_removed(pair):
+    sid = start(pair, 5603)
     net = pair.b4.rsplit(".", 1)[0] + ".0/24"
     sh(pair.exec(pair.a, f"ip route del {net} dev va"))
     try:
@@ -109,12 +109,12 @@ def route_removed():
         sh(pair.exec(pair.a, f"ip route add {net} dev va"), check_rc=False)
 
 
-def run_through_netem(port, netem):
+def run_through_netem(pair, port, netem):
     """A 3 s session through netem on the sender's veth, to its end; the
     session, deleted, and its sender's TCP_INFO."""
     sh(pair.exec(pair.a, f"tc qdisc add dev va root netem {netem}"))
     try:
-        sid = start(port, 3)
+        sid = start(pair, port, 3)
         s = wait_done(sid, 20)
     finally:
         sh(pair.exec(pair.a, "tc qdisc del dev va root"), check_rc=False)
@@ -128,33 +128,33 @@ def run_through_netem(port, netem):
     return tcp
 
 
-@t.test
-def loss_ten_percent():
+@t.test(pair=PAIR)
+def loss_ten_percent(pair):
     """Loss: retransmits, and (unlike reordering) few of them D-SACKed. A
     spurious timeout can add some, and the debug kernel's timers are late:
     that half is a bound in time."""
-    tcp = run_through_netem(5604, "loss 10%")
+    tcp = run_through_netem(pair, 5604, "loss 10%")
     check(tcp["tcp_retrans_segments"] > 0, "10 % loss and no retransmit")
     check_timing(tcp["tcp_dsack_dups"] * 2 < tcp["tcp_retrans_segments"],
                  f"{tcp['tcp_dsack_dups']} of {tcp['tcp_retrans_segments']} retransmits D-SACKed under loss")
 
 
-@t.test
-def reordering_is_not_loss():
+@t.test(pair=PAIR)
+def reordering_is_not_loss(pair):
     """netem sends a quarter of the segments 2 ms ahead of the rest: the
     sender's TCP_INFO reports the reordering, and the retransmits it made
     before it learnt the reordering come back D-SACKed (not needed). The
     kernel counts D-SACKs it then ignores too, so they are not bounded by
     the retransmits."""
-    tcp = run_through_netem(5607, "delay 2ms reorder 25% 50%")
+    tcp = run_through_netem(pair, 5607, "delay 2ms reorder 25% 50%")
     check(tcp["tcp_reord_seen"] > 0, "netem reordered and TCP_INFO saw none")
     check(tcp["tcp_retrans_segments"] > 0 and tcp["tcp_dsack_dups"] > 0,
           f"{tcp['tcp_dsack_dups']} of {tcp['tcp_retrans_segments']} retransmits D-SACKed under reordering")
 
 
-@t.test
-def loss_total():
-    sid = start(5605)
+@t.test(pair=PAIR)
+def loss_total(pair):
+    sid = start(pair, 5605)
     sh(pair.exec(pair.a, "tc qdisc add dev va root netem loss 100%"))
     try:
         time.sleep(1)
@@ -164,9 +164,9 @@ def loss_total():
         sh(pair.exec(pair.a, "tc qdisc del dev va root"), check_rc=False)
 
 
-@t.test
-def unload_with_the_path_broken():
-    sids = [start(5606 + i) for i in range(2)]
+@t.test(pair=PAIR)
+def unload_with_the_path_broken(pair):
+    sids = [start(pair, 5606 + i) for i in range(2)]
     sh(pair.exec(pair.a, "tc qdisc add dev va root netem loss 100%"))
     try:
         time.sleep(0.5)
@@ -174,11 +174,6 @@ def unload_with_the_path_broken():
         reload_module()
     finally:
         sh(pair.exec(pair.a, "tc qdisc del dev va root"), check_rc=False)
-
-
-@t.test
-def cleanup():
-    close_all(pair)
 
 
 t.run()

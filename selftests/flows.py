@@ -9,14 +9,16 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import (  # noqa: E402
+    calperf_kthreads, ctl, ctl_ok, kill_tree, module_load, no_session_left,
+    reload_module, session, sh, spawn, wait_done)
+from genl import A_SESSION, CMD, Genl, u32  # noqa: E402
+from ktap import check, check_timing, diag, Ktap, shared, wait_for  # noqa: E402
+from topology import VethPair  # noqa: E402
 
-t = Ktap()
-pair = None
-
-
-def stream(*args):
-    return pair.run("stream", *args)
+t = Ktap(setup=module_load)
+# One veth pair for all the tests here, which leave no session on it.
+PAIR = shared(VethPair, after=no_session_left)
 
 
 def check_flows(r, nr_flows, nr_threads):
@@ -47,31 +49,25 @@ def check_flows(r, nr_flows, nr_threads):
     check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
 
 
-@t.test
-def setup():
-    global pair
-    pair = loaded_with_pair()
-
-
-@t.test
-def eight_flows_two_threads():
-    r = stream(pair.b4, "time", 2, "flows", 8, "threads", 2, "msg-size", "16K")
+@t.test(pair=PAIR)
+def eight_flows_two_threads(pair):
+    r = pair.run("stream", pair.b4, "time", 2, "flows", 8, "threads", 2, "msg-size", "16K")
     rates = [f["stats"]["throughput_bps"] / 1e6 for f in r["session"]["sender"]["flows"]]
     diag(f"total {r['throughput_bps'] / 1e9:.3f} Gb/s; flows (Mb/s): "
          + " ".join(f"{x:.0f}" for x in rates))
     check_flows(r, 8, 2)
 
 
-@t.test
-def one_thread_many_flows_ipv6():
-    r = stream(pair.b6, "time", 1, "flows", 5, "threads", 1)
+@t.test(pair=PAIR)
+def one_thread_many_flows_ipv6(pair):
+    r = pair.run("stream", pair.b6, "time", 1, "flows", 5, "threads", 1)
     check_flows(r, 5, 1)
 
 
-@t.test
-def byte_limit_is_split_exactly():
+@t.test(pair=PAIR)
+def byte_limit_is_split_exactly(pair):
     total, n = 1_000_003, 7
-    r = stream(pair.b4, "bytes", total, "flows", n, "threads", 3, "msg-size", 4000,
+    r = pair.run("stream", pair.b4, "bytes", total, "flows", n, "threads", 3, "msg-size", 4000,
                "verify", "zerocopy", "nocopy")
     check_flows(r, n, 3)
     sent = sorted(f["stats"]["bytes"] for f in r["session"]["sender"]["flows"])
@@ -102,8 +98,8 @@ def affinity(name):
     return None
 
 
-@t.test
-def kthreads_are_pinned_and_stop():
+@t.test(pair=PAIR)
+def kthreads_are_pinned_and_stop(pair):
     ncpu = os.cpu_count()
     r = ctl_ok("session", "add", "flows", 4, "threads", 2, "time", 30,
                "sender", "netns", pair.a, "addr", pair.b4, "port", 5401, "cpu", 1,
@@ -135,8 +131,8 @@ def kthreads_are_pinned_and_stop():
     check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
 
 
-@t.test
-def bad_flow_counts_are_refused():
+@t.test(pair=PAIR)
+def bad_flow_counts_are_refused(pair):
     for args, msg in ((("flows", 2, "threads", 3), "more threads than flows"),
                       (("flows", 4, "bytes", 3), "bytes-limit is less than a byte per flow"),
                       (("flows", 65), "flows"),
@@ -150,8 +146,8 @@ def bad_flow_counts_are_refused():
     check(r.rc != 0 and "flows is for stream sessions" in r.err, f"rr flows: {r.err!r}")
 
 
-@t.test
-def unload_with_many_flows_running():
+@t.test(pair=PAIR)
+def unload_with_many_flows_running(pair):
     r = ctl_ok("session", "add", "flows", 16, "threads", 4, "time", 30,
                "sender", "netns", pair.a, "addr", pair.b4, "port", 5403,
                "receiver", "netns", pair.b, "port", 5403)
@@ -161,8 +157,8 @@ def unload_with_many_flows_running():
     reload_module()
 
 
-@t.test
-def a_receivers_clock_starts_at_each_accept():
+@t.test(pair=PAIR)
+def a_receivers_clock_starts_at_each_accept(pair):
     """A flow that connects and sends while the receiver waits for its
     other flow: its bytes are counted with their time, from its accept."""
     port = 5350
@@ -189,11 +185,6 @@ def a_receivers_clock_starts_at_each_accept():
     diag(f"flows' elapsed: {ends[0]:.2f} s (connected first), {ends[1]:.2f} s")
     check(all(f["stats"]["bytes"] == 1000000 for f in flows), "bytes lost")
     check(ends[0] >= 0.9, f"the first flow's clock started late: {ends[0]:.2f} s")
-
-
-@t.test
-def cleanup():
-    close_all(pair)
 
 
 t.run()

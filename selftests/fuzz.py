@@ -7,15 +7,21 @@ range, wrong lengths, unknown and foreign attributes, garbage nests and
 random bytes, from a privileged and an unprivileged caller. Every
 request must be answered; every malformed one refused with an extack
 message; none may create a session."""
+import errno
 import os
 import random
+import struct
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import module_load, module_loaded, module_unload, session_count  # noqa: E402
+from genl import (  # noqa: E402
+    CMD, CTRL_ATTR_FAMILY_NAME, Genl, GENL_ID_CTRL, nla, NLA_F_NESTED, NlError,
+    NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, parse_attrs, SPEC, string, u32)
+from ktap import check, diag, Ktap, shared  # noqa: E402
 
-t = Ktap()
+t = Ktap(setup=module_load)
 SEED = int(os.environ.get("CALPERF_FUZZ_SEED", "20261126"))
 ROUNDS = int(os.environ.get("CALPERF_FUZZ_ROUNDS", "2000"))
 
@@ -30,9 +36,6 @@ WIDTH = {T_U8: 1, T_U16: 2, T_U32: 4, T_U64: 8, T_S8: 1, T_S16: 2, T_S32: 4, T_S
 FMT = {T_U8: "=B", T_U16: "=H", T_U32: "=I", T_U64: "=Q",
        T_S8: "=b", T_S16: "=h", T_S32: "=i", T_S64: "=q"}
 
-ops = {}        # command -> policy index of its "do"
-policies = {}   # policy index -> {attr type -> {PT_* -> value}}
-maxtype = {}    # policy index -> highest attribute type it knows
 rng = random.Random(SEED)
 stats = {"sent": 0, "refused": 0, "accepted": 0}
 
@@ -45,36 +48,54 @@ def snum(v):
     return struct.unpack("=q" if len(v) == 8 else "=i", v)[0]
 
 
-def learn():
-    g = Genl()
-    try:
-        fam = g.family_id
-        g.family_id = GENL_ID_CTRL
-        replies = g.recv(g.send_raw(CTRL_CMD_GETPOLICY, string(CTRL_ATTR_FAMILY_NAME, "calperf"),
-                                    flags=NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP))
-        g.family_id = fam
-    finally:
-        g.close()
-    for _, attrs in replies:
-        if CTRL_ATTR_OP_POLICY in attrs:
-            for cmd, body in parse_attrs(attrs[CTRL_ATTR_OP_POLICY]).items():
-                do = parse_attrs(body).get(CTRL_ATTR_POLICY_DO)
-                if do is not None:
-                    ops[cmd] = num(do)
-        if CTRL_ATTR_POLICY in attrs:
-            for idx, body in parse_attrs(attrs[CTRL_ATTR_POLICY]).items():
-                for atype, spec in parse_attrs(body).items():
-                    p = parse_attrs(spec)
-                    policies.setdefault(idx, {})[atype] = p
-    for idx, pol in policies.items():
-        maxtype[idx] = max(pol)
+class Learnt:
+    """The family's commands and policies as the kernel tells them (the
+    genl controller's policy dump), not as our headers do."""
+
+    def __init__(self):
+        self.ops = {}       # command -> policy index of its "do"
+        self.policies = {}  # policy index -> {attr type -> {PT_* -> value}}
+        self.maxtype = {}   # policy index -> highest attribute type it knows
+        g = Genl()
+        try:
+            fam = g.family_id
+            g.family_id = GENL_ID_CTRL
+            replies = g.recv(g.send_raw(CTRL_CMD_GETPOLICY,
+                                        string(CTRL_ATTR_FAMILY_NAME, "calperf"),
+                                        flags=NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP))
+            g.family_id = fam
+        finally:
+            g.close()
+        for _, attrs in replies:
+            if CTRL_ATTR_OP_POLICY in attrs:
+                for cmd, body in parse_attrs(attrs[CTRL_ATTR_OP_POLICY]).items():
+                    do = parse_attrs(body).get(CTRL_ATTR_POLICY_DO)
+                    if do is not None:
+                        self.ops[cmd] = num(do)
+            if CTRL_ATTR_POLICY in attrs:
+                for idx, body in parse_attrs(attrs[CTRL_ATTR_POLICY]).items():
+                    for atype, spec in parse_attrs(body).items():
+                        p = parse_attrs(spec)
+                        self.policies.setdefault(idx, {})[atype] = p
+        for idx, pol in self.policies.items():
+            self.maxtype[idx] = max(pol)
+        diag(f"learnt {len(self.ops)} commands and {len(self.policies)} policies from the "
+             f"kernel: commands {sorted(self.ops)}")
+        requests = {op.value: op for op in SPEC.msgs.values() if "do" in op.yaml}
+        check(sorted(self.ops) == sorted(requests),
+              f"commands {sorted(self.ops)}, spec {sorted(requests)}")
+        check(len(self.policies) >= 3, "too few policies")
+
+
+# Learnt once, before the first test that needs it.
+LEARNT = shared(Learnt)
 
 
 def attr_type(p):
     return num(p[PT_TYPE])
 
 
-def bad_value(atype, p):
+def bad_value(learnt, atype, p):
     """An attribute of type @atype that breaks its policy @p, or None."""
     ty = attr_type(p)
     choices = []
@@ -108,36 +129,36 @@ def bad_value(atype, p):
         choices.append(nla(atype | NLA_F_NESTED, bytes([rng.randrange(256) for _ in range(rng.randrange(1, 4))])))
         choices.append(nla(atype | NLA_F_NESTED, struct.pack("=HH", 200, 1) + b"\0" * 4))
         sub = num(p[PT_POLICY_IDX]) if PT_POLICY_IDX in p else None
-        if sub in policies:
-            inner = bad_attr(sub)
+        if sub in learnt.policies:
+            inner = bad_attr(learnt, sub)
             if inner:
                 choices.append(nla(atype | NLA_F_NESTED, inner))
     return rng.choice(choices) if choices else None
 
 
-def bad_attr(idx):
-    pol = policies.get(idx, {})
+def bad_attr(learnt, idx):
+    pol = learnt.policies.get(idx, {})
     kind = rng.randrange(3)
     if kind == 0 or not pol:
         # Unknown to this command: past its highest type.
-        return u32(maxtype.get(idx, 0) + 1 + rng.randrange(40), rng.randrange(1 << 32))
+        return u32(learnt.maxtype.get(idx, 0) + 1 + rng.randrange(40), rng.randrange(1 << 32))
     if kind == 1:
         # A raw attribute header whose length runs past the message.
         return struct.pack("=HH", 4 + rng.randrange(8, 200), rng.choice(list(pol))) + b"\0\0\0\0"
     atype = rng.choice(list(pol))
-    return bad_value(atype, pol[atype]) or u32(maxtype[idx] + 1, 0)
+    return bad_value(learnt, atype, pol[atype]) or u32(learnt.maxtype[idx] + 1, 0)
 
 
-def fuzz_one(g, cmd):
-    idx = ops[cmd]
-    pol = policies.get(idx, {})
+def fuzz_one(learnt, g, cmd):
+    idx = learnt.ops[cmd]
+    pol = learnt.policies.get(idx, {})
     # Plausible attributes (any value), then at least one that breaks a rule.
     payload = b""
     for atype in rng.sample(list(pol), rng.randrange(len(pol) + 1)) if pol else []:
         ty = attr_type(pol[atype])
         if ty in WIDTH and ty != T_U8:
             payload += nla(atype, struct.pack(FMT[ty], rng.choice([1, 2, 5201])))
-    bad = bad_attr(idx)
+    bad = bad_attr(learnt, idx)
     pos = rng.randrange(2)
     payload = payload + bad if pos else bad + payload
     stats["sent"] += 1
@@ -152,25 +173,14 @@ def fuzz_one(g, cmd):
     return "accepted"
 
 
-@t.test
-def setup():
-    module_load()
-    learn()
-    diag(f"learnt {len(ops)} commands and {len(policies)} policies from the kernel: "
-         f"commands {sorted(ops)}")
-    requests = {op.value: op for op in SPEC.msgs.values() if "do" in op.yaml}
-    check(sorted(ops) == sorted(requests), f"commands {sorted(ops)}, spec {sorted(requests)}")
-    check(len(policies) >= 3, "too few policies")
-
-
 SPEC_TYPE = {"flag": T_FLAG, "u8": T_U8, "u16": T_U16, "u32": T_U32, "u64": T_U64,
              "s32": T_S32, "string": T_NUL_STRING, "binary": T_BINARY, "nest": T_NESTED}
 
 
-def policy_differences(idx, aset, names, where):
+def policy_differences(learnt, idx, aset, names, where):
     """How the kernel's policy @idx differs from the spec's attributes @names
     of set @aset: types, bounds and nested policies, recursively."""
-    pol = policies.get(idx, {})
+    pol = learnt.policies.get(idx, {})
     wanted = {aset[n].value: aset[n] for n in names}
     out = [f"{where}: attribute {a} only in the kernel" for a in sorted(set(pol) - set(wanted))]
     for value, attr in wanted.items():
@@ -188,12 +198,12 @@ def policy_differences(idx, aset, names, where):
         if attr.type == "nest":
             sub = SPEC.attr_sets.get(attr.yaml["nested-attributes"] + "-request") or \
                 SPEC.attr_sets[attr.yaml["nested-attributes"]]
-            out += policy_differences(num(p[PT_POLICY_IDX]), sub, list(sub.attrs), here)
+            out += policy_differences(learnt, num(p[PT_POLICY_IDX]), sub, list(sub.attrs), here)
     return out
 
 
-@t.test
-def policies_are_the_spec():
+@t.test(learnt=LEARNT)
+def policies_are_the_spec(learnt):
     """Each command's policy is its request in the spec: the same attributes,
     types, bounds and nests (the policies are generated from it)."""
     diffs = []
@@ -201,19 +211,19 @@ def policies_are_the_spec():
         if "do" not in op.yaml:
             continue
         names = op.yaml["do"].get("request", {}).get("attributes", [])
-        diffs += policy_differences(ops[op.value], SPEC.attr_sets[op.yaml["attribute-set"]],
-                                    names, op.name)
+        aset = SPEC.attr_sets[op.yaml["attribute-set"]]
+        diffs += policy_differences(learnt, learnt.ops[op.value], aset, names, op.name)
     check(not diffs, "; ".join(diffs))
 
 
-@t.test
-def privileged_fuzz():
+@t.test(learnt=LEARNT)
+def privileged_fuzz(learnt):
     g = Genl()
     bad = []
     try:
         for i in range(ROUNDS):
-            cmd = rng.choice(sorted(ops))
-            r = fuzz_one(g, cmd)
+            cmd = rng.choice(sorted(learnt.ops))
+            r = fuzz_one(learnt, g, cmd)
             if r == "accepted" or (isinstance(r, NlError) and not r.msg):
                 bad.append((cmd, r if r == "accepted" else f"{os.strerror(r.errno)} without message"))
             if i % 200 == 0:
@@ -228,8 +238,9 @@ def privileged_fuzz():
 @t.test
 def unprivileged_fuzz():
     """The same as nobody: configuring commands are refused with EPERM."""
-    code = (f"import sys; sys.path.insert(0, {os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib')!r});"
-            "from calperf_test import *; import random; g = Genl(); n = 0;"
+    lib = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib")
+    code = (f"import errno, random, sys; sys.path.insert(0, {lib!r});"
+            "from genl import A_SESSION, CMD, Genl, NlError, u32; g = Genl(); n = 0;"
             f"rng = random.Random({SEED});"
             "\nfor i in range(300):\n"
             "    cmd = rng.choice([CMD['new'], CMD['start'], CMD['stop'], CMD['del']])\n"

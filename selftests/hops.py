@@ -8,10 +8,16 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import ctl_ok, module_load, no_session_left, reload_module, sh  # noqa: E402
+from ktap import check, check_timing, DEBUG_KERNEL, diag, Ktap, shared, wait_for  # noqa: E402
+from topology import (  # noqa: E402
+    ChainPath, netns_inode, NicPath, RoutedPath, TapPath, VethPair, VxlanPath)
 
-t = Ktap()
-pair = routed = None
+t = Ktap(setup=module_load)
+# A veth pair and a routed path for all the tests here, which leave no
+# session on them; the other paths are made for their test alone.
+PAIR = shared(VethPair, after=no_session_left)
+ROUTED = shared(RoutedPath)
 # rr keeps one segment in flight, so no queue moves a hop's latency but
 # the delay under test. Under TCG a hop's median still wanders by a few
 # hundred us from run to run: half the injected 1 ms is the bound.
@@ -52,13 +58,6 @@ def p50(h, point, dev):
     raise AssertionError(f"no {point} on {dev} in the path")
 
 
-@t.test
-def setup():
-    global pair, routed
-    pair = loaded_with_pair()
-    routed = RoutedPath()
-
-
 def set_offloads(devs, state):
     for ns, dev in devs:
         sh(f"ip netns exec {ns} ethtool -K {dev} gso {state} gro {state} tso {state}",
@@ -89,72 +88,60 @@ def trace_path(a, b, addr, want, devs):
     return h
 
 
-@t.test
-def veth_path():
+@t.test(pair=PAIR)
+def veth_path(pair):
     trace_path(pair.a, pair.b, pair.b4,
                [("va", netns_inode(pair.a)), ("vb", netns_inode(pair.b))],
                [(pair.a, "va"), (pair.b, "vb")])
 
 
-@t.test
-def routed_path():
-    r = routed
-    trace_path(r.a, r.b, r.b4,
-               [("eth0", netns_inode(r.a)), ("caliA", netns_inode(r.h)),
-                ("caliB", netns_inode(r.h)), ("eth0", netns_inode(r.b))],
-               [(r.a, "eth0"), (r.h, "caliA"), (r.h, "caliB"), (r.b, "eth0")])
+@t.test(routed=ROUTED)
+def routed_path(routed):
+    a, h, b = routed.a, routed.h, routed.b
+    trace_path(a, b, routed.b4,
+               [("eth0", netns_inode(a)), ("caliA", netns_inode(h)),
+                ("caliB", netns_inode(h)), ("eth0", netns_inode(b))],
+               [(a, "eth0"), (h, "caliA"), (h, "caliB"), (b, "eth0")])
 
 
-@t.test
-def tap_path():
+@t.test(tap=TapPath)
+def tap_path(tap):
     """Two taps joined in user space: one tap's transmit, then the other
     tap's receive, with the forwarder's time between them."""
-    tap = TapPath()
-    try:
-        trace_path(tap.a, tap.b, tap.b4,
-                   [("tap0", netns_inode(tap.a)), ("tap1", netns_inode(tap.b))],
-                   [(tap.a, "tap0"), (tap.b, "tap1")])
-    finally:
-        tap.close()
+    trace_path(tap.a, tap.b, tap.b4,
+               [("tap0", netns_inode(tap.a)), ("tap1", netns_inode(tap.b))],
+               [(tap.a, "tap0"), (tap.b, "tap1")])
 
 
-@t.test
-def nic_path():
+@t.test(nic=NicPath)
+def nic_path(nic):
     """Two virtio-net NICs on one wire: a real driver, NAPI and GRO."""
-    nic = NicPath()
-    try:
-        h = trace_path(nic.a, nic.b, nic.b4,
-                       [("eth0", netns_inode(nic.a)), ("eth1", netns_inode(nic.b))],
-                       [(nic.a, "eth0"), (nic.b, "eth1")])
-    finally:
-        nic.close()
+    h = trace_path(nic.a, nic.b, nic.b4,
+                   [("eth0", netns_inode(nic.a)), ("eth1", netns_inode(nic.b))],
+                   [(nic.a, "eth0"), (nic.b, "eth1")])
     points = [p["point"] for p in h["path"]]
     check("gro" in points, f"no NAPI receive on the NIC: {points}")
 
 
-@t.test
-def vxlan_path():
+@t.test(vx=VxlanPath)
+def vxlan_path(vx):
     """VXLAN over veth: the overlay device, the underlay and back, with
     the inner segment found inside the outer UDP packets."""
-    vx = VxlanPath()
-    try:
-        trace_path(vx.a, vx.b, vx.b4,
-                   [("vx0", netns_inode(vx.a)), ("ul", netns_inode(vx.a)),
-                    ("ul", netns_inode(vx.b)), ("vx0", netns_inode(vx.b))],
-                   [(vx.a, "vx0"), (vx.a, "ul"), (vx.b, "ul"), (vx.b, "vx0")])
-    finally:
-        vx.close()
+    trace_path(vx.a, vx.b, vx.b4,
+               [("vx0", netns_inode(vx.a)), ("ul", netns_inode(vx.a)),
+                ("ul", netns_inode(vx.b)), ("vx0", netns_inode(vx.b))],
+               [(vx.a, "vx0"), (vx.a, "ul"), (vx.b, "ul"), (vx.b, "vx0")])
 
 
-def routed_rr(*args):
+def routed_rr(routed, *args):
     return ctl_ok("rr", routed.b4, "time", 2, "hops", "hop-sample", 2, *args,
                   "client-netns", routed.a, "server-netns", routed.b).json
 
 
-@t.test
-def hops_add_up():
+@t.test(routed=ROUTED)
+def hops_add_up(routed):
     """With rr (no queues) the hop medians add up to the end-to-end one."""
-    h = hops_of(routed_rr())
+    h = hops_of(routed_rr(routed))
     show(h)
     total = sum(p["p50_ns"] for p in h["path"][1:])
     e2e = h["end_to_end"]["p50_ns"]
@@ -163,12 +150,12 @@ def hops_add_up():
           f"hop medians add up to {total} ns, end to end {e2e} ns")
 
 
-@t.test
-def netem_shows_in_its_hop():
-    before = hops_of(routed_rr())
+@t.test(routed=ROUTED)
+def netem_shows_in_its_hop(routed):
+    before = hops_of(routed_rr(routed))
     sh(f"ip netns exec {routed.h} tc qdisc add dev caliB root netem delay 1ms")
     try:
-        after = hops_of(routed_rr())
+        after = hops_of(routed_rr(routed))
     finally:
         sh(f"ip netns exec {routed.h} tc qdisc del dev caliB root", check_rc=False)
     show(after)
@@ -185,8 +172,8 @@ def netem_shows_in_its_hop():
               f"{b['point']} {b['ifname']} moved by {moved} ns")
 
 
-@t.test
-def unload_while_tracing():
+@t.test(pair=PAIR)
+def unload_while_tracing(pair):
     r = ctl_ok("session", "add", "time", 30, "hop-sample", 1,
                "sender", "netns", pair.a, "addr", pair.b4, "port", 5501,
                "receiver", "netns", pair.b, "port", 5501)
@@ -196,60 +183,21 @@ def unload_while_tracing():
     reload_module()
 
 
-class ChainPath:
-    """A and B with @routers namespaces routing between them, each joined
-    to the next by a veth pair: every router adds four points or so."""
-
-    def __init__(self, routers):
-        tag = os.getpid()
-        self.ns = [f"cch{i}-{tag}" for i in range(routers + 2)]
-        self.a, self.b = self.ns[0], self.ns[-1]
-        last = routers          # the links are 198.19.0.0/24 ... 198.19.<last>.0/24
-        self.a4, self.b4 = "198.19.0.1", f"198.19.{last}.2"
-        for ns in self.ns:
-            sh(f"ip netns add {ns}")
-            sh(f"ip -n {ns} link set lo up")
-        for i in range(last + 1):
-            left, right = self.ns[i], self.ns[i + 1]
-            sh(f"ip link add r{i} netns {left} type veth peer name l{i} netns {right}")
-            sh(f"ip -n {left} addr add 198.19.{i}.1/24 dev r{i}")
-            sh(f"ip -n {right} addr add 198.19.{i}.2/24 dev l{i}")
-            sh(f"ip -n {left} link set r{i} up")
-            sh(f"ip -n {right} link set l{i} up")
-        sh(f"ip -n {self.a} route add default via 198.19.0.2")
-        sh(f"ip -n {self.b} route add default via 198.19.{last}.1")
-        for j in range(1, last + 1):
-            sh(f"ip netns exec {self.ns[j]} sysctl -qw net.ipv4.ip_forward=1")
-            if j < last:
-                sh(f"ip -n {self.ns[j]} route add {self.b4}/32 via 198.19.{j}.2")
-            if j > 1:
-                sh(f"ip -n {self.ns[j]} route add {self.a4}/32 via 198.19.{j - 1}.1")
-
-    def close(self):
-        for ns in self.ns:
-            sh(f"ip netns del {ns}", check_rc=False)
+def eight_routers():
+    return ChainPath(8)
 
 
-@t.test
-def a_path_longer_than_a_sample_is_truncated():
+@t.test(chain=eight_routers)
+def a_path_longer_than_a_sample_is_truncated(chain):
     """Eight routers: more points than a sample records (24). Such samples
     are counted as truncated, never as complete ones with a path cut
     short."""
-    chain = ChainPath(8)
-    try:
-        r = ctl_ok("rr", chain.b4, "time", 4 if DEBUG_KERNEL else 2, "hops",
-                   "hop-sample", 1, "client-netns", chain.a, "server-netns", chain.b).json
-    finally:
-        chain.close()
+    r = ctl_ok("rr", chain.b4, "time", 4 if DEBUG_KERNEL else 2, "hops",
+               "hop-sample", 1, "client-netns", chain.a, "server-netns", chain.b).json
     h = r["session"]["hops"]
     diag(f"{h['sampled']} sampled, {h['complete']} complete, {h['truncated']} truncated")
     check(h["truncated"] > 0, f"no sample counted as truncated: {h}")
     check(h["complete"] == 0, f"samples of a cut path counted complete: {h}")
-
-
-@t.test
-def cleanup():
-    close_all(pair, routed)
 
 
 t.run()

@@ -8,19 +8,15 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import module_load, REPO, sh  # noqa: E402
+from ktap import check, Ktap  # noqa: E402
 
-t = Ktap()
+t = Ktap(setup=module_load)
 dest = tempfile.mkdtemp(prefix="calperf-install-")
 MAKE = f"make -s -C {REPO} DESTDIR={dest} PREFIX=/usr"
 FILES = ["usr/sbin/calperfctl", "usr/sbin/calperf-tapfwd", "usr/bin/calperf-study",
          "usr/lib/calperf/calperf-study", "usr/lib/calperf/study/measure.py",
          "usr/share/man/man8/calperfctl.8", "usr/share/man/man1/calperf-study.1"]
-
-
-@t.test
-def setup():
-    module_load()
 
 
 @t.test

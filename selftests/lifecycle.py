@@ -3,24 +3,34 @@
 """How sessions end: peer errors, a stop with a stalled peer, deletion
 of an endpoint's namespace, module unload mid-run; and the monitor
 notification that reports each end."""
+import json
 import os
+import signal
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import (  # noqa: E402
+    calperf_kthreads, CALPERFCTL, ctl, ctl_ok, kill_tree, module_load,
+    module_loaded, module_unload, no_session_left, session, sh, spawn,
+    wait_done)
+from genl import stalled_until_overrun, subscribed  # noqa: E402
+from ktap import check, check_timing, DEBUG_KERNEL, diag, Ktap, shared, wait_for  # noqa: E402
+from topology import VethPair, wait_listening  # noqa: E402
 
-t = Ktap()
-pair = None
+t = Ktap(setup=module_load)
+# One veth pair for all the tests here, which leave no session on it.
+PAIR = shared(VethPair, after=no_session_left)
 
 
-def both_ends(pair_, seconds, port=5201):
+def both_ends(pair, seconds, port=5201):
     r = ctl_ok("session", "add", "time", seconds,
-               "sender", "netns", pair_.a, "addr", pair_.b4, "port", port,
-               "receiver", "netns", pair_.b, "addr", pair_.b4, "port", port)
+               "sender", "netns", pair.a, "addr", pair.b4, "port", port,
+               "receiver", "netns", pair.b, "addr", pair.b4, "port", port)
     return r.json["id"]
 
 
-def sender_into_sink(port):
+def sender_into_sink(pair, port):
     """A socat sink in B and a running calperf sender feeding it."""
     sink = spawn(pair.exec(pair.b, f"socat -u TCP-LISTEN:{port},reuseaddr /dev/null"))
     try:
@@ -35,14 +45,8 @@ def sender_into_sink(port):
     return sink, sid
 
 
-@t.test
-def setup():
-    global pair
-    pair = loaded_with_pair()
-
-
-@t.test
-def connection_refused():
+@t.test(pair=PAIR)
+def connection_refused(pair):
     r = ctl("stream", pair.b4, "port", 9, "client-only", "client-netns", pair.a)
     check(r.rc == 1, f"exit code {r.rc}")
     check(r.json["session"]["sender"]["stats"]["error_name"] == "ECONNREFUSED",
@@ -50,17 +54,17 @@ def connection_refused():
     check("Error: the stream ended with ECONNREFUSED" in r.err, f"stderr {r.err!r}")
 
 
-@t.test
-def unreachable_peer():
+@t.test(pair=PAIR)
+def unreachable_peer(pair):
     r = ctl("stream", "198.18.250.1", "client-only", "client-netns", pair.a)
     check(r.rc == 1 and r.json["error_name"] == "ENETUNREACH", f"error {r.json['error_name']}")
 
 
-@t.test
-def peer_reset():
+@t.test(pair=PAIR)
+def peer_reset(pair):
     """The receiver's namespace resets the connection mid-run (a
     firewall-free way: the sink is killed while data flows)."""
-    sink, sid = sender_into_sink(5310)
+    sink, sid = sender_into_sink(pair, 5310)
     try:
         kill_tree(sink)
         s = wait_done(sid, 10)
@@ -72,10 +76,10 @@ def peer_reset():
     ctl_ok("session", "del", sid)
 
 
-@t.test
-def stop_with_stalled_peer():
+@t.test(pair=PAIR)
+def stop_with_stalled_peer(pair):
     """A sink that stops reading cannot hold a stop for a second."""
-    sink, sid = sender_into_sink(5311)
+    sink, sid = sender_into_sink(pair, 5311)
     try:
         os.killpg(sink.pid, signal.SIGSTOP)
 
@@ -103,8 +107,8 @@ def stop_with_stalled_peer():
         kill_tree(sink)
 
 
-@t.test
-def stop_keeps_counts_equal():
+@t.test(pair=PAIR)
+def stop_keeps_counts_equal(pair):
     sid = both_ends(pair, 30)
     ctl_ok("session", "start", sid)
     wait_for(lambda: session(sid)["receiver"]["stats"]["bytes"] > 1000000, 10, "data")
@@ -116,8 +120,8 @@ def stop_keeps_counts_equal():
     ctl_ok("session", "del", sid)
 
 
-@t.test
-def monitor_reports_done():
+@t.test(pair=PAIR)
+def monitor_reports_done(pair):
     mon = spawn(f"{CALPERFCTL} -j monitor")
     try:
         time.sleep(0.5)
@@ -132,8 +136,8 @@ def monitor_reports_done():
     check(ev["sender"]["stats"]["bytes"] == 1 << 20, "the event lacks the results")
 
 
-@t.test
-def monitor_survives_an_overrun():
+@t.test(pair=PAIR)
+def monitor_survives_an_overrun(pair):
     """A monitor that falls behind loses events (its socket overruns),
     says so, and goes on with the next ones."""
     events = "/tmp/calperf-monitor.json"
@@ -163,19 +167,15 @@ def monitor_survives_an_overrun():
           f"no warning about the lost events: {err.strip()!r}")
 
 
-@t.test
-def namespace_deleted_mid_run():
+@t.test(other=VethPair)
+def namespace_deleted_mid_run(other):
     """Deleting the receiver's namespace ends the session with ENETDOWN;
     the session stays, with its results, in its own namespace."""
-    other = VethPair()
-    try:
-        sid = both_ends(other, 60)
-        ctl_ok("session", "start", sid)
-        wait_for(lambda: session(sid)["receiver"]["stats"]["bytes"] > 0, 10, "data")
-        sh(f"ip netns del {other.b}")
-        s = wait_done(sid, 20)
-    finally:
-        other.close()
+    sid = both_ends(other, 60)
+    ctl_ok("session", "start", sid)
+    wait_for(lambda: session(sid)["receiver"]["stats"]["bytes"] > 0, 10, "data")
+    sh(f"ip netns del {other.b}")
+    s = wait_done(sid, 20)
     diag(f"sender {s['sender']['stats']['error_name']}, "
          f"receiver {s['receiver']['stats']['error_name']}")
     check(s["error_name"] == "ENETDOWN", f"session error {s['error_name']}")
@@ -199,13 +199,13 @@ def owner_namespace_deleted():
     wait_for(lambda: not calperf_kthreads(), 20, "the session's kthreads to end")
 
 
-@t.test
-def unload_mid_run():
+@t.test(pair=PAIR)
+def unload_mid_run(pair):
     """Unload with sessions in every state: both ends streaming, a sender
     into a stalled sink, a receiver waiting for a peer, one created."""
     sid = both_ends(pair, 60)
     ctl_ok("session", "start", sid)
-    sink, _ = sender_into_sink(5312)
+    sink, _ = sender_into_sink(pair, 5312)
     try:
         waiting = ctl_ok("session", "add", "receiver", "netns", pair.b, "port", 5313).json["id"]
         ctl_ok("session", "start", waiting)
@@ -223,8 +223,8 @@ def unload_mid_run():
     module_load()
 
 
-@t.test
-def rr_limit_holds_against_a_silent_server():
+@t.test(pair=PAIR)
+def rr_limit_holds_against_a_silent_server(pair):
     """A server that accepts and never answers: rr's time limit still ends
     the run, with what it measured and the reason."""
     port = 5330
@@ -309,11 +309,6 @@ def teardown_takes_as_long_for_64_sessions_as_for_one():
         diag(f"{how}: {one * 1000:.0f} ms with 1 session, {many * 1000:.0f} ms with 64")
         check_timing(many <= 2 * one, f"{how}: {many:.3f} s with 64 sessions, "
                      f"{one:.3f} s with one")
-
-
-@t.test
-def cleanup():
-    close_all(pair)
 
 
 t.run()

@@ -11,8 +11,8 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import CALPERFCTL, Ktap, Skip, check, diag, module_loaded, \
-    module_unload, sh  # noqa: E402
+from calperf import CALPERFCTL, module_loaded, module_unload, sh  # noqa: E402
+from ktap import check, diag, Ktap, Skip  # noqa: E402
 
 t = Ktap()
 REL = os.uname().release

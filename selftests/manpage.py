@@ -10,7 +10,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import CALPERFCTL, REPO, Ktap, check  # noqa: E402
+from calperf import CALPERFCTL, REPO  # noqa: E402
+from ktap import check, Ktap  # noqa: E402
 
 t = Ktap()
 OBJECTS = ("stream", "rr", "session", "monitor")

@@ -1,11 +1,18 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 """Loading and unloading calperf; its family in the genl controller."""
+import errno
 import os
+import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import (  # noqa: E402
+    ctl, module_load, module_loaded, module_unload, REPO, session_count, sh)
+from genl import (  # noqa: E402
+    CTRL_ATTR_MCAST_GROUPS, CTRL_ATTR_MCAST_GRP_NAME, CTRL_ATTR_OP_FLAGS,
+    CTRL_ATTR_OP_ID, CTRL_ATTR_OPS, Genl, NlError, parse_attrs)
+from ktap import check, Ktap  # noqa: E402
 
 t = Ktap()
 

@@ -2,14 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0
 """Every command refuses missing, out-of-range, wrongly typed and unknown
 attributes with an extack message, and creates nothing when it does."""
+import errno
 import os
 import socket
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import calperf_kthreads, ctl, ctl_ok, module_load, session_count  # noqa: E402
+from genl import (  # noqa: E402
+    A_EP, A_SESSION, CMD, Genl, nest, nla, NLA_F_NESTED, NlError, s32,
+    session_id, string, u16, u32, u64, u8)
+from ktap import check, diag, Ktap  # noqa: E402
 
-t = Ktap()
+t = Ktap(setup=module_load)
 S, E = A_SESSION, A_EP
 KIND = u8(S["kind"], 1)
 
@@ -147,11 +152,6 @@ def make_bad_test(name, case):
             g.close()
     fn.__name__ = name
     return fn
-
-
-@t.test
-def setup():
-    module_load()
 
 
 for _name, _case in BAD.items():

@@ -7,19 +7,19 @@ loads it, a newer kernel's headers arriving make DKMS build it for that
 kernel too, module and tools report one version, the man pages render,
 completion works, and dpkg -r takes all of it away again."""
 import glob
+import json
 import os
 import re
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import module_loaded, module_unload, REPO, sh  # noqa: E402
+from ktap import check, diag, Ktap, shared, Skip  # noqa: E402
+from topology import VethPair  # noqa: E402
 
-t = Ktap()
 DEB = os.path.join(REPO, "build/deb")
 REL = os.uname().release
-installed = []      # the packages' files, from dpkg -L
-pair = None
 
 
 def debs():
@@ -27,9 +27,9 @@ def debs():
                   glob.glob(f"{DEB}/calperf-tools_*_amd64.deb"))
 
 
-@t.test
-def setup():
-    global pair
+def installable():
+    """A writable root, the packages and the headers DKMS builds with;
+    no module loaded yet."""
     if os.environ.get("CALPERF_VM_OVERLAY") != "1":
         raise Skip("needs a writable root: selftests/vm/run --overlay")
     if len(debs()) != 2:
@@ -37,11 +37,15 @@ def setup():
     if not os.path.exists(f"/lib/modules/{REL}/build"):
         raise Skip(f"no kernel headers at /lib/modules/{REL}/build")
     module_unload()
-    pair = VethPair()
 
 
-@t.test
-def dpkg_install_builds_the_module():
+t = Ktap(setup=installable)
+# The packages' files, from dpkg -L once installed: all gone once removed.
+INSTALLED = shared(list)
+
+
+@t.test(installed=INSTALLED)
+def dpkg_install_builds_the_module(installed):
     # man-db's trigger would rebuild the index of every man page on this
     # machine, minutes under TCG; man reads ours without it.
     sh("echo 'man-db man-db/auto-update boolean false' | debconf-set-selections")
@@ -96,8 +100,8 @@ def kernel_upgrade_builds_the_module_for_it():
     check(f"{REL}" in sh("dkms status calperf").stdout, "the running kernel's module is gone")
 
 
-@t.test
-def first_command_loads_the_module():
+@t.test(pair=VethPair)
+def first_command_loads_the_module(pair):
     check(not module_loaded(), "calperf is loaded before the first command")
     r = sh(f"/usr/sbin/calperfctl -j stream {pair.b4} client-netns {pair.a} "
            f"server-netns {pair.b} time 1 msg-size 16K", timeout=120)
@@ -130,8 +134,8 @@ def man_pages_and_completion():
     check(r.stdout.split() == ["msg-size"], f"completion: {r.stdout!r}")
 
 
-@t.test
-def dpkg_remove_leaves_nothing():
+@t.test(installed=INSTALLED)
+def dpkg_remove_leaves_nothing(installed):
     module_unload()
     t0 = time.monotonic()
     sh("dpkg -r calperf-tools calperf-dkms", timeout=300,
@@ -143,12 +147,6 @@ def dpkg_remove_leaves_nothing():
     left += glob.glob("/lib/modules/*/updates/dkms/calperf.ko*")
     left += glob.glob("/var/lib/dkms/calperf") + glob.glob("/usr/src/calperf-*")
     check(installed and not left, f"left behind: {left}")
-
-
-@t.test
-def cleanup():
-    if pair:
-        pair.close()
 
 
 t.run()

@@ -4,14 +4,19 @@
 delivers the same bytes intact, a receiver's check catches a wrong byte
 from an outside sender at its exact offset, and zero-copy really leaves
 the copy out of the sender's CPU time."""
+import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import (  # noqa: E402
+    CALPERFCTL, ctl, kill_tree, module_load, no_session_left, sh, spawn)
+from ktap import check, check_timing, diag, Ktap, shared  # noqa: E402
+from topology import VethPair, wait_listening  # noqa: E402
 
-t = Ktap()
-pair = None
+t = Ktap(setup=module_load)
+# One veth pair for all the tests here, which leave no session on it.
+PAIR = shared(VethPair, after=no_session_left)
 MODES = ((), ("zerocopy",), ("nocopy",), ("zerocopy", "nocopy"))
 # Zero-copy takes one 64 KiB copy per send out of the sender's kthread.
 # In the test VM (TCG, -cpu max) a copy is an emulated rep movsb and most
@@ -37,24 +42,14 @@ s.recv(1)
 """
 
 
-def stream(*args):
-    return pair.run("stream", *args)
-
-
-@t.test
-def setup():
-    global pair
-    pair = loaded_with_pair()
-
-
-@t.test
-def every_mode_delivers_verified_bytes():
+@t.test(pair=PAIR)
+def every_mode_delivers_verified_bytes(pair):
     """Same byte count in every mode, each byte checked by the receiver;
     an odd message size and a limit that ends mid-message test the
     pattern's offsets across short sends."""
     want = 3_000_001
     for mode in MODES:
-        r = stream(pair.b4, "bytes", want, "msg-size", 3001, "verify", *mode)
+        r = pair.run("stream", pair.b4, "bytes", want, "msg-size", 3001, "verify", *mode)
         s = r["session"]
         tx, rx = s["sender"]["stats"], s["receiver"]["stats"]
         name = " ".join(mode) or "copy"
@@ -69,16 +64,16 @@ def every_mode_delivers_verified_bytes():
               f"{name}: modes not reported back")
 
 
-@t.test
-def timed_zerocopy_ipv6():
-    r = stream(pair.b6, "time", 1, "verify", "zerocopy", "nocopy")
+@t.test(pair=PAIR)
+def timed_zerocopy_ipv6(pair):
+    r = pair.run("stream", pair.b6, "time", 1, "verify", "zerocopy", "nocopy")
     rx = r["session"]["receiver"]["stats"]
     check(r["error"] == 0, f"error {r['error_name']}")
     check(rx["bytes"] > 0 and rx["verified_bytes"] == rx["bytes"] ==
           r["session"]["sender"]["stats"]["bytes"], "bytes lost or not verified")
 
 
-def outside_sender(port, msg_size, total, bad, mode):
+def outside_sender(pair, port, msg_size, total, bad, mode):
     """A receiver-only session checks what a Python sender wrote."""
     rx = spawn(f"{CALPERFCTL} -j stream server-only port {port} msg-size {msg_size} "
                f"verify {' '.join(mode)} server-netns {pair.b}")
@@ -98,17 +93,17 @@ def outside_sender(port, msg_size, total, bad, mode):
     return rx.returncode, json.loads(out), err
 
 
-@t.test
-def wrong_byte_is_caught_at_its_offset():
+@t.test(pair=PAIR)
+def wrong_byte_is_caught_at_its_offset(pair):
     total, bad = 400_000, 123_457
     for mode in ((), ("nocopy",)):
         name = " ".join(mode) or "copy"
-        rc, r, _ = outside_sender(5311, 1000, total, -1, mode)
+        rc, r, _ = outside_sender(pair, 5311, 1000, total, -1, mode)
         rx = r["session"]["receiver"]["stats"]
         check(rc == 0 and rx["error"] == 0 and rx["verified_bytes"] == rx["bytes"] == total,
               f"{name}: a clean stream gave {rx['error_name']}, "
               f"{rx['verified_bytes']}/{rx['bytes']} verified")
-        rc, r, err = outside_sender(5312, 1000, total, bad, mode)
+        rc, r, err = outside_sender(pair, 5312, 1000, total, bad, mode)
         rx = r["session"]["receiver"]["stats"]
         check(rc != 0 and "EBADMSG" in err, f"{name}: rc {rc}, {err!r}")
         diag(f"{name}: byte {bad} flipped: {rx['error_name']} after "
@@ -118,12 +113,12 @@ def wrong_byte_is_caught_at_its_offset():
               f"{name}: {rx['verified_bytes']} bytes verified, the bad one is {bad}")
 
 
-@t.test
-def zerocopy_takes_the_copy_out():
+@t.test(pair=PAIR)
+def zerocopy_takes_the_copy_out(pair):
     """The sender's CPU per byte drops when it stops copying."""
     cost = {}
     for mode in ((), ("zerocopy",)):
-        r = stream(pair.b4, "time", 2, *mode)
+        r = pair.run("stream", pair.b4, "time", 2, *mode)
         tx = r["session"]["sender"]["stats"]
         cost[mode] = tx["cpu_ns"] / tx["bytes"]
         diag(f"{' '.join(mode) or 'copy'}: {r['throughput_bps'] / 1e9:.3f} Gb/s, "
@@ -139,11 +134,6 @@ def rr_refuses_copy_modes():
         r = ctl("session", "add", "kind", "rr", opt, "receiver", "port", 5313, as_json=False)
         check(r.rc != 0 and f"{opt}" in r.err and "is for stream sessions" in r.err,
               f"rr {opt}: rc {r.rc}, {r.err!r}")
-
-
-@t.test
-def cleanup():
-    close_all(pair)
 
 
 t.run()

@@ -8,22 +8,27 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import CALPERFCTL, ctl, ctl_ok, module_load, session_count, sh  # noqa: E402
+from ktap import check, Ktap, shared  # noqa: E402
 
-t = Ktap()
+t = Ktap(setup=module_load)
 NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups"
-sid = None
 
 
-@t.test
-def setup():
-    global sid
-    module_load()
+def a_session():
+    """A session of the initial namespace, for other callers to try their
+    hands on; deleted when they are done, and no other left."""
     sid = ctl_ok("session", "add", "sender", "addr", "198.18.250.1", "port", 9).json["id"]
+    yield sid
+    ctl_ok("session", "del", sid)
+    check(session_count() == 0, "sessions left behind")
 
 
-@t.test
-def unprivileged_cannot_configure():
+SESSION = shared(a_session)
+
+
+@t.test(sid=SESSION)
+def unprivileged_cannot_configure(sid):
     before = ctl_ok("session", "show").json
     for args in (("session", "add", "sender", "addr", "198.18.250.1", "port", 9),
                  ("session", "start", sid), ("session", "stop", sid),
@@ -40,8 +45,8 @@ def unprivileged_cannot_monitor():
     check(r.rc == 1 and r.err.startswith("Error: "), f"exit {r.rc}, stderr {r.err!r}")
 
 
-@t.test
-def unprivileged_can_read():
+@t.test(sid=SESSION)
+def unprivileged_can_read(sid):
     r = ctl("session", "show", sid, prefix=NOBODY)
     check(r.rc == 0 and r.json["id"] == sid, f"exit {r.rc}: {r.err}")
 
@@ -49,8 +54,8 @@ def unprivileged_can_read():
 USERNS = "unshare --user --map-root-user --net"
 
 
-@t.test
-def user_namespace_root_cannot_configure():
+@t.test(sid=SESSION)
+def user_namespace_root_cannot_configure(sid):
     """Root of an unprivileged user's own user namespace (unshare -Urn) is
     refused every op that creates, starts, stops or deletes, and monitor,
     and creates nothing: kthreads, probes and kernel memory need the
@@ -72,8 +77,8 @@ def user_namespace_root_cannot_configure():
           "Operation not permitted." in errors, f"stderr {r.stderr!r}")
 
 
-@t.test
-def user_namespace_root_cannot_reach_out():
+@t.test(sid=SESSION)
+def user_namespace_root_cannot_reach_out(sid):
     """Nor, as root mapped to root, the initial namespace's sessions."""
     r = ctl("session", "show", prefix=USERNS)
     check(r.rc == 0 and r.json == [], f"sessions seen from another netns: {r.out} {r.err}")
@@ -116,15 +121,15 @@ def host_wide_limits_are_module_parameters():
     check(open(f"{PARAMS}/max_sessions").read().strip() == "256", "max_sessions default")
 
 
-@t.test
-def host_wide_limits_are_enforced():
+@t.test(sid=SESSION)
+def host_wide_limits_are_enforced(sid):
     defaults = {n: open(f"{PARAMS}/{n}").read().strip()
                 for n in ("max_sessions", "max_kthreads", "max_buffer_bytes")}
     ns = f"cplim-{os.getpid()}"
     sh(f"ip netns add {ns}")
     added = []
     try:
-        # The session of setup() counts: one more fits, from any namespace.
+        # Session @sid counts: one more fits, from any namespace.
         set_param("max_sessions", 2)
         added.append(ctl_ok("session", "add", "receiver", "port", 5997, ns=ns).json["id"])
         r = ctl("session", "add", "receiver", "port", 5996)
@@ -157,8 +162,8 @@ def host_wide_limits_are_enforced():
     finally:
         for n, v in defaults.items():
             set_param(n, v)
-        for sid in added:
-            ctl("session", "del", sid, ns=ns)
+        for mine in added:
+            ctl("session", "del", mine, ns=ns)
         sh(f"ip netns del {ns}", check_rc=False)
 
 
@@ -181,12 +186,6 @@ def namespaces_are_isolated():
     finally:
         sh(f"ip netns del {ns1}", check_rc=False)
         sh(f"ip netns del {ns2}", check_rc=False)
-
-
-@t.test
-def cleanup():
-    ctl_ok("session", "del", sid)
-    check(session_count() == 0, "sessions left behind")
 
 
 t.run()

@@ -4,14 +4,16 @@
 and loaded again: no session is touched after the lock that published it
 is dropped (KASAN on the debug kernel), nothing is left behind."""
 import os
-import signal
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import (  # noqa: E402
+    CALPERFCTL, ctl_ok, kill_tree, module_load, reload_module, session_count,
+    spawn)
+from ktap import check, diag, Ktap  # noqa: E402
 
-t = Ktap()
+t = Ktap(setup=module_load)
 SECONDS = 20
 CTL = f"{CALPERFCTL} -j"
 KO = os.environ.get("CALPERF_KO", "")
@@ -28,11 +30,6 @@ LOOPS = {
                f"{CTL} session del $i; i=$(( (i + 37) % 40 + 1 )); done",
     "reload": f"while :; do sleep 0.$((RANDOM % 10)); rmmod calperf; insmod {KO}; done",
 }
-
-
-@t.test
-def setup():
-    module_load()
 
 
 @t.test

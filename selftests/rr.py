@@ -8,11 +8,15 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import (  # noqa: E402
+    calperf_kthreads, ctl_ok, kill_tree, module_load, no_session_left, sh,
+    spawn)
+from ktap import check, check_timing, diag, Ktap, shared  # noqa: E402
+from topology import VethPair, wait_listening  # noqa: E402
 
-t = Ktap()
-pair = None
-baseline_p50 = None
+t = Ktap(setup=module_load)
+# One veth pair for all the tests here, which leave no session on it.
+PAIR = shared(VethPair, after=no_session_left)
 # Under QEMU TCG, timers fire late and netem's 2 ms becomes up to ~3.5 ms
 # (qperf sees the same); this is the allowance above 2 ms + the no-delay
 # median. On hardware it could be a tenth of that.
@@ -20,10 +24,6 @@ NETEM_TOLERANCE_NS = 2_000_000
 # The mean is pulled by the few transactions the guest's scheduler stalls
 # (10-20 ms under TCG), in qperf's runs as in ours: allow 1.5 x qperf's.
 QPERF_TOLERANCE = 1.5
-
-
-def rr(*args):
-    return pair.run("rr", *args)
 
 
 def rtt(r):
@@ -50,16 +50,9 @@ def check_rr(r):
     check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
 
 
-@t.test
-def setup():
-    global pair
-    pair = loaded_with_pair()
-
-
-@t.test
-def one_byte_rr():
-    global baseline_p50
-    r = rr(pair.b4, "time", 2)
+@t.test(pair=PAIR)
+def one_byte_rr(pair):
+    r = pair.run("rr", pair.b4, "time", 2)
     check_rr(r)
     baseline_p50 = rtt(r)["p50_ns"]
     check_timing(baseline_p50 < 2_000_000,
@@ -68,17 +61,17 @@ def one_byte_rr():
     check(r["session"]["sender"]["sockbuf_bytes"] == 0, "rr should leave socket buffers to autotuning")
 
 
-@t.test
-def sizes_and_count_ipv6():
-    r = rr(pair.b6, "count", 100, "req-size", 100, "resp-size", "20K")
+@t.test(pair=PAIR)
+def sizes_and_count_ipv6(pair):
+    r = pair.run("rr", pair.b6, "count", 100, "req-size", 100, "resp-size", "20K")
     check_rr(r)
     c = r["session"]["sender"]["stats"]
     check(c["calls"] == 100, f"{c['calls']} transactions, wanted 100")
     check(c["bytes"] == 100 * (100 + 20480), f"client moved {c['bytes']} bytes")
 
 
-@t.test
-def histogram_buckets():
+@t.test(pair=PAIR)
+def histogram_buckets(pair):
     r = ctl_ok("-s", "rr", pair.b4, "count", 500, "percentile", 50, "percentile", 95,
                "client-netns", pair.a, "server-netns", pair.b).json
     h = rtt(r)
@@ -96,17 +89,18 @@ def histogram_buckets():
     check(h["p50_ns"] <= r["rtt_percentiles"]["p95_ns"] <= h["p99_ns"], "p95 out of place")
 
 
-@t.test
-def netem_delay_shows():
+@t.test(pair=PAIR)
+def netem_delay_shows(pair):
     """2 ms of netem on the server's veth: the median RTT rises by 2 ms,
     and qperf tcp_lat on the same path agrees (both bounds in time)."""
+    baseline_p50 = rtt(pair.run("rr", pair.b4, "time", 2))["p50_ns"]
     sh(f"tc -n {pair.b} qdisc add dev vb root netem delay 2ms")
     qperf = spawn(pair.exec(pair.b, "qperf"))
     try:
         # qperf's server is up before calperf measures, so its start does
         # not share the guest's CPUs with calperf's round trips.
         wait_listening(pair.b, 19765)
-        r = rr(pair.b4, "time", 2)
+        r = pair.run("rr", pair.b4, "time", 2)
         check_rr(r)
         q = sh(pair.exec(pair.a, f"qperf -t 2 {pair.b4} tcp_lat")).stdout
     finally:
@@ -132,8 +126,8 @@ def netem_delay_shows():
                  f"calperf's mean RTT {rtt(r)['mean_ns']} ns is well over qperf's {qperf_rtt:.0f}")
 
 
-@t.test
-def client_into_echo_server():
+@t.test(pair=PAIR)
+def client_into_echo_server(pair):
     """An outside TCP server (socat echoing) answers calperf's client."""
     echo = spawn(pair.exec(pair.b, "socat TCP-LISTEN:5501,reuseaddr,fork EXEC:cat"))
     try:
@@ -145,11 +139,6 @@ def client_into_echo_server():
     c = r["session"]["sender"]["stats"]
     check(r["error"] == 0 and c["calls"] == 50, f"{c['calls']} transactions, {r['error_name']}")
     check(rtt(r)["count"] == 50, "histogram count")
-
-
-@t.test
-def cleanup():
-    close_all(pair)
 
 
 t.run()

@@ -5,23 +5,28 @@ sessions at random for a while, some with several flows or hop tracing,
 while another dumps. No request hangs, nothing leaks: afterwards there
 is no session, no kthread, and the module unloads."""
 import os
-import random
+import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import (  # noqa: E402
+    calperf_kthreads, kill_tree, module_load, no_session_left, reload_module,
+    session_count, spawn)
+from ktap import check, diag, Ktap, shared, wait_for  # noqa: E402
+from topology import VethPair  # noqa: E402
 
-t = Ktap()
-pair = None
+t = Ktap(setup=module_load)
+# One veth pair for all the tests here, which leave no session on it.
+PAIR = shared(VethPair, after=no_session_left)
 WORKERS = 4
 SECONDS = 25
 
 # One worker: its own ports, its own random sequence of operations.
 WORKER = r"""
-import os, random, sys, time
+import random, socket, struct, sys, time
 sys.path.insert(0, sys.argv[1])
-from calperf_test import *
+from genl import A_EP, A_SESSION, CMD, Genl, NlError, nest, nla, s32, u16, u32, u8
+from topology import netns_fd
 w, a, b, addr, seconds = int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6])
 rnd = random.Random(w)
 g = Genl()
@@ -58,14 +63,8 @@ print(ops)
 """
 
 
-@t.test
-def setup():
-    global pair
-    pair = loaded_with_pair()
-
-
-@t.test
-def random_operations_in_parallel():
+@t.test(pair=PAIR)
+def random_operations_in_parallel(pair):
     script = f"/tmp/soak-{os.getpid()}.py"
     with open(script, "w") as f:
         f.write(WORKER)
@@ -90,11 +89,6 @@ def random_operations_in_parallel():
 @t.test
 def unloads_afterwards():
     reload_module()
-
-
-@t.test
-def cleanup():
-    close_all(pair)
 
 
 t.run()

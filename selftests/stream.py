@@ -3,19 +3,23 @@
 """TCP streams between two namespaces over veth, IPv4 and IPv6, with
 byte counts checked against observers outside calperf (socat)."""
 import calendar
+import json
 import os
+import signal
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import (  # noqa: E402
+    calperf_kthreads, CALPERFCTL, ctl, ctl_ok, kill_tree, module_load,
+    no_session_left, REPO, session_count, sh, spawn)
+from genl import stalled_until_overrun  # noqa: E402
+from ktap import check, check_timing, DEBUG_KERNEL, diag, Ktap, shared, wait_for  # noqa: E402
+from topology import VethPair, wait_listening  # noqa: E402
 
-t = Ktap()
-pair = None
-
-
-def stream(*args):
-    return pair.run("stream", *args)
+t = Ktap(setup=module_load)
+# One veth pair for all the tests here, which leave no session on it.
+PAIR = shared(VethPair, after=no_session_left)
 
 
 def check_result(r, want_bytes=None):
@@ -41,14 +45,8 @@ def check_result(r, want_bytes=None):
     check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
 
 
-@t.test
-def setup():
-    global pair
-    pair = loaded_with_pair()
-
-
-@t.test
-def results_say_where_they_came_from():
+@t.test(pair=PAIR)
+def results_say_where_they_came_from(pair):
     r = pair.run("stream", pair.b4, "time", 0.5)
     p = r["provenance"]
     want = sh(f"{REPO}/scripts/version").stdout.strip()
@@ -58,9 +56,9 @@ def results_say_where_they_came_from():
     check(0 <= age < 60, f"utc {p['utc']} is {age:.0f} s old")
 
 
-@t.test
-def ipv4_timed():
-    r = stream(pair.b4, "time", "1.5", "msg-size", "20K")
+@t.test(pair=PAIR)
+def ipv4_timed(pair):
+    r = pair.run("stream", pair.b4, "time", "1.5", "msg-size", "20K")
     check_result(r)
     s = r["session"]
     check(s["msg_size_bytes"] == 20480 and s["sender"]["sockbuf_bytes"] == 20480,
@@ -69,14 +67,14 @@ def ipv4_timed():
     check(1.4 <= el <= 2.5, f"a 1.5 s run took {el:.3f} s")
 
 
-@t.test
-def ipv6_byte_limit():
-    check_result(stream(pair.b6, "bytes", "8M"), want_bytes=8 << 20)
+@t.test(pair=PAIR)
+def ipv6_byte_limit(pair):
+    check_result(pair.run("stream", pair.b6, "bytes", "8M"), want_bytes=8 << 20)
 
 
-@t.test
-def small_messages_nodelay_reno():
-    r = stream(pair.b4, "port", "5202", "bytes", "100000", "msg-size", "1000",
+@t.test(pair=PAIR)
+def small_messages_nodelay_reno(pair):
+    r = pair.run("stream", pair.b4, "port", "5202", "bytes", "100000", "msg-size", "1000",
                "nodelay", "congestion", "reno", "sockbuf", "0")
     check_result(r, want_bytes=100000)
     s = r["session"]
@@ -85,15 +83,15 @@ def small_messages_nodelay_reno():
     check(s["sender"]["sockbuf_bytes"] == 0, "sockbuf 0 (autotuning) not kept")
 
 
-@t.test
-def pinned_cpus():
+@t.test(pair=PAIR)
+def pinned_cpus(pair):
     cpus = os.cpu_count()
-    r = stream(pair.b4, "bytes", "1M", "client-cpu", cpus - 1, "server-cpu", 0)
+    r = pair.run("stream", pair.b4, "bytes", "1M", "client-cpu", cpus - 1, "server-cpu", 0)
     check_result(r, want_bytes=1 << 20)
     check(r["session"]["sender"]["cpu"] == cpus - 1, "sender cpu not reported")
 
 
-def socat_sink(port):
+def socat_sink(pair, port):
     """A byte-counting TCP sink in namespace B."""
     out = f"/tmp/sink-{os.getpid()}-{port}"
     p = spawn(pair.exec(pair.b, f"sh -c 'socat -u TCP-LISTEN:{port},reuseaddr STDOUT | wc -c > {out}'"))
@@ -101,10 +99,10 @@ def socat_sink(port):
     return p, out
 
 
-@t.test
-def sender_into_socat():
+@t.test(pair=PAIR)
+def sender_into_socat(pair):
     """calperf's sender count equals what an outside sink read."""
-    p, out = socat_sink(5301)
+    p, out = socat_sink(pair, 5301)
     try:
         r = ctl_ok("stream", pair.b4, "port", 5301, "client-only", "client-netns", pair.a,
                    "bytes", "5M").json
@@ -119,8 +117,8 @@ def sender_into_socat():
     check("receiver" not in r["session"], "a receiver in a client-only session")
 
 
-@t.test
-def socat_into_receiver():
+@t.test(pair=PAIR)
+def socat_into_receiver(pair):
     """calperf's receiver count equals what an outside sender wrote."""
     n = 3000000
     rx = spawn(f"{CALPERFCTL} -j stream server-only port 5302 server-netns {pair.b}")
@@ -138,8 +136,8 @@ def socat_into_receiver():
     check("sender" not in r["session"], "a sender in a server-only session")
 
 
-@t.test
-def text_output():
+@t.test(pair=PAIR)
+def text_output(pair):
     r = ctl_ok("stream", pair.b4, "time", "0.5", "client-netns", pair.a,
                "server-netns", pair.b, as_json=False)
     lines = r.out.splitlines()
@@ -148,10 +146,10 @@ def text_output():
     check(lines[1].lstrip().startswith("throughput") and "Gb/s" in lines[1], "no throughput line")
 
 
-@t.test
-def interval_reports():
+@t.test(pair=PAIR)
+def interval_reports(pair):
     """A running session reports its counters every interval."""
-    r = stream(pair.b4, "time", 2, "interval", "0.4")
+    r = pair.run("stream", pair.b4, "time", 2, "interval", "0.4")
     iv = r["intervals"]
     total = r["session"]["receiver"]["stats"]["bytes"]
     diag(f"{len(iv)} reports: " + ", ".join(f"{i['bytes']}" for i in iv))
@@ -168,8 +166,8 @@ def interval_reports():
     check(len(lines) >= 2 and "Gb/s" in lines[0], f"interval lines: {r.out!r}")
 
 
-@t.test
-def interval_reports_survive_an_overrun():
+@t.test(pair=PAIR)
+def interval_reports_survive_an_overrun(pair):
     """A run that stalls while its session reports every 10 ms loses
     reports when its socket overruns (ENOBUFS), not the run: it says so,
     and the line after the gap covers it."""
@@ -204,8 +202,8 @@ def interval_reports_survive_an_overrun():
     check(session_count() == 0, "the run left its session")
 
 
-@t.test
-def run_waits_without_polling():
+@t.test(pair=PAIR)
+def run_waits_without_polling(pair):
     """A run sleeps on the "monitor" group until its session is done: about
     one request a second while it waits, not ten that would compete with
     the measurement for CPU."""
@@ -223,8 +221,8 @@ def run_waits_without_polling():
     check(sends <= 10 + wall + 1, f"{sends} requests in {wall:.1f} s: the wait polls")
 
 
-@t.test
-def interrupt_stops_the_run():
+@t.test(pair=PAIR)
+def interrupt_stops_the_run(pair):
     """SIGINT stops a run early; calperfctl prints what it measured, exits
     0 and deletes its session."""
     p = spawn(f"exec {CALPERFCTL} -j stream {pair.b4} time 60 client-netns {pair.a} "
@@ -247,11 +245,6 @@ def interrupt_stops_the_run():
     check(r["elapsed_ns"] < 30e9, f"the run went on for {r['elapsed_ns'] / 1e9:.1f} s")
     check_timing(took < 3, f"calperfctl took {took:.2f} s to stop")
     check(session_count() == 0, "the stopped run left its session")
-
-
-@t.test
-def cleanup():
-    close_all(pair)
 
 
 t.run()

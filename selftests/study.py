@@ -11,20 +11,19 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import module_load, module_loaded, REPO, session_count, sh  # noqa: E402
+from ktap import check, DEBUG_KERNEL, diag, Ktap, shared, Skip  # noqa: E402
 
-STUDY = os.path.join(REPO, "user", "calperf-study")
+CALPERF_STUDY = os.path.join(REPO, "user", "calperf-study")
 OUT = "/tmp/calperf-study-test"
 TOPOS = ["bare", "calico"]
 SIZES = ["1K", "16K"]
 # Under the report's precision per unit (user/study/report.py).
 FORMAT = {"gbps": "{:.3f}", "cores": "{:.2f}", "us": "{:.1f}"}
-t = Ktap()
-res = progress = None
 
 
-def study(*args, timeout=900):
-    return subprocess.run([STUDY, *args], capture_output=True, text=True,
+def run_study(*args, timeout=900):
+    return subprocess.run([CALPERF_STUDY, *args], capture_output=True, text=True,
                           timeout=timeout * (10 if DEBUG_KERNEL else 1))
 
 
@@ -45,51 +44,62 @@ def fig(unit, v):
     return "-" if v is None else FORMAT[unit].format(v)
 
 
-@t.test
-def setup():
-    """The tiny study; its plots are drawn by 'report', as make study
-    draws them (gnuplot under TCG is slow: once is enough)."""
-    global res, progress
+def nics_and_module():
     if not all(os.path.exists(f"/sys/class/net/{d}") for d in ("eth0", "eth1")):
         sh("modprobe virtio_net", check_rc=False)
     if not all(os.path.exists(f"/sys/class/net/{d}") for d in ("eth0", "eth1")):
         raise Skip("no NIC pair (selftests/vm/run --nics)")
     if not module_loaded():
         module_load()
-    sh(f"rm -rf {OUT}")
-    p = study("--out", OUT, "--topologies", ",".join(TOPOS), "--sizes", ",".join(SIZES),
-              "--time", "1", "--rr-time", "1", "--hop-size", "16K", "--no-plots",
-              # Every send traced: the debug kernel's NIC path carries
-              # about ten 16K sends in a second.
-              "--hop-sample", "1")
-    check(p.returncode == 0, f"calperf-study failed ({p.returncode}): {p.stdout} {p.stderr}")
-    check(f"report: {OUT}/report.md" in p.stdout, f"no pointer to the report: {p.stdout}")
-    progress = [ln for ln in p.stderr.splitlines() if ln.startswith("[")]
-    res = json.load(open(f"{OUT}/results.json"))
-    before = open(f"{OUT}/report.md").read()
-    p = study("report", OUT)
-    check(p.returncode == 0, f"calperf-study report failed ({p.returncode}): "
-          f"{p.stdout} {p.stderr}")
-    check(open(f"{OUT}/report.md").read().startswith(before.rstrip("\n")),
-          "the report drawn again from results.json differs")
 
 
-@t.test
-def progress_lines():
+t = Ktap(setup=nics_and_module)
+
+
+class TinyStudy:
+    """The tiny study, run once for the tests that read what it wrote: its
+    results (res) and progress lines. Its plots are drawn by 'report', as
+    make study draws them (gnuplot under TCG is slow: once is enough)."""
+
+    def __init__(self):
+        sh(f"rm -rf {OUT}")
+        p = run_study("--out", OUT, "--topologies", ",".join(TOPOS),
+                      "--sizes", ",".join(SIZES), "--time", "1", "--rr-time", "1",
+                      "--hop-size", "16K", "--no-plots",
+                      # Every send traced: the debug kernel's NIC path carries
+                      # about ten 16K sends in a second.
+                      "--hop-sample", "1")
+        check(p.returncode == 0, f"calperf-study failed ({p.returncode}): {p.stdout} {p.stderr}")
+        check(f"report: {OUT}/report.md" in p.stdout, f"no pointer to the report: {p.stdout}")
+        self.progress = [ln for ln in p.stderr.splitlines() if ln.startswith("[")]
+        self.res = json.load(open(f"{OUT}/results.json"))
+        before = open(f"{OUT}/report.md").read()
+        p = run_study("report", OUT)
+        check(p.returncode == 0, f"calperf-study report failed ({p.returncode}): "
+              f"{p.stdout} {p.stderr}")
+        check(open(f"{OUT}/report.md").read().startswith(before.rstrip("\n")),
+              "the report drawn again from results.json differs")
+
+
+STUDY = shared(TinyStudy)
+
+
+@t.test(study=STUDY)
+def progress_lines(study):
     """A line per step: where, elapsed, and the time left."""
     steps = len(TOPOS) * (1 + len(SIZES) + 1 + 1)
-    check(len(progress) == steps, f"{len(progress)} progress lines, {steps} steps")
-    for i, line in enumerate(progress, start=1):
+    check(len(study.progress) == steps, f"{len(study.progress)} progress lines, {steps} steps")
+    for i, line in enumerate(study.progress, start=1):
         check(re.match(rf"\[ *{i}/{steps}\] \w+ +.+ \d+:\d\d elapsed, ~\d+:\d\d left$",
                        line), line)
-    check(" bare    build " in progress[0] and "stream 1K " in progress[1]
-          and "calico  hops" in progress[-1], progress)
+    check(" bare    build " in study.progress[0] and "stream 1K " in study.progress[1]
+          and "calico  hops" in study.progress[-1], study.progress)
 
 
-@t.test
-def all_measured():
-    check([x["name"] for x in res["topologies"]] == TOPOS, res["topologies"])
-    for topo in res["topologies"]:
+@t.test(study=STUDY)
+def all_measured(study):
+    check([x["name"] for x in study.res["topologies"]] == TOPOS, study.res["topologies"])
+    for topo in study.res["topologies"]:
         check(topo["status"] == "ok", f"{topo['name']}: {topo}")
         check(len(topo["stream"]) == 2, topo["stream"])
         for e in topo["stream"]:
@@ -103,13 +113,13 @@ def all_measured():
         check(topo["hops"]["complete"] > 0, topo["hops"])
 
 
-@t.test
-def hop_paths():
+@t.test(study=STUDY)
+def hop_paths(study):
     """The traced devices are those of each path: the two NICs, and for
     Calico the workloads' veths and the hosts' cali devices too."""
     want = {"bare": ["eth0", "eth1"],
             "calico": ["eth0", "caliA", "eth0", "eth1", "caliB", "eth0"]}
-    for topo in res["topologies"]:
+    for topo in study.res["topologies"]:
         devs = []
         for p in topo["hops"]["path"]:
             if p["ifname"] and (not devs or devs[-1][0] != (p["ifname"], p["netns"])):
@@ -118,8 +128,8 @@ def hop_paths():
         check(names == want[topo["name"]], f"{topo['name']}: {names}")
 
 
-@t.test
-def files_written():
+@t.test(study=STUDY)
+def files_written(study):
     names = ["results.json", "stream.csv", "latency.csv", "hops.csv", "report.md"]
     names += [f"plots/{p}.png" for p in ("throughput", "cpu", "cpu_per_gbps", "latency")]
     names += [f"plots/hops-{x}.png" for x in TOPOS]
@@ -133,11 +143,11 @@ def files_written():
     check(len(rows) == 1 + len(TOPOS) * len(SIZES) * 2, f"stream.csv rows: {len(rows)}")
 
 
-@t.test
-def report_matches_json():
+@t.test(study=STUDY)
+def report_matches_json(study):
     """Every figure of every table is results.json's, in its unit."""
     tables = sections(open(f"{OUT}/report.md").read())
-    topos = {x["name"]: x for x in res["topologies"]}
+    topos = {x["name"]: x for x in study.res["topologies"]}
     n = 0
 
     def sweep(heading, columns):
@@ -187,8 +197,8 @@ def report_matches_json():
     diag(f"{n} figures checked against results.json")
 
 
-@t.test
-def left_clean():
+@t.test(study=STUDY)
+def left_clean(study):
     ns = sh("ip netns list").stdout
     check("cps-" not in ns, f"namespaces left: {ns}")
     check(all(os.path.exists(f"/sys/class/net/{d}") for d in ("eth0", "eth1")),
@@ -201,9 +211,9 @@ def bad_options():
     for args, msg in ((["--topologies", "nope"], "unknown topology nope"),
                       (["--sizes", "0"], "'0' is out of range"),
                       (["--hop-sample", "0"], "--hop-sample must be 1 to 1000000")):
-        p = study(*args)
+        p = run_study(*args)
         check(p.returncode == 2 and msg in p.stderr, f"{args}: {p.returncode} {p.stderr}")
-    p = study("report", "/nonexistent")
+    p = run_study("report", "/nonexistent")
     check(p.returncode == 1 and "Error: /nonexistent: no study results" in p.stderr,
           p.stderr)
 

@@ -4,17 +4,18 @@
 Documentation/netlink/specs/calperf.yaml: an independent check of both
 the spec and the family."""
 import ipaddress
+import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf_test import *  # noqa: E402,F403
+from calperf import kill_tree, module_load, REPO, session_count, sh, spawn  # noqa: E402
+from ktap import check, diag, Ktap, Skip, wait_for  # noqa: E402
+from topology import VethPair  # noqa: E402
 
-t = Ktap()
 SPEC = os.path.join(REPO, "Documentation/netlink/specs/calperf.yaml")
 YNL_DIR = os.path.join(REPO, "build/linux-source-6.12/tools/net/ynl")
 CLI = os.path.join(YNL_DIR, "cli.py")
-pair = sleeper = None
 
 
 SCHEMA = os.path.join(REPO, "build/linux-source-6.12/Documentation/netlink/genetlink-legacy.yaml")
@@ -28,16 +29,26 @@ def ynl(*args, schema=False):
     return json.loads(p.stdout) if p.stdout.strip() else None
 
 
-@t.test
-def setup():
-    global pair, sleeper
+def client():
+    """The module, and the kernel's YNL client to drive it."""
     if not os.path.exists(CLI):
         raise Skip("no YNL client: run scripts/kernel-tools")
     module_load()
-    pair = VethPair()
-    sleeper = spawn("exec " + pair.exec(pair.b, "sleep 600"))
-    wait_for(lambda: sh(f"ip netns identify {sleeper.pid}", check_rc=False).stdout.strip(),
-             10, "the sleeper to enter its netns")
+
+
+t = Ktap(setup=client)
+
+
+def sleeper(pair, ns):
+    """A process in namespace @ns of @pair, to name it by pid."""
+    p = spawn("exec " + pair.exec(ns, "sleep 600"))
+    try:
+        wait_for(lambda: sh(f"ip netns identify {p.pid}", check_rc=False).stdout.strip(),
+                 10, "the sleeper to enter its netns")
+    except Exception:
+        kill_tree(p)
+        raise
+    return p
 
 
 @t.test
@@ -46,20 +57,19 @@ def spec_validates():
     check(ynl("--dump", "session-get", schema=True) == [], "sessions before the test")
 
 
-@t.test
-def create_start_get_delete():
+@t.test(pair=VethPair)
+def create_start_get_delete(pair):
     a4 = int(ipaddress.IPv4Address(pair.b4))
     # The sender in netns A (by pid), the receiver in B (by pid).
-    here = spawn("exec " + pair.exec(pair.a, "sleep 600"))
+    here, there = sleeper(pair, pair.a), sleeper(pair, pair.b)
     try:
-        wait_for(lambda: sh(f"ip netns identify {here.pid}", check_rc=False).stdout.strip(),
-                 10, "the sleeper to enter its netns")
         s = ynl("--do", "session-new", "--json", json.dumps({
             "kind": "stream", "bytes-limit": 2 << 20, "msg-size": 16384,
             "sender": {"netns-pid": here.pid, "addr4": a4, "port": 5401},
-            "receiver": {"netns-pid": sleeper.pid, "port": 5401}}))
+            "receiver": {"netns-pid": there.pid, "port": 5401}}))
     finally:
         kill_tree(here)
+        kill_tree(there)
     diag(f"created {s}")
     check(s["state"] == "created" and s["kind"] == "stream", f"reply {s}")
     sid = s["id"]
@@ -87,12 +97,6 @@ def refused_by_policy():
           "msg-size 0 was accepted")
     check("integer out of range" in p.stdout + p.stderr, "no extack message shown")
     check(session_count() == 0, "a session was created")
-
-
-@t.test
-def cleanup():
-    kill_tree(sleeper)
-    pair.close()
 
 
 t.run()

@@ -9,8 +9,8 @@ import shutil
 import subprocess
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TAPFWD = os.path.join(os.path.dirname(HERE), "calperf-tapfwd")
+from wiring import TAPFWD, add_ns, calico_workload, ns_sh, sh, stop, tapfwd, veth, vxlan
+
 PREFIX = "cps-"
 HA, HB = PREFIX + "hA", PREFIX + "hB"
 # Underlay: the hosts' own addresses.
@@ -20,22 +20,6 @@ VXLAN_OVERHEAD = 50
 
 class Unavailable(Exception):
     """This topology cannot be built here (the reason is the message)."""
-
-
-def sh(cmd):
-    p = subprocess.run(cmd, shell=True, capture_output=True, text=True)
-    if p.returncode:
-        raise RuntimeError(f"'{cmd}' failed: {p.stderr.strip()}")
-    return p.stdout
-
-
-def ns_sh(ns, cmd):
-    return sh(f"ip netns exec {ns} {cmd}")
-
-
-def add_ns(name):
-    sh(f"ip netns add {name}")
-    sh(f"ip -n {name} link set lo up")
 
 
 def cleanup_stale():
@@ -48,7 +32,14 @@ def cleanup_stale():
 
 class Underlay:
     """hA and hB joined by one wire: two NICs (moved into the hosts,
-    given back when done) or a veth pair."""
+    renamed eth0 and eth1, given back when done) or a veth pair.
+
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ ip_forward=1                 │                  │ ip_forward=1                 │
+    │ eth0 198.18.0.1/24 ──────────┼──────────────────┼────────── eth1 198.18.0.2/24 │
+    │ cps-hA (host A)              │     underlay     │ cps-hB (host B)              │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
 
     def __init__(self, kind, nics, mtu):
         self.kind, self.nics, self.mtu = kind, nics, mtu
@@ -146,12 +137,6 @@ class Topology:
         """The client's and the server's (namespace, address)."""
         self.client, self.server, self.server_addr = client[0], server[0], server[1]
 
-    def veth(self, ns, host, host_dev, mtu):
-        sh(f"ip -n {ns} link add eth0 mtu {mtu} type veth peer name {host_dev} "
-           f"netns {host} mtu {mtu}")
-        sh(f"ip -n {ns} link set eth0 up")
-        sh(f"ip -n {host} link set {host_dev} up")
-
     def up(self):
         self.underlay.up()
         self.build()
@@ -160,13 +145,7 @@ class Topology:
         raise NotImplementedError
 
     def down(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        stop(self.procs)
         self.stop()
         for ns in self.namespaces:
             subprocess.run(["ip", "netns", "del", ns], check=False)
@@ -177,6 +156,8 @@ class Topology:
 
 
 class Bare(Topology):
+    """The client in hA, the server in hB: the underlay alone (drawn at
+    Underlay)."""
     name, title = "bare", "bare metal: host to host"
 
     def build(self):
@@ -184,21 +165,30 @@ class Bare(Topology):
 
 
 class Calico(Topology):
+    """A workload per host behind a routed veth, as Calico wires a pod:
+    /32 routes, proxy ARP for a link-local gateway, no bridge.
+
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ cps-wA (workload A)          │                  │ cps-wB (workload B)          │
+    │ eth0 198.18.1.1/32           │                  │ eth0 198.18.2.1/32           │
+    │ default via 169.254.1.1      │                  │ default via 169.254.1.1      │
+    └───────────────┬──────────────┘                  └───────────────┬──────────────┘
+                    │ veth                                            │ veth
+    ┌───────────────┴──────────────┐                  ┌───────────────┴──────────────┐
+    │ caliA: proxy ARP             │                  │ caliB: proxy ARP             │
+    │ 198.18.1.1/32 dev caliA      │                  │ 198.18.2.1/32 dev caliB      │
+    │ default via 198.18.0.2       │                  │ default via 198.18.0.1       │
+    │ eth0 198.18.0.1/24 ──────────┼──────────────────┼────────── eth1 198.18.0.2/24 │
+    │ cps-hA (host A)              │     underlay     │ cps-hB (host B)              │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
     name, title = "calico", "container, Calico-style routed veth"
 
     def build(self):
         nets = {}
         for host, tag, addr in ((HA, "A", "198.18.1.1"), (HB, "B", "198.18.2.1")):
-            ns, cali = self.add_ns("w" + tag), "cali" + tag
-            self.veth(ns, host, cali, self.mtu)
-            sh(f"ip -n {ns} addr add {addr}/32 dev eth0")
-            # Calico's trick: a link-local gateway that the host answers
-            # for by proxy ARP, and one /32 route per workload.
-            sh(f"ip -n {ns} route add 169.254.1.1 dev eth0 scope link")
-            sh(f"ip -n {ns} route add default via 169.254.1.1 dev eth0")
-            ns_sh(host, f"sysctl -qw net.ipv4.conf.{cali}.proxy_arp=1")
-            ns_sh(host, f"sysctl -qw net.ipv4.neigh.{cali}.proxy_delay=0")
-            sh(f"ip -n {host} route add {addr}/32 dev {cali}")
+            ns = self.add_ns("w" + tag)
+            calico_workload(ns, host, "cali" + tag, addr, self.mtu)
             nets[tag] = (ns, addr)
         # Proxy ARP answers only for what a host routes elsewhere.
         sh(f"ip -n {HA} route add default via {UB}")
@@ -207,6 +197,23 @@ class Calico(Topology):
 
 
 class Bridge(Topology):
+    """A workload per host on a subnet of its own, its veth on the host's
+    bridge, the hosts routing between the subnets.
+
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ cps-wA (workload A)          │                  │ cps-wB (workload B)          │
+    │ eth0 198.18.3.2/24           │                  │ eth0 198.18.4.2/24           │
+    │ default via 198.18.3.1       │                  │ default via 198.18.4.1       │
+    └───────────────┬──────────────┘                  └───────────────┬──────────────┘
+                    │ veth                                            │ veth
+    ┌───────────────┴──────────────┐                  ┌───────────────┴──────────────┐
+    │ vethA on br0                 │                  │ vethB on br0                 │
+    │ br0 198.18.3.1/24            │                  │ br0 198.18.4.1/24            │
+    │ 198.18.4.0/24 via 198.18.0.2 │                  │ 198.18.3.0/24 via 198.18.0.1 │
+    │ eth0 198.18.0.1/24 ──────────┼──────────────────┼────────── eth1 198.18.0.2/24 │
+    │ cps-hA (host A)              │     underlay     │ cps-hB (host B)              │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
     name, title = "bridge", "container, Linux bridge (Docker-style, routed)"
 
     def build(self):
@@ -217,12 +224,29 @@ class Bridge(Topology):
         ns = self.add_ns("w" + tag)
         sh(f"ip -n {host} link add br0 mtu {self.mtu} type bridge")
         sh(f"ip -n {host} link set br0 up")
-        self.veth(ns, host, "veth" + tag, self.mtu)
+        veth(ns, host, "veth" + tag, self.mtu)
         sh(f"ip -n {host} link set veth{tag} master br0")
         return ns, "br0", "eth0"
 
 
 class VmLike(Topology):
+    """A guest per host: its tap, and the host's end joined to it in user
+    space, as QEMU's backend joins them; the hosts route between the
+    guests' subnets.
+
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ cps-vmA (guest A)            │                  │ cps-vmB (guest B)            │
+    │ tap0 198.18.5.2/24           │                  │ tap0 198.18.6.2/24           │
+    │ default via 198.18.5.1       │                  │ default via 198.18.6.1       │
+    └───────────────┬──────────────┘                  └───────────────┬──────────────┘
+                    │ calperf-tapfwd                                  │ calperf-tapfwd
+    ┌───────────────┴──────────────┐                  ┌───────────────┴──────────────┐
+    │ vnetA 198.18.5.1/24          │                  │ vnetB 198.18.6.1/24          │
+    │ 198.18.6.0/24 via 198.18.0.2 │                  │ 198.18.5.0/24 via 198.18.0.1 │
+    │ eth0 198.18.0.1/24 ──────────┼──────────────────┼────────── eth1 198.18.0.2/24 │
+    │ cps-hA (host A)              │     underlay     │ cps-hB (host B)              │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
     name, title = "vm", "VM-like: tap and a user-space backend"
 
     def build(self):
@@ -235,17 +259,29 @@ class VmLike(Topology):
         """The guest's NIC (tap0) and the host's end (vnet), joined by
         calperf-tapfwd as QEMU's user-space backend would join them."""
         vm = self.add_ns("vm" + tag)
-        fwd = subprocess.Popen([TAPFWD, vm, "tap0", host, "vnet" + tag],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.procs.append(fwd)
-        if fwd.stdout.readline().strip() != "ready":
-            raise RuntimeError(f"calperf-tapfwd did not start: {fwd.stderr.read()}")
+        self.procs.append(tapfwd(vm, "tap0", host, "vnet" + tag))
         for ns, dev in ((host, "vnet" + tag), (vm, "tap0")):
             sh(f"ip -n {ns} link set {dev} mtu {self.mtu} up")
         return vm, "vnet" + tag, "tap0"
 
 
 class Vxlan(Topology):
+    """A workload per host on one overlay subnet: VXLAN between the hosts,
+    bridged to each workload's veth (inner MTU 50 bytes under the
+    underlay's).
+
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ cps-wA (workload A)          │                  │ cps-wB (workload B)          │
+    │ eth0 198.18.7.1/24           │                  │ eth0 198.18.7.2/24           │
+    └───────────────┬──────────────┘                  └───────────────┬──────────────┘
+                    │ veth                                            │ veth
+    ┌───────────────┴──────────────┐                  ┌───────────────┴──────────────┐
+    │ vethA and vx0 on br0         │                  │ vethB and vx0 on br0         │
+    │ vx0: VXLAN 42 to 198.18.0.2  │                  │ vx0: VXLAN 42 to 198.18.0.1  │
+    │ eth0 198.18.0.1/24 ──────────┼──────────────────┼────────── eth1 198.18.0.2/24 │
+    │ cps-hA (host A)              │     underlay     │ cps-hB (host B)              │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
     name, title = "vxlan", "overlay: VXLAN and a Linux bridge"
 
     def build(self):
@@ -254,11 +290,10 @@ class Vxlan(Topology):
         for host, tag, local, remote, addr in ((HA, "A", UA, UB, "198.18.7.1"),
                                                (HB, "B", UB, UA, "198.18.7.2")):
             ns = self.add_ns("w" + tag)
-            sh(f"ip -n {host} link add vx0 type vxlan id 42 dstport 4789 "
-               f"local {local} remote {remote} dev {self.underlay.dev[host]}")
+            vxlan(host, local, remote, self.underlay.dev[host])
             sh(f"ip -n {host} link add br0 type bridge")
             sh(f"ip -n {host} link set vx0 master br0")
-            self.veth(ns, host, "veth" + tag, inner)
+            veth(ns, host, "veth" + tag, inner)
             sh(f"ip -n {host} link set veth{tag} master br0")
             for dev in ("vx0", "br0"):
                 sh(f"ip -n {host} link set {dev} mtu {inner} up")
@@ -269,7 +304,21 @@ class Vxlan(Topology):
 
 class Ovs(Topology):
     """Open vSwitch with VXLAN, as OpenStack's Neutron wires it: one
-    ovsdb-server and ovs-vswitchd per host, started and stopped here."""
+    ovsdb-server and ovs-vswitchd per host, started and stopped here.
+
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ cps-wA (workload A)          │                  │ cps-wB (workload B)          │
+    │ eth0 198.18.8.1/24           │                  │ eth0 198.18.8.2/24           │
+    └───────────────┬──────────────┘                  └───────────────┬──────────────┘
+                    │ veth                                            │ veth
+    ┌───────────────┴──────────────┐                  ┌───────────────┴──────────────┐
+    │ br-int (ovs-vswitchd):       │                  │ br-int (ovs-vswitchd):       │
+    │ vethA, vx0: VXLAN key 42     │                  │ vethB, vx0: VXLAN key 42     │
+    │ to 198.18.0.2                │                  │ to 198.18.0.1                │
+    │ eth0 198.18.0.1/24 ──────────┼──────────────────┼────────── eth1 198.18.0.2/24 │
+    │ cps-hA (host A)              │     underlay     │ cps-hB (host B)              │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
     name, title = "ovs", "overlay: Open vSwitch and VXLAN"
 
     def build(self):
@@ -298,7 +347,7 @@ class Ovs(Topology):
             ns_sh(host, f"env {env} ovs-vswitchd {db} --pidfile={run}/ovs-vswitchd.pid "
                   f"--log-file={run}/ovs-vswitchd.log --detach --no-chdir")
             ns = self.add_ns("w" + tag)
-            self.veth(ns, host, "veth" + tag, inner)
+            veth(ns, host, "veth" + tag, inner)
             vsctl = f"ovs-vsctl --db={db} --timeout=30"
             sh(f"{vsctl} add-br br-int")
             sh(f"{vsctl} add-port br-int veth{tag}")

@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The calperf module and calperfctl as the tests drive them: loading and
+unloading, the kthreads left, calperfctl's JSON, sessions; and the shell
+commands and processes the tests run."""
+
+import json
+import os
+import signal
+import subprocess
+
+from ktap import DEBUG_KERNEL, Skip, check, wait_for
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CALPERFCTL = os.path.join(REPO, "user", "calperfctl")
+
+
+# --- processes -------------------------------------------------------------
+
+def sh(cmd, check_rc=True, timeout=60, **kw):
+    """Run a shell command; returns CompletedProcess with text output.
+    @timeout bounds a hang: ten times looser on the debug kernel."""
+    p = subprocess.run(cmd, shell=True, capture_output=True, text=True,
+                       timeout=timeout * (10 if DEBUG_KERNEL else 1), **kw)
+    if check_rc and p.returncode:
+        raise AssertionError(f"'{cmd}' exited {p.returncode}: {p.stderr.strip()}")
+    return p
+
+
+def spawn(cmd, **kw):
+    return subprocess.Popen(cmd, shell=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, **kw)
+
+
+def kill_tree(p, sig=signal.SIGKILL):
+    try:
+        os.killpg(p.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+# --- the module ------------------------------------------------------------
+
+def module_loaded():
+    with open("/proc/modules") as f:
+        return any(line.split()[0] == "calperf" for line in f)
+
+
+def module_load():
+    if not module_loaded():
+        ko = os.environ.get("CALPERF_KO")
+        if not ko:
+            raise Skip("CALPERF_KO is not set (run inside selftests/vm/run)")
+        sh(f"insmod {ko}")
+
+
+def module_unload():
+    if module_loaded():
+        sh("rmmod calperf", timeout=30)
+
+
+def reload_module():
+    """Unload, which must leave no kthread behind, then load again."""
+    module_unload()
+    check(not module_loaded(), "the module is still loaded")
+    check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
+    module_load()
+
+
+def calperf_kthreads():
+    """Names of live calperf kthreads."""
+    names = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    comm = f.read().strip()
+            except OSError:
+                continue
+            if comm.startswith("calperf-"):
+                names.append(comm)
+    return names
+
+
+# --- calperfctl ------------------------------------------------------------
+
+class Ctl:
+    def __init__(self, p, as_json):
+        self.rc = p.returncode
+        self.out = p.stdout
+        self.err = p.stderr
+        self.json = None
+        if as_json and p.stdout.strip():
+            self.json = json.loads(p.stdout)
+
+
+def ctl(*args, ns=None, as_json=True, prefix="", timeout=120):
+    """Run calperfctl (in netns @ns) and parse its JSON output."""
+    cmd = [CALPERFCTL] + (["-j"] if as_json else []) + [str(a) for a in args]
+    if ns:
+        cmd = ["ip", "netns", "exec", ns] + cmd
+    if prefix:
+        cmd = prefix.split() + cmd
+    # A bound on a hung calperfctl, not on the path: ten times looser on
+    # the debug kernel, which runs ten times slower.
+    return Ctl(subprocess.run(cmd, capture_output=True, text=True,
+                              timeout=timeout * (10 if DEBUG_KERNEL else 1)), as_json)
+
+
+def ctl_ok(*args, **kw):
+    r = ctl(*args, **kw)
+    check(r.rc == 0, f"calperfctl {' '.join(map(str, args))} failed: {r.err.strip()}")
+    return r
+
+
+def run(path, kind, *args):
+    """calperfctl stream or rr from @path's A to its B; its JSON result."""
+    return ctl_ok(kind, *args, "client-netns", path.a, "server-netns", path.b).json
+
+
+def session(sid):
+    return ctl_ok("session", "show", sid).json
+
+
+def wait_done(sid, timeout):
+    """Session @sid once its state is "done"."""
+    return wait_for(lambda: (lambda s: s if s["state"] == "done" else None)(session(sid)),
+                    timeout, f"session {sid} to finish")
+
+
+def session_count(ns=None):
+    r = ctl_ok("session", "show", ns=ns)
+    return len(r.json)
+
+
+def no_session_left(*_):
+    """The check after a program's tests (shared(..., after=no_session_left))."""
+    check(session_count() == 0, "sessions left behind")
