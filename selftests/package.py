@@ -5,7 +5,10 @@ the VM's writable root (selftests/vm/run --overlay): dpkg builds the
 module with DKMS for the running kernel, the first calperfctl command
 loads it, a newer kernel's headers arriving make DKMS build it for that
 kernel too, module and tools report one version, the man pages render,
-completion works, and dpkg -r takes all of it away again."""
+completion works, a kernel locked down as Secure Boot does refuses the
+(unsigned) module and calperfctl names the lockdown in its one line, and
+dpkg -r takes all of it away again. The lockdown lasts until reboot, so
+run_tests runs this program last."""
 import glob
 import json
 import os
@@ -50,7 +53,7 @@ def dpkg_install_builds_the_module(installed):
     # machine, minutes under TCG; man reads ours without it.
     sh("echo 'man-db man-db/auto-update boolean false' | debconf-set-selections")
     t0 = time.monotonic()
-    r = sh("dpkg -i " + " ".join(debs()), timeout=1200,
+    sh("dpkg -i " + " ".join(debs()), timeout=1200,
            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
     diag(f"dpkg -i and DKMS: {time.monotonic() - t0:.0f} s")
     status = sh("dkms status calperf").stdout.strip()
@@ -132,6 +135,28 @@ def man_pages_and_completion():
            "COMP_WORDS=(calperfctl stream 198.18.0.2 ms); COMP_CWORD=3; _calperfctl; "
            "echo ${COMPREPLY[@]}'")
     check(r.stdout.split() == ["msg-size"], f"completion: {r.stdout!r}")
+
+
+@t.test
+def locked_down_kernel_is_named_in_one_line():
+    """lockdown=integrity, raised at run time as Secure Boot raises it at
+    boot: the installed module, loadable a test ago, is now refused."""
+    lockdown = "/sys/kernel/security/lockdown"
+    if not os.path.exists(lockdown):
+        raise Skip(f"no {lockdown}: the kernel has no lockdown LSM")
+    module_unload()
+    with open(lockdown, "w") as f:
+        f.write("integrity")
+    with open(lockdown) as f:
+        check("[integrity]" in f.read(), "the kernel did not lock down")
+    r = sh("/usr/sbin/calperfctl session list", check_rc=False)
+    diag(r.stderr.strip())
+    lines = r.stderr.splitlines()
+    check(r.returncode == 1 and len(lines) == 1, f"exit {r.returncode}, stderr {r.stderr!r}")
+    want = "Error: the calperf module is not loaded and cannot be loaded (modprobe calperf: "
+    check(lines[0].startswith(want) and lines[0].endswith(")."), f"message: {lines[0]!r}")
+    check("locked down (Secure Boot)" in lines[0], f"lockdown not named: {lines[0]!r}")
+    check(not module_loaded(), "the module loaded on a locked-down kernel")
 
 
 @t.test(installed=INSTALLED)
