@@ -18,6 +18,7 @@ NS = {"A": "cps-hA", "B": "cps-hB"}
 ADDR = {"A": "198.18.0.1", "B": "198.18.0.2"}
 WORKLOAD = {"A": "198.18.1.1", "B": "198.18.2.1"}
 CALPERF_PORT = 5201
+VXLAN_OVERHEAD = 50
 # The receiver's time limit past the sender's: it starts first and ends
 # when the sender closes, so this only bounds a sender that never came.
 RECEIVER_SLACK = 60
@@ -115,13 +116,15 @@ exit 0
 """
 
 
-def cleanup(hosts):
-    """Each host back as it was; a host that cannot be reached is named."""
+def cleanup(hosts, quiet=()):
+    """Each host back as it was; a host that cannot be reached is named,
+    unless it is among @quiet (whose failure was said already)."""
     for h in hosts:
         try:
             h.run(CLEANUP, timeout=60, check=False)
         except RemoteError as e:
-            print(f"clean-up: {e}", flush=True)
+            if h not in quiet:
+                print(f"clean-up: {e}", flush=True)
 
 
 def check(hosts, qperf):
@@ -226,7 +229,63 @@ ip -n {host} route add default via {ADDR[peer]} dev {nic}
 """
 
 
-TOPOLOGIES = {t.name: t for t in (RemoteBare, RemoteCalico)}
+class RemoteBridge(RemoteTopology):
+    name, title = "bridge", "container, Linux bridge (Docker-style, routed), two machines"
+    SUBNET = {"A": 3, "B": 4}
+
+    def __init__(self, hosts, nics, mtu):
+        super().__init__(hosts, nics, mtu)
+        self.client, self.server = "cps-wA", "cps-wB"
+        self.server_addr = f"198.18.{self.SUBNET['B']}.2"
+
+    def build(self, role):
+        host, w, veth = NS[role], f"cps-w{role}", f"veth{role}"
+        peer = "B" if role == "A" else "A"
+        net, other = self.SUBNET[role], self.SUBNET[peer]
+        return f"""ip netns add {w}
+ip -n {w} link set lo up
+ip -n {host} link add br0 mtu {self.mtu} type bridge
+ip -n {host} link set br0 up
+ip -n {w} link add eth0 mtu {self.mtu} type veth peer name {veth} netns {host} mtu {self.mtu}
+ip -n {w} link set eth0 up
+ip -n {host} link set {veth} master br0 up
+ip -n {host} addr add 198.18.{net}.1/24 dev br0
+ip -n {w} addr add 198.18.{net}.2/24 dev eth0
+ip -n {w} route add default via 198.18.{net}.1
+ip -n {host} route add 198.18.{other}.0/24 via {ADDR[peer]}
+"""
+
+
+class RemoteVxlan(RemoteTopology):
+    name, title = "vxlan", "overlay: VXLAN and a Linux bridge, two machines"
+    ADDR = {"A": "198.18.7.1", "B": "198.18.7.2"}
+
+    def __init__(self, hosts, nics, mtu):
+        super().__init__(hosts, nics, mtu)
+        self.client, self.server = "cps-wA", "cps-wB"
+        self.server_addr = self.ADDR["B"]
+
+    def build(self, role):
+        host, w, veth = NS[role], f"cps-w{role}", f"veth{role}"
+        peer = "B" if role == "A" else "A"
+        nic = shlex.quote(self.nics[0 if role == "A" else 1])
+        inner = self.mtu - VXLAN_OVERHEAD
+        return f"""ip netns add {w}
+ip -n {w} link set lo up
+ip -n {host} link add vx0 type vxlan id 42 dstport 4789 \\
+    local {ADDR[role]} remote {ADDR[peer]} dev {nic}
+ip -n {host} link add br0 type bridge
+ip -n {host} link set vx0 master br0
+ip -n {w} link add eth0 mtu {inner} type veth peer name {veth} netns {host} mtu {inner}
+ip -n {w} link set eth0 up
+ip -n {host} link set {veth} master br0 up
+ip -n {host} link set vx0 mtu {inner} up
+ip -n {host} link set br0 mtu {inner} up
+ip -n {w} addr add {self.ADDR[role]}/24 dev eth0
+"""
+
+
+TOPOLOGIES = {t.name: t for t in (RemoteBare, RemoteCalico, RemoteBridge, RemoteVxlan)}
 
 
 class Pair:
