@@ -20,6 +20,8 @@
 #   make check           the selftests in the VM on both kernels
 #   make check KERNELS=6.12   ... on one of them ("debug": the debug kernel)
 #   make check-debug     selftests on a 6.12 debug kernel (KASAN, lockdep...)
+#   make check-cluster   calperf-study --hosts between two guests of the lab
+#                        (selftests/vm/cluster), driven from here over SSH
 #   make install         the tools (PREFIX=/usr/local, DESTDIR=) after 'make'
 #   make modules_install the module for KDIR's kernel, then depmod
 #   make uninstall       remove what 'make install' put there
@@ -117,6 +119,15 @@ check-debug: user
 	scripts/debug-kernel >/dev/null
 	CALPERF_DEBUG_TESTS="$(DEBUG_TESTS)" selftests/check debug
 
+# calperf-study --hosts from this machine, over SSH, between the two
+# guests of a lab (selftests/vm/cluster), each its own kernel, and its
+# failures (a host unreachable, without the module, of another version,
+# lost mid-run). CLUSTER_KERNELS: one per guest.
+CLUSTER_KERNELS ?= 6.1,6.12
+check-cluster: user
+	scripts/kernel-tools >/dev/null
+	selftests/vm/cluster --kernel $(CLUSTER_KERNELS) --timeout 1800 -- selftests/cluster.py
+
 # Installed as a Debian tool would be: calperfctl and calperf-tapfwd in
 # sbin (they need CAP_NET_ADMIN), calperf-study with its package in
 # lib/calperf (reached by a symlink in bin: re-rendering a report needs
@@ -197,6 +208,6 @@ clean:
 	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -f user/calperfctl user/calperf-tapfwd
 
-.PHONY: all module user gen deps lint dkms-source dkms-install dkms-uninstall deb demo bench study check check-debug clean FORCE \
+.PHONY: check-cluster all module user gen deps lint dkms-source dkms-install dkms-uninstall deb demo bench study check check-debug clean FORCE \
 	install uninstall modules_install
 FORCE:

@@ -120,12 +120,44 @@ def errors(results):
     return out
 
 
+def host_cpu(results):
+    """The CPU tables of a two-machine study: each host's own figures."""
+    md = ["## CPU (cores)\n",
+          "Each machine's own CPU: calperf's is the path CPU of the host (its "
+          "kthread, and the softirq and hardirq time outside it) over its end's data "
+          "phase, so a receiver that listened before its sender came is not diluted "
+          "by the wait; qperf's is each host's busy share from its own /proc/stat.\n",
+          sweep_table(results, [("calperf A", "calperf", "sender_cpu"),
+                                ("calperf B", "calperf", "receiver_cpu"),
+                                ("qperf A", "qperf", "sender_cpu"),
+                                ("qperf B", "qperf", "receiver_cpu")], "cores"),
+          "## CPU per Gb/s (cores)\n",
+          "Each host's CPU per Gb/s of throughput (A sends, B receives).\n",
+          sweep_table(results, [("calperf A", "calperf", "sender_cpu_per_gbps"),
+                                ("calperf B", "calperf", "receiver_cpu_per_gbps"),
+                                ("qperf A", "qperf", "sender_cpu_per_gbps"),
+                                ("qperf B", "qperf", "receiver_cpu_per_gbps")],
+                      "per_gbps")]
+    return "\n".join(md)
+
+
 def write_report(results, out, plots):
     c, m = results["config"], results["machine"]
+    hosts = results.get("hosts")
+    if hosts:
+        a, b = hosts["A"], hosts["B"]
+        where = (f"Two machines over SSH: A = {a['dest']} (senders; kernel {a['kernel']}, "
+                 f"{a['cpus']} CPUs, {a['cpu_model']}) and B = {b['dest']} (receivers; "
+                 f"kernel {b['kernel']}, {b['cpus']} CPUs, {b['cpu_model']}), calperf "
+                 f"{a['module']}; {results['started']}, {results['duration_s']:.0f} s "
+                 "in all.  ")
+    else:
+        where = (f"Kernel {m['kernel']}, {m['cpus']} CPUs ({m['cpu_model']}); "
+                 f"{results['started']}, {results['duration_s']:.0f} s in all.  ")
     md = [f"# calperf study: {', '.join(t['name'] for t in measured(results))}\n",
-          f"Kernel {m['kernel']}, {m['cpus']} CPUs ({m['cpu_model']}); "
-          f"{results['started']}, {results['duration_s']:.0f} s in all.  ",
-          f"Two hosts (network namespaces) over {c['underlay']}, MTU {c['mtu']}; "
+          where,
+          f"{'Hosts' if hosts else 'Two hosts (network namespaces)'} over "
+          f"{c['underlay']}, MTU {c['mtu']}; "
           f"client on CPU {c['client_cpu']}, server on CPU {c['server_cpu']}; "
           f"stream runs of {c['time']} s, rr runs of {c['rr_time']} s, "
           f"{'one run' if c.get('reps', 1) == 1 else 'the median of %d runs' % c['reps']} "
@@ -139,19 +171,22 @@ def write_report(results, out, plots):
     md.append("## Throughput (Gb/s)\n")
     md.append(sweep_table(results, [("calperf", "calperf", "gbps"),
                                     ("qperf", "qperf", "gbps")], "gbps"))
-    md.append("## CPU (cores)\n")
-    md.append("calperf: the sender's and the receiver's side, each the CPU time "
-              "(kthread, softirq, hardirq) on the CPU that end is pinned to. qperf: "
-              "the machine's busy share from /proc/stat, which is both sides at "
-              "once here, since both hosts share one machine.\n")
-    md.append(sweep_table(results, [("calperf send", "calperf", "sender_cpu"),
-                                    ("calperf recv", "calperf", "receiver_cpu"),
-                                    ("qperf", "qperf", "busy_cpu")], "cores"))
-    md.append("## CPU per Gb/s (cores)\n")
-    md.append("calperf: the busier side, as the seed reports it; qperf: the whole "
-              "machine. The two are not the same quantity (see CPU above).\n")
-    md.append(sweep_table(results, [("calperf", "calperf", "cpu_per_gbps"),
-                                    ("qperf", "qperf", "cpu_per_gbps")], "per_gbps"))
+    if hosts:
+        md.append(host_cpu(results))
+    else:
+        md.append("## CPU (cores)\n")
+        md.append("calperf: the sender's and the receiver's side, each the CPU time "
+                  "(kthread, softirq, hardirq) on the CPU that end is pinned to. qperf: "
+                  "the machine's busy share from /proc/stat, which is both sides at "
+                  "once here, since both hosts share one machine.\n")
+        md.append(sweep_table(results, [("calperf send", "calperf", "sender_cpu"),
+                                        ("calperf recv", "calperf", "receiver_cpu"),
+                                        ("qperf", "qperf", "busy_cpu")], "cores"))
+        md.append("## CPU per Gb/s (cores)\n")
+        md.append("calperf: the busier side, as the seed reports it; qperf: the whole "
+                  "machine. The two are not the same quantity (see CPU above).\n")
+        md.append(sweep_table(results, [("calperf", "calperf", "cpu_per_gbps"),
+                                        ("qperf", "qperf", "cpu_per_gbps")], "per_gbps"))
 
     md.append("## 1-byte latency (us, RTT/2)\n")
     rows = []
@@ -165,6 +200,9 @@ def write_report(results, out, plots):
                     rows))
 
     md.append("## Per-hop latency (us)\n")
+    if hosts:
+        md.append("Not measured between two machines: a sample is closed only where "
+                  "calperf's receiver reads it, on the other host.\n")
     for t in measured(results):
         h = t.get("hops")
         if not h:

@@ -1,0 +1,286 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""calperf-study --hosts between two machines: run on this machine
+inside a lab of two guests (selftests/vm/cluster; 'make check-cluster'),
+driving them over SSH. A tiny two-host study (bare and calico, two
+sizes, 1-s runs) completes; the receiver counted the sender's bytes;
+each host's CPU is its own and plausible; the report's figures are
+results.json's; both hosts are left clean. Then each failure ends with
+one line naming the host, the other host left clean: an unreachable
+host, a host whose module cannot be loaded, a version mismatch, and an
+SSH connection lost mid-run."""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from calperf import REPO  # noqa: E402
+from ktap import check, diag, Ktap, shared, Skip  # noqa: E402
+
+STUDY = os.path.join(REPO, "user", "calperf-study")
+HOSTS = os.environ.get("CALPERF_LAB_HOSTS", "").split()
+CFG = os.environ.get("CALPERF_SSH_CONFIG")
+OUT = os.path.join(os.environ.get("CALPERF_LAB_DIR", "/tmp"), "study")
+TOPOS = ["bare", "calico"]
+SIZES = ["1K", "64K"]
+FORMAT = {"gbps": "{:.3f}", "cores": "{:.2f}", "per_gbps": "{:.2f}", "us": "{:.1f}"}
+
+
+def ssh(host, cmd, timeout=120):
+    return subprocess.run(["ssh", "-F", CFG, host, "--", cmd], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def study(*args, timeout=1200):
+    return subprocess.run([STUDY, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def failing_study(b, what, cfg=None):
+    """A one-size bare study from HOSTS[0] to @b that must end with one
+    line naming @b and saying @what, leaving HOSTS[0] clean."""
+    p = study("--hosts", f"{HOSTS[0]},{b}", "--ssh-config", cfg or CFG, "--out", OUT + "-x",
+              "--topologies", "bare", "--sizes", "1K", "--time", "1", timeout=300)
+    one_line_error(p, b)
+    check(what in p.stderr, p.stderr)
+    clean(HOSTS[0])
+
+
+def one_line_error(p, host):
+    """The study failed with exactly one line, which names @host."""
+    # (The progress lines, "[n/N] ...", go to standard error too.)
+    lines = [ln for ln in p.stderr.strip().splitlines() if not ln.startswith("[")]
+    check(p.returncode != 0, f"exit 0: {p.stdout} {p.stderr}")
+    check(len(lines) == 1 and lines[0].startswith("Error: ") and host in lines[0],
+          f"not one line naming {host}: {p.stderr!r}")
+    diag(lines[0])
+
+
+def clean(host):
+    """No namespace, session, qperf server or study state on @host."""
+    p = ssh(host, "ip netns list; calperfctl -j session show; "
+            "pgrep -x qperf || true; ls /run/calperf-study 2>/dev/null || true; "
+            "ip -br addr show dev eth0")
+    check(p.returncode == 0, f"{host}: {p.stderr}")
+    out = p.stdout
+    check("cps-" not in out, f"{host}: namespaces left: {out}")
+    check('"id"' not in out, f"{host}: sessions left: {out}")
+    check(not re.search(r"^\d+$", out, re.M), f"{host}: qperf left: {out}")
+    check("198.18." not in out, f"{host}: the wire NIC keeps an address: {out}")
+
+
+def fig(unit, v):
+    return "-" if v is None else FORMAT[unit].format(v)
+
+
+def in_a_lab():
+    if len(HOSTS) < 2 or not CFG:
+        raise Skip("not in a lab (selftests/vm/cluster sets CALPERF_LAB_HOSTS)")
+
+
+def tiny_study():
+    """The tiny study between lab0 (sender) and lab1 (receiver): its
+    results.json."""
+    p = study("--hosts", f"{HOSTS[0]},{HOSTS[1]}", "--ssh-config", CFG, "--out", OUT,
+              "--topologies", ",".join(TOPOS), "--sizes", ",".join(SIZES),
+              "--time", "1", "--rr-time", "1", "--no-plots")
+    for line in p.stdout.splitlines():
+        diag(line)
+    check(p.returncode == 0, f"calperf-study failed ({p.returncode}): {p.stderr}")
+    with open(f"{OUT}/results.json") as f:
+        return json.load(f)
+
+
+t = Ktap(setup=in_a_lab)
+RESULTS = shared(tiny_study)
+
+
+@t.test(res=RESULTS)
+def both_hosts_described(res):
+    h = res["hosts"]
+    check(h["A"]["dest"] == HOSTS[0] and h["B"]["dest"] == HOSTS[1], h)
+    check(h["A"]["module"] == h["B"]["module"], h)
+    for role in "AB":
+        check(h[role]["kernel"] and h[role]["cpus"] >= 1, h)
+    diag(f"A {h['A']['kernel']}, B {h['B']['kernel']}")
+
+
+@t.test(res=RESULTS)
+def bytes_match(res):
+    """The receiver on B read every byte the sender on A sent."""
+    for topo in res["topologies"]:
+        check(topo["status"] == "ok", topo)
+        for e in topo["stream"]:
+            c = e["calperf"]
+            check("error" not in c, f"{topo['name']} {e['size']}: {c}")
+            check(c["sender_bytes"] == c["receiver_bytes"] > 0,
+                  f"{topo['name']} {e['size']}: sent {c['sender_bytes']}, "
+                  f"received {c['receiver_bytes']}")
+            diag(f"{topo['name']} {e['size']}: {c['receiver_bytes']} B, "
+                 f"{c['gbps']:.3f} Gb/s; qperf {e['qperf'].get('gbps', 0):.3f} Gb/s")
+
+
+@t.test(res=RESULTS)
+def cpu_per_host(res):
+    """Each host's CPU is its own: above zero, at most its CPUs (with
+    slack for the clocks), and the busier host sets cpu_per_gbps."""
+    for topo in res["topologies"]:
+        for e in topo["stream"]:
+            c = e["calperf"]
+            for role, key in (("A", "sender_cpu"), ("B", "receiver_cpu")):
+                check(0 < c[key] <= res["hosts"][role]["cpus"] * 1.1,
+                      f"{topo['name']} {e['size']} {key}: {c[key]}")
+            check(abs(c["cpu_per_gbps"] - max(c["sender_cpu"], c["receiver_cpu"]) / c["gbps"])
+                  < 1e-9, c)
+            q = e["qperf"]
+            check("error" not in q and q["sender_cpu"] > 0 and q["receiver_cpu"] > 0, q)
+            diag(f"{topo['name']} {e['size']}: calperf A {c['sender_cpu']:.2f} "
+                 f"B {c['receiver_cpu']:.2f} cores; qperf A {q['sender_cpu']:.2f} "
+                 f"B {q['receiver_cpu']:.2f}")
+        for tool in ("calperf", "qperf"):
+            check(topo["rr"][tool].get("latency_us", 0) > 0, topo["rr"])
+
+
+@t.test(res=RESULTS)
+def report_matches_json(res):
+    tables = {}
+    heading = None
+    for line in open(f"{OUT}/report.md"):
+        if line.startswith("#"):
+            heading = line.lstrip("#").strip()
+        elif line.startswith("| ") and heading:
+            tables.setdefault(heading, []).append(
+                [c.strip() for c in line.strip().strip("|").split("|")])
+    topos = {x["name"]: x for x in res["topologies"]}
+    n = 0
+    for heading, cols, unit in (
+            ("Throughput (Gb/s)", [("calperf", "gbps"), ("qperf", "gbps")], "gbps"),
+            ("CPU (cores)", [("calperf", "sender_cpu"), ("calperf", "receiver_cpu"),
+                             ("qperf", "sender_cpu"), ("qperf", "receiver_cpu")], "cores"),
+            ("CPU per Gb/s (cores)", [("calperf", "sender_cpu_per_gbps"),
+                                      ("calperf", "receiver_cpu_per_gbps"),
+                                      ("qperf", "sender_cpu_per_gbps"),
+                                      ("qperf", "receiver_cpu_per_gbps")], "per_gbps")):
+        rows = tables[heading][1:]
+        check(len(rows) == len(SIZES), f"{heading}: {rows}")
+        for i, row in enumerate(rows):
+            col = 1
+            for x in TOPOS:
+                e = topos[x]["stream"][i]
+                for tool, key in cols:
+                    check(row[col] == fig(unit, e[tool].get(key)),
+                          f"{heading} {x} {tool} {key}: {row[col]} vs {e[tool].get(key)}")
+                    col += 1
+                    n += 1
+    diag(f"{n} figures checked against results.json")
+
+
+@t.test
+def hosts_left_clean():
+    for h in HOSTS[:2]:
+        clean(h)
+
+
+@t.test
+def bridge_and_vxlan():
+    """The other two paths, one size, calperf alone: bytes match."""
+    out = OUT + "-more"
+    p = study("--hosts", f"{HOSTS[0]},{HOSTS[1]}", "--ssh-config", CFG, "--out", out,
+              "--topologies", "bridge,vxlan", "--sizes", "16K", "--time", "1",
+              "--rr-time", "1", "--no-qperf", "--no-plots")
+    check(p.returncode == 0, f"calperf-study failed ({p.returncode}): {p.stderr}")
+    for topo in json.load(open(f"{out}/results.json"))["topologies"]:
+        check(topo["status"] == "ok", topo)
+        c = topo["stream"][0]["calperf"]
+        check("error" not in c and c["sender_bytes"] == c["receiver_bytes"] > 0,
+              f"{topo['name']}: {c}")
+        check(topo["rr"]["calperf"].get("latency_us", 0) > 0, topo["rr"])
+        diag(f"{topo['name']} 16K: {c['gbps']:.3f} Gb/s, A {c['sender_cpu']:.2f} "
+             f"B {c['receiver_cpu']:.2f} cores; rr {topo['rr']['calperf']['latency_us']:.0f} us")
+    for h in HOSTS[:2]:
+        clean(h)
+
+
+@t.test
+def unreachable_host():
+    """B a host of the SSH configuration where nothing listens (on this
+    machine's loopback: no name lookup, nothing leaves the machine)."""
+    cfg = OUT + "-unreachable.ssh_config"
+    port = 20000
+    while subprocess.run(["ss", "-Htln", f"sport = :{port}"], capture_output=True,
+                         text=True).stdout.strip():
+        port += 1
+    with open(cfg, "w") as f:
+        f.write(f"Host lab-gone\n    HostName 127.0.0.1\n    Port {port}\n\n")
+        f.write(open(CFG).read())
+    failing_study("lab-gone", "unreachable", cfg)
+
+
+@t.test
+def module_not_loadable():
+    """B's module unloaded and gone from modprobe's reach."""
+    b = HOSTS[1]
+    p = ssh(b, "set -e; rmmod calperf; rel=$(uname -r); "
+            "mv /lib/modules/$rel/updates/calperf.ko /root/calperf.ko.away; depmod -a")
+    check(p.returncode == 0, f"{b}: {p.stderr}")
+    try:
+        failing_study(b, "module")
+    finally:
+        p = ssh(b, "rel=$(uname -r); mv /root/calperf.ko.away /lib/modules/$rel/updates/"
+                "calperf.ko; depmod -a; modprobe calperf")
+        check(p.returncode == 0, f"{b}: module not restored: {p.stderr}")
+
+
+@t.test
+def version_mismatch():
+    """B's calperfctl says another version (a wrapper in its place)."""
+    b = HOSTS[1]
+    real = os.path.join(REPO, "user", "calperfctl")
+    wrapper = ("#!/bin/sh\n"
+               "[ \"$*\" = '-j -V' ] && { echo '{\"calperfctl_version\":\"0.0.1\","
+               "\"module_version\":\"0.0.1\"}'; exit 0; }\n"
+               f"exec {real} \"$@\"\n")
+    p = ssh(b, "rm -f /usr/local/sbin/calperfctl; "
+            f"cat >/usr/local/sbin/calperfctl <<'EOF'\n{wrapper}EOF\n"
+            "chmod 755 /usr/local/sbin/calperfctl")
+    check(p.returncode == 0, f"{b}: {p.stderr}")
+    try:
+        failing_study(b, "versions differ")
+    finally:
+        ssh(b, f"ln -sfn {real} /usr/local/sbin/calperfctl")
+
+
+@t.test
+def ssh_lost_mid_run():
+    """B's management NIC goes down a few seconds into the run, for
+    longer than ssh waits for an answer: the study ends naming B, A is
+    left clean; once B is back, it is cleaned too."""
+    b = HOSTS[1]
+    p = ssh(b, "dev=$(grep -l 52:54:00:ca:1f:ff /sys/class/net/*/address | cut -d/ -f5); "
+            "setsid sh -c \"sleep 25; ip link set $dev down; sleep 75; "
+            "ip link set $dev up\" </dev/null >/dev/null 2>&1 & echo $dev")
+    check(p.returncode == 0, f"{b}: {p.stderr}")
+    began = time.monotonic()
+    p = study("--hosts", f"{HOSTS[0]},{b}", "--ssh-config", CFG, "--out", OUT + "-x",
+              "--topologies", "bare,calico", "--sizes", "1K,2K,4K,8K,16K,32K,64K",
+              "--time", "2", "--no-qperf", timeout=600)
+    one_line_error(p, b)
+    check("lost" in p.stderr or "no answer" in p.stderr, p.stderr)
+    diag(f"ended after {time.monotonic() - began:.0f} s")
+    clean(HOSTS[0])
+    # B answers again once its NIC is back; the next study's clean-up
+    # (or this one) puts it back as it was.
+    deadline = time.monotonic() + 180
+    while ssh(b, "true", timeout=60).returncode and time.monotonic() < deadline:
+        time.sleep(5)
+    p = study("--hosts", f"{HOSTS[0]},{b}", "--ssh-config", CFG, "--out", OUT + "-x",
+              "--topologies", "bare", "--sizes", "1K", "--time", "1", "--rr-time", "1",
+              "--no-qperf", "--no-plots", timeout=600)
+    check(p.returncode == 0, f"the study after B came back failed: {p.stderr}")
+    for h in HOSTS[:2]:
+        clean(h)
+
+
+t.run()

@@ -1,0 +1,452 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The study between two machines (calperf-study --hosts A,B), driven
+over SSH: A runs the senders (clients), B the receivers (servers). Each
+host keeps what the study made in /run/calperf-study (the NIC it moved,
+its sessions, its qperf server), so that one idempotent clean-up puts
+it back, whichever host failed and whenever."""
+
+import json
+import shlex
+import subprocess
+
+import measure
+
+STATE = "/run/calperf-study"
+NS = {"A": "cps-hA", "B": "cps-hB"}
+# The hosts' addresses on the wire, and the workloads' of the routed
+# (Calico-style) path.
+ADDR = {"A": "198.18.0.1", "B": "198.18.0.2"}
+WORKLOAD = {"A": "198.18.1.1", "B": "198.18.2.1"}
+CALPERF_PORT = 5201
+VXLAN_OVERHEAD = 50
+# The receiver's time limit past the sender's: it starts first and ends
+# when the sender closes, so this only bounds a sender that never came.
+RECEIVER_SLACK = 60
+
+
+class RemoteError(Exception):
+    """What went wrong, on which host: one line."""
+
+    def __init__(self, host, msg):
+        super().__init__(f"{host}: {msg}")
+        self.host = host
+
+
+class Host:
+    """One SSH destination, as ssh takes it (a name of ~/.ssh/config or
+    of the --ssh-config file, user@host...). Every command runs in the
+    login shell of that account, which must be root (or reach calperf's
+    netlink family and create namespaces)."""
+
+    def __init__(self, dest, role, ssh_config=None, control_dir=None):
+        self.dest, self.role = dest, role
+        self.ssh = ["ssh", "-o", "BatchMode=yes", "-o", "ServerAliveInterval=5",
+                    "-o", "ServerAliveCountMax=6"]
+        if ssh_config:
+            self.ssh += ["-F", ssh_config]
+        if control_dir:
+            # One connection per host for the whole study: a study runs
+            # hundreds of short commands.
+            self.ssh += ["-o", "ControlMaster=auto", "-o", f"ControlPath={control_dir}/%C",
+                         "-o", "ControlPersist=60"]
+        self.reached = False
+        self.last_error = ""
+
+    def __str__(self):
+        return self.dest
+
+    def run(self, script, timeout=120, check=True):
+        """@script's standard output on the host; RemoteError when ssh
+        fails (unreachable, or the connection lost) or, with @check, when
+        the script does."""
+        try:
+            p = subprocess.run(self.ssh + [self.dest, "--", script], capture_output=True,
+                               text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RemoteError(self, f"no answer over SSH within {timeout} s")
+        err = (p.stderr.strip().splitlines() or [""])[-1].removeprefix("Error: ")
+        self.last_error = err
+        if p.returncode == 255:
+            if self.reached:
+                raise RemoteError(self, f"lost the SSH connection ({err or 'exit 255'})")
+            raise RemoteError(self, f"unreachable over SSH ({err or 'exit 255'})")
+        self.reached = True
+        if check and p.returncode:
+            raise RemoteError(self, err or f"'{script.split()[0]}' failed "
+                              f"(exit {p.returncode})")
+        return p.stdout
+
+    def close(self):
+        """The shared connection, if any, closed."""
+        subprocess.run(self.ssh + ["-O", "exit", self.dest], capture_output=True, timeout=30,
+                       check=False)
+
+    def calperf(self, *args, timeout=120):
+        """calperfctl -j ARGS on the host, its JSON (which, for a run that
+        ended with an error, says so: the caller decides)."""
+        cmd = "calperfctl -j " + " ".join(shlex.quote(str(a)) for a in args)
+        out = self.run(cmd, timeout, check=False)
+        try:
+            return json.loads(out)
+        except ValueError:
+            raise RemoteError(self, f"calperfctl {args[0]} failed: "
+                              f"{self.last_error or out[:80]!r}")
+
+
+# Run on a host at the start, at the end and after any failure: stop its
+# qperf server, delete its sessions, give its NIC back, delete the
+# namespaces. It cannot fail.
+CLEANUP = f"""
+st={STATE}
+if [ -s $st/qperf.pid ]; then kill "$(cat $st/qperf.pid)" 2>/dev/null; fi
+if [ -s $st/sessions ]; then
+    for id in $(cat $st/sessions); do calperfctl session del "$id" >/dev/null 2>&1; done
+fi
+if [ -s $st/nic ]; then
+    read -r ns nic mtu <$st/nic
+    ip -n "$ns" link set "$nic" down 2>/dev/null
+    ip -n "$ns" link set "$nic" netns 1 2>/dev/null
+    ip link set "$nic" mtu "$mtu" 2>/dev/null
+fi
+for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cps-/ {{ print $1 }}'); do
+    ip netns del "$ns"
+done
+rm -rf $st
+exit 0
+"""
+
+
+def cleanup(hosts, quiet=()):
+    """Each host back as it was; a host that cannot be reached is named,
+    unless it is among @quiet (whose failure was said already)."""
+    for h in hosts:
+        try:
+            h.run(CLEANUP, timeout=60, check=False)
+        except RemoteError as e:
+            if h not in quiet:
+                print(f"clean-up: {e}", flush=True)
+
+
+def check(hosts, qperf):
+    """Both hosts reachable, calperf loaded (or loadable) on each, the same
+    versions on both; their kernels and CPUs, for the results."""
+    info = {}
+    for h in hosts:
+        out = h.run("command -v calperfctl >/dev/null || "
+                    "{ echo 'calperfctl is not installed' >&2; exit 1; }; "
+                    "calperfctl session show >/dev/null || exit 1; "
+                    "calperfctl -j -V; echo; uname -r; nproc; "
+                    "sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1; "
+                    f"{'command -v qperf >/dev/null || echo no-qperf' if qperf else ''}")
+        lines = out.splitlines()
+        try:
+            v = json.loads(lines[0])
+        except (ValueError, IndexError):
+            raise RemoteError(h, f"calperfctl -V printed no JSON: {out[:80]!r}")
+        if "no-qperf" in lines:
+            raise RemoteError(h, "qperf is not installed (or run with --no-qperf)")
+        if not v.get("module_version"):
+            raise RemoteError(h, "the calperf module is not loaded")
+        info[h.role] = {"dest": h.dest, "calperfctl": v.get("calperfctl_version"),
+                        "module": v["module_version"], "kernel": lines[2],
+                        "cpus": int(lines[3]), "cpu_model": lines[4] if len(lines) > 4 else ""}
+    a, b = info["A"], info["B"]
+    for key in ("module", "calperfctl"):
+        if a[key] != b[key]:
+            raise RemoteError(f"{hosts[0]} and {hosts[1]}", f"calperf versions differ: "
+                              f"{key} {a[key]} on {hosts[0]}, {b[key]} on {hosts[1]}")
+    return info
+
+
+class RemoteTopology:
+    """One path between the hosts: the wire's NIC of each moved into a
+    namespace of its own (cps-hA, cps-hB) with the host's address, then
+    what the path adds on each side."""
+    name = title = ""
+
+    def __init__(self, hosts, nics, mtu):
+        self.hosts, self.nics, self.mtu = hosts, nics, mtu
+        self.client, self.server = NS["A"], NS["B"]
+        self.server_addr = ADDR["B"]
+
+    def up(self):
+        for h, nic in zip(self.hosts, self.nics):
+            h.run(self.underlay(h.role, nic) + self.build(h.role))
+
+    def underlay(self, role, nic):
+        ns, q = NS[role], shlex.quote(nic)
+        return f"""set -e
+[ -e /sys/class/net/{q} ] || {{ echo "no NIC {q}" >&2; exit 1; }}
+if ip -o addr show dev {q} scope global | grep -q .; then
+    echo "NIC {q} has addresses (the study needs a NIC of the wire alone, not the one SSH uses)" >&2
+    exit 1
+fi
+mkdir -p {STATE}
+ip netns add {ns}
+echo "{ns} {q} $(cat /sys/class/net/{q}/mtu)" >{STATE}/nic
+ip -n {ns} link set lo up
+ip link set {q} netns {ns}
+ip -n {ns} link set {q} mtu {self.mtu} up
+ip -n {ns} addr add {ADDR[role]}/24 dev {q}
+ip netns exec {ns} sysctl -qw net.ipv4.ip_forward=1
+"""
+
+    def build(self, role):
+        return ""
+
+    def down(self):
+        cleanup(self.hosts)
+
+
+class RemoteBare(RemoteTopology):
+    name, title = "bare", "bare metal: host to host, two machines"
+
+
+class RemoteCalico(RemoteTopology):
+    name, title = "calico", "container, Calico-style routed veth, two machines"
+
+    def __init__(self, hosts, nics, mtu):
+        super().__init__(hosts, nics, mtu)
+        self.client, self.server = "cps-wA", "cps-wB"
+        self.server_addr = WORKLOAD["B"]
+
+    def build(self, role):
+        host, w, cali, addr = NS[role], f"cps-w{role}", f"cali{role}", WORKLOAD[role]
+        peer = "B" if role == "A" else "A"
+        nic = shlex.quote(self.nics[0 if role == "A" else 1])
+        return f"""ip netns add {w}
+ip -n {w} link set lo up
+ip -n {w} link add eth0 mtu {self.mtu} type veth peer name {cali} netns {host} mtu {self.mtu}
+ip -n {w} link set eth0 up
+ip -n {host} link set {cali} up
+ip -n {w} addr add {addr}/32 dev eth0
+ip -n {w} route add 169.254.1.1 dev eth0 scope link
+ip -n {w} route add default via 169.254.1.1 dev eth0
+ip netns exec {host} sysctl -qw net.ipv4.conf.{cali}.proxy_arp=1 net.ipv4.neigh.{cali}.proxy_delay=0
+ip -n {host} route add {addr}/32 dev {cali}
+ip -n {host} route add {WORKLOAD[peer]}/32 via {ADDR[peer]} dev {nic}
+ip -n {host} route add default via {ADDR[peer]} dev {nic}
+"""
+
+
+class RemoteBridge(RemoteTopology):
+    name, title = "bridge", "container, Linux bridge (Docker-style, routed), two machines"
+    SUBNET = {"A": 3, "B": 4}
+
+    def __init__(self, hosts, nics, mtu):
+        super().__init__(hosts, nics, mtu)
+        self.client, self.server = "cps-wA", "cps-wB"
+        self.server_addr = f"198.18.{self.SUBNET['B']}.2"
+
+    def build(self, role):
+        host, w, veth = NS[role], f"cps-w{role}", f"veth{role}"
+        peer = "B" if role == "A" else "A"
+        net, other = self.SUBNET[role], self.SUBNET[peer]
+        return f"""ip netns add {w}
+ip -n {w} link set lo up
+ip -n {host} link add br0 mtu {self.mtu} type bridge
+ip -n {host} link set br0 up
+ip -n {w} link add eth0 mtu {self.mtu} type veth peer name {veth} netns {host} mtu {self.mtu}
+ip -n {w} link set eth0 up
+ip -n {host} link set {veth} master br0 up
+ip -n {host} addr add 198.18.{net}.1/24 dev br0
+ip -n {w} addr add 198.18.{net}.2/24 dev eth0
+ip -n {w} route add default via 198.18.{net}.1
+ip -n {host} route add 198.18.{other}.0/24 via {ADDR[peer]}
+"""
+
+
+class RemoteVxlan(RemoteTopology):
+    name, title = "vxlan", "overlay: VXLAN and a Linux bridge, two machines"
+    ADDR = {"A": "198.18.7.1", "B": "198.18.7.2"}
+
+    def __init__(self, hosts, nics, mtu):
+        super().__init__(hosts, nics, mtu)
+        self.client, self.server = "cps-wA", "cps-wB"
+        self.server_addr = self.ADDR["B"]
+
+    def build(self, role):
+        host, w, veth = NS[role], f"cps-w{role}", f"veth{role}"
+        peer = "B" if role == "A" else "A"
+        nic = shlex.quote(self.nics[0 if role == "A" else 1])
+        inner = self.mtu - VXLAN_OVERHEAD
+        return f"""ip netns add {w}
+ip -n {w} link set lo up
+ip -n {host} link add vx0 type vxlan id 42 dstport 4789 \\
+    local {ADDR[role]} remote {ADDR[peer]} dev {nic}
+ip -n {host} link add br0 type bridge
+ip -n {host} link set vx0 master br0
+ip -n {w} link add eth0 mtu {inner} type veth peer name {veth} netns {host} mtu {inner}
+ip -n {w} link set eth0 up
+ip -n {host} link set {veth} master br0 up
+ip -n {host} link set vx0 mtu {inner} up
+ip -n {host} link set br0 mtu {inner} up
+ip -n {w} addr add {self.ADDR[role]}/24 dev eth0
+"""
+
+
+TOPOLOGIES = {t.name: t for t in (RemoteBare, RemoteCalico, RemoteBridge, RemoteVxlan)}
+
+
+class Pair:
+    """Measurements between the client on A and the server on B, each
+    host's CPU its own."""
+
+    def __init__(self, a, b, topo, client_cpu, server_cpu):
+        self.a, self.b, self.t = a, b, topo
+        self.client_cpu, self.server_cpu = client_cpu, server_cpu
+
+    def receiver(self, kind, seconds, *opts, sockbuf=None):
+        """A receiver session on B, started (listening) before this
+        returns; its id."""
+        args = ["session", "add", "kind", kind, "time", seconds + RECEIVER_SLACK, *opts,
+                "receiver", "netns", self.t.server, "addr", self.t.server_addr,
+                "port", CALPERF_PORT, "cpu", self.server_cpu]
+        if sockbuf is not None:
+            args += ["sockbuf", sockbuf]
+        cmd = "calperfctl -j " + " ".join(shlex.quote(str(x)) for x in args)
+        out = self.b.run(f"""set -e
+mkdir -p {STATE}
+out=$({cmd})
+id=$(echo "$out" | grep -o '"id": *[0-9]*' | head -n 1 | tr -dc 0-9)
+[ -n "$id" ] || {{ echo "session add printed no id: $out" >&2; exit 1; }}
+echo "$id" >>{STATE}/sessions
+calperfctl session start "$id" >/dev/null
+echo "$id"
+""")
+        return int(out.strip())
+
+    def collect(self, sid, seconds):
+        """The receiver session's JSON once it is done; then deleted."""
+        out = self.b.run(f"""
+for _ in $(seq {seconds * 10 + 600}); do
+    s=$(calperfctl -j session show {sid}) || exit 1
+    echo "$s" | grep -q '"state": *"done"' && break
+    sleep 0.1
+done
+echo "$s"
+calperfctl session del {sid} >/dev/null
+sed -i '/^{sid}$/d' {STATE}/sessions
+""", timeout=seconds + 120)
+        try:
+            return json.loads(out)
+        except ValueError:
+            raise RemoteError(self.b, f"session show printed no JSON: {out[:80]!r}")
+
+    def abandon(self, sid):
+        """A receiver whose sender failed: stopped and deleted, if B answers
+        (else the clean-up sees to it)."""
+        try:
+            self.b.run(f"calperfctl session stop {sid}; calperfctl session del {sid}; "
+                       f"sed -i '/^{sid}$/d' {STATE}/sessions", timeout=60, check=False)
+        except RemoteError:
+            pass
+
+    def sender(self, kind, seconds, *opts):
+        return self.a.calperf(kind, self.t.server_addr, "port", CALPERF_PORT, "client-only",
+                              "client-netns", self.t.client, "client-cpu", self.client_cpu,
+                              "time", seconds, *opts, timeout=seconds * 10 + 120)
+
+    def stream(self, size, seconds, sockbuf):
+        rx_buf = size if sockbuf == "msg" else 0
+        sid = self.receiver("stream", seconds, "msg-size", size, sockbuf=rx_buf)
+        try:
+            tx = self.sender("stream", seconds, "msg-size", size, "sockbuf", 0)
+        except Exception:
+            self.abandon(sid)
+            raise
+        rx = self.collect(sid, seconds)
+        txe, rxe = tx["session"]["sender"]["stats"], rx["receiver"]["stats"]
+        if tx.get("error") or rx.get("error"):
+            raise measure.MeasureError(f"calperf stream: sender {tx.get('error_name') or 'ok'}"
+                                       f", receiver {rx.get('error_name') or 'ok'}")
+        gbps = rxe["bytes"] * 8 / rxe["elapsed_ns"] if rxe["elapsed_ns"] else 0.0
+        tx_cpu = host_cores(tx["session"], txe)
+        rx_cpu = host_cores(rx, rxe)
+        return {
+            "gbps": gbps,
+            # Each host's path CPU (kthreads, softirq, hardirq) over its
+            # own data phase.
+            "sender_cpu": tx_cpu,
+            "receiver_cpu": rx_cpu,
+            "sender_cpu_per_gbps": tx_cpu / gbps if gbps else None,
+            "receiver_cpu_per_gbps": rx_cpu / gbps if gbps else None,
+            "cpu_per_gbps": max(tx_cpu, rx_cpu) / gbps if gbps else None,
+            "sender_bytes": txe["bytes"],
+            "receiver_bytes": rxe["bytes"],
+            "sender_path_ns": tx["session"].get("cpu_time", {}).get("path_ns"),
+            "receiver_path_ns": rx.get("cpu_time", {}).get("path_ns"),
+            "sender_elapsed_ns": txe["elapsed_ns"],
+            "receiver_elapsed_ns": rxe["elapsed_ns"],
+            "retransmits": txe.get("tcp_retrans_segments"),
+        }
+
+    def rr(self, seconds):
+        sid = self.receiver("rr", seconds)
+        try:
+            r = self.sender("rr", seconds)
+        except Exception:
+            self.abandon(sid)
+            raise
+        rx = self.collect(sid, seconds)
+        if r.get("error"):
+            raise measure.MeasureError(f"calperf rr: {r.get('error_name')}")
+        pct = r.get("rtt_percentiles", {})
+        cle, sve = r["session"]["sender"]["stats"], rx["receiver"]["stats"]
+        return {"latency_us": r["latency_ns"] / 1e3,
+                "rtt_p50_us": pct.get("p50_ns", 0) / 1e3,
+                "rtt_p99_us": pct.get("p99_ns", 0) / 1e3,
+                "transactions_per_s": r["transactions_per_s"],
+                "client_cpu": host_cores(r["session"], cle),
+                "server_cpu": host_cores(rx, sve)}
+
+    # qperf the same way: its server on B for the topology's lifetime,
+    # the client on A; each side reads its own host's /proc/stat.
+    def qperf_server(self):
+        ns = self.t.server
+        self.b.run(f"""set -e
+mkdir -p {STATE}
+setsid ip netns exec {ns} qperf -lp {measure.QPERF_PORT} </dev/null >/dev/null 2>&1 &
+echo $! >{STATE}/qperf.pid
+for _ in $(seq 100); do
+    [ -n "$(ip netns exec {ns} ss -Htln 'sport = :{measure.QPERF_PORT}')" ] && exit 0
+    sleep 0.1
+done
+echo "qperf's server did not start" >&2
+exit 1
+""")
+
+    def qperf(self, test, seconds, *args):
+        cmd = ["ip", "netns", "exec", self.t.client, "qperf", "-v", "-t", seconds,
+               "-lp", measure.QPERF_PORT, "-lca", self.client_cpu, "-rca", self.server_cpu,
+               *args, self.t.server_addr, test]
+        out = self.a.run(" ".join(shlex.quote(str(c)) for c in cmd), timeout=seconds * 10 + 120)
+        return measure.parse_qperf(out)
+
+    def qperf_stream(self, size, seconds, sockbuf):
+        v = self.qperf("tcp_bw", seconds, "-m", size, *measure.qperf_sockbuf(size, sockbuf))
+        gbps = v.get("bw", 0) / 1e9
+        # Each side's /proc/stat is its own host's, here.
+        tx, rx = v.get("send_cpus_used", 0), v.get("recv_cpus_used", 0)
+        return {"gbps": gbps, "sender_cpu": tx, "receiver_cpu": rx,
+                "sender_cpu_per_gbps": tx / gbps if gbps else None,
+                "receiver_cpu_per_gbps": rx / gbps if gbps else None,
+                "cpu_per_gbps": max(tx, rx) / gbps if gbps else None,
+                "send_cost_s_per_gb": v.get("send_cost"),
+                "recv_cost_s_per_gb": v.get("recv_cost")}
+
+    def qperf_rr(self, seconds):
+        v = self.qperf("tcp_lat", seconds, "-m", 1)
+        return {"latency_us": v["latency"] / 1e3}
+
+
+def host_cores(session, stats):
+    """A host's path CPU over its end's data phase, in cores: the
+    kthreads plus the softirq and hardirq time outside them, over the
+    time the data moved. A receiver that started first and waited for
+    its sender spent that wait idle, so dividing by the data phase, not
+    the whole CPU window, does not under-report it."""
+    path = session.get("cpu_time", {}).get("path_ns")
+    if path is None:
+        path = stats.get("cpu_ns", 0)
+    return path / stats["elapsed_ns"] if stats.get("elapsed_ns") else 0.0
