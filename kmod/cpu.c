@@ -56,7 +56,10 @@ static struct calperf_cpu_self *calperf_cpu_self_of(struct task_struct *t)
 	if (t->flags & PF_EXITING)
 		return NULL;
 	w = calperf_worker_of(t);
-	return w ? this_cpu_ptr(w->s->cpu.self) : NULL;
+	/* this_cpu_ptr() of NULL is not NULL: test the percpu pointer. */
+	if (!w || !w->s->cpu.self)
+		return NULL;
+	return this_cpu_ptr(w->s->cpu.self);
 }
 
 static void calperf_probe_softirq_entry(void *data, unsigned int vec)
