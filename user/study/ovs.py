@@ -63,8 +63,11 @@ class Tools:
             if missing or not os.path.exists(self.schema):
                 raise Missing(f"Open vSwitch is neither in {cache} (scripts/ovs-fetch, "
                               f"which make deps runs) nor installed")
-        p = subprocess.run([self.path["ovs-vswitchd"], "--version"], env=self.env(None),
-                           capture_output=True, text=True)
+        try:
+            p = subprocess.run([self.path["ovs-vswitchd"], "--version"], env=self.env(None),
+                               capture_output=True, text=True)
+        except OSError as e:
+            raise Missing(f"ovs-vswitchd ({self.where}) does not run: {e.strerror}")
         if p.returncode:
             raise Missing(f"ovs-vswitchd ({self.where}) does not run: "
                           f"{(p.stderr.strip().splitlines() or ['exit %d' % p.returncode])[-1]}")
