@@ -218,10 +218,12 @@ def ovs_left():
     left = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            comm = open(f"/proc/{pid}/comm").read().strip()
+            stat = open(f"/proc/{pid}/stat").read()
         except OSError:
             continue
-        if comm in OVS_DAEMONS:
+        comm, state = stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2]
+        # A zombie has exited (its parent, init here, has yet to reap it).
+        if comm in OVS_DAEMONS and state != "Z":
             left.append(f"{comm} (pid {pid})")
     devs = sh("ip -br link").stdout + sh("ip -all netns exec ip -br link",
                                         check_rc=False).stdout

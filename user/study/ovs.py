@@ -92,26 +92,38 @@ def kernel_module():
 
 
 def alive(pid, name):
-    """Process @pid is still @name (not another that took its number)."""
+    """Process @pid is still @name (not another that took its number) and
+    has not exited (a zombie, not reaped yet, has)."""
     try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip() == name[:15]
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
     except OSError:
         return False
+    comm, state = stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:][:1]
+    return comm == name[:15] and state not in ("Z", "X")
 
 
-def kill_daemons(run):
-    """The daemons whose pid files lie in @run, ended: politely, then not."""
+def daemon_pids(run):
+    """The daemons' pids, from their pid files in @run."""
+    pids = {}
     for name in DAEMONS:
         try:
             with open(os.path.join(run, f"{name}.pid")) as f:
-                pid = int(f.read())
+                pids[name] = int(f.read())
         except (OSError, ValueError):
-            continue
-        for sig in (signal.SIGTERM, signal.SIGKILL):
+            pass
+    return pids
+
+
+def kill_daemons(pids, grace=False):
+    """The daemons of @pids ({name: pid}) ended: with @grace given time to
+    end (they were asked to), then terminated, then killed."""
+    for name, pid in pids.items():
+        for sig in ((None,) if grace else ()) + (signal.SIGTERM, signal.SIGKILL):
             if not alive(pid, name):
                 break
-            os.kill(pid, sig)
+            if sig:
+                os.kill(pid, sig)
             for _ in range(50):
                 if not alive(pid, name):
                     break
@@ -124,7 +136,7 @@ def cleanup_stale():
         return
     for d in os.listdir(SCRATCH):
         if d.startswith("ovs-"):
-            kill_daemons(os.path.join(SCRATCH, d))
+            kill_daemons(daemon_pids(os.path.join(SCRATCH, d)))
             shutil.rmtree(os.path.join(SCRATCH, d), ignore_errors=True)
 
 
@@ -174,12 +186,14 @@ class Switch:
         daemons ended, their directory gone."""
         if not self.started:
             return
+        # Their pid files go as they exit: read them first.
+        pids = daemon_pids(self.run)
         for name, extra in zip(DAEMONS, (["--cleanup"], [])):
             try:
                 self._run("ovs-appctl", "-t", f"{self.run}/{name}.ctl", "exit", *extra,
                           timeout=20)
             except RuntimeError:
                 pass
-        kill_daemons(self.run)
+        kill_daemons(pids, grace=True)
         shutil.rmtree(self.run, ignore_errors=True)
         self.started = False

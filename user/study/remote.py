@@ -117,7 +117,9 @@ if [ -d $st/ovs ]; then
         pid=$(cat $st/ovs/$d.pid 2>/dev/null) || continue
         for sig in TERM KILL; do
             for _ in $(seq 50); do
-                [ "$(cat /proc/$pid/comm 2>/dev/null)" = $d ] || break 2
+                # Gone, another process, or a zombie: ended.
+                state=$(sed 's/.*) //' /proc/$pid/stat 2>/dev/null | cut -c1)
+                [ "$(cat /proc/$pid/comm 2>/dev/null)" = $d ] && [ "$state" != Z ] || break 2
                 kill -s $sig "$pid" 2>/dev/null
                 sleep 0.1
             done
