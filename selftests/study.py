@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from calperf import module_load, module_loaded, REPO, session_count, sh  # noqa: E402
@@ -204,6 +205,72 @@ def left_clean(study):
     check(all(os.path.exists(f"/sys/class/net/{d}") for d in ("eth0", "eth1")),
           "the NICs are not back")
     check(session_count() == 0, "sessions left")
+
+
+OVS_OUT = "/tmp/calperf-study-ovs"
+OVS_DAEMONS = ("ovsdb-server", "ovs-vswitchd")
+
+
+def ovs_left():
+    """What an Open vSwitch would leave behind: its daemons, its
+    datapath's and ports' devices (here or in a study namespace), the
+    study's switch directories."""
+    left = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = open(f"/proc/{pid}/stat").read()
+        except OSError:
+            continue
+        comm, state = stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2]
+        # A zombie has exited (its parent, init here, has yet to reap it).
+        if comm in OVS_DAEMONS and state != "Z":
+            left.append(f"{comm} (pid {pid})")
+    devs = sh("ip -br link").stdout + sh("ip -all netns exec ip -br link",
+                                        check_rc=False).stdout
+    left += [ln.split()[0] for ln in devs.splitlines()
+             if re.match(r"(ovs-system|br-int|vxlan_sys_)", ln)]
+    if os.path.isdir("/run/calperf-study"):
+        left += [f"/run/calperf-study/{d}" for d in os.listdir("/run/calperf-study")]
+    return left
+
+
+@t.test
+def ovs_vxlan():
+    """The Open vSwitch path, from the cache 'make deps' fills: both
+    hosts' switches built (their own ovsdb-server and ovs-vswitchd),
+    calperf's stream carried through them, the OVS datapath's VXLAN
+    port in the hop table between the workloads' veths and the NICs,
+    and, once torn down, no daemon, datapath or bridge left."""
+    if DEBUG_KERNEL:
+        raise Skip("the debug kernel has no openvswitch module")
+    sh(f"rm -rf {OVS_OUT}")
+    began = time.monotonic()
+    p = run_study("--out", OVS_OUT, "--topologies", "ovs", "--sizes", "16K", "--time", "1",
+                  "--rr-time", "1", "--hop-size", "16K", "--hop-sample", "1", "--no-qperf",
+                  "--no-plots")
+    res = json.load(open(f"{OVS_OUT}/results.json"))
+    topo = res["topologies"][0]
+    if topo["status"] == "skipped":
+        raise Skip(topo["reason"])
+    check(p.returncode == 0 and topo["status"] == "ok",
+          f"calperf-study failed ({p.returncode}): {topo} {p.stdout} {p.stderr}")
+    diag(f"{topo['ovs']}; the study took {time.monotonic() - began:.0f} s")
+    c = topo["stream"][0]["calperf"]
+    check("error" not in c and c["gbps"] > 0, f"stream {c}")
+    check(topo["rr"]["calperf"]["latency_us"] > 0 and topo["hops"]["complete"] > 0, topo)
+    devs = []
+    for h in topo["hops"]["path"]:
+        if h["ifname"] and (not devs or devs[-1] != (h["ifname"], h["netns"])):
+            devs.append((h["ifname"], h["netns"]))
+    want = [("eth0", "cps-wA"), ("vethA", "cps-hA"), ("vxlan_sys_4789", "cps-hA"),
+            ("eth0", "cps-hA"), ("eth1", "cps-hB"), ("vxlan_sys_4789", "cps-hB"),
+            ("vethB", "cps-hB"), ("eth0", "cps-wB")]
+    check(devs == want, f"hop devices {devs}")
+    md = sections(open(f"{OVS_OUT}/report.md").read())
+    rows = md["ovs, stream of 16K messages"]
+    check(any("vxlan_sys_4789" in row for row in rows), f"no OVS port in the hop table {rows}")
+    left = ovs_left()
+    check(not left, f"left behind: {left}")
 
 
 @t.test

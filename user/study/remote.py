@@ -10,6 +10,7 @@ import shlex
 import subprocess
 
 import measure
+from topology import Unavailable
 
 STATE = "/run/calperf-study"
 NS = {"A": "cps-hA", "B": "cps-hB"}
@@ -108,6 +109,23 @@ if [ -s $st/nic ]; then
     ip -n "$ns" link set "$nic" netns 1 2>/dev/null
     ip link set "$nic" mtu "$mtu" 2>/dev/null
 fi
+# Its own Open vSwitch: the datapath deleted, the daemons ended.
+if [ -d $st/ovs ]; then
+    ovs-appctl -T 10 -t $st/ovs/ovs-vswitchd.ctl exit --cleanup >/dev/null 2>&1
+    ovs-appctl -T 10 -t $st/ovs/ovsdb-server.ctl exit >/dev/null 2>&1
+    for d in ovs-vswitchd ovsdb-server; do
+        pid=$(cat $st/ovs/$d.pid 2>/dev/null) || continue
+        for sig in TERM KILL; do
+            for _ in $(seq 50); do
+                # Gone, another process, or a zombie: ended.
+                state=$(sed 's/.*) //' /proc/$pid/stat 2>/dev/null | cut -c1)
+                [ "$(cat /proc/$pid/comm 2>/dev/null)" = $d ] && [ "$state" != Z ] || break 2
+                kill -s $sig "$pid" 2>/dev/null
+                sleep 0.1
+            done
+        done
+    done
+fi
 for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cps-/ {{ print $1 }}'); do
     ip netns del "$ns"
 done
@@ -163,6 +181,8 @@ class RemoteTopology:
     namespace of its own (cps-hA, cps-hB) with the host's address, then
     what the path adds on each side."""
     name = title = ""
+    # What the results should say of how the path was made.
+    about = {}
 
     def __init__(self, hosts, nics, mtu):
         self.hosts, self.nics, self.mtu = hosts, nics, mtu
@@ -285,7 +305,77 @@ ip -n {w} addr add {self.ADDR[role]}/24 dev eth0
 """
 
 
-TOPOLOGIES = {t.name: t for t in (RemoteBare, RemoteCalico, RemoteBridge, RemoteVxlan)}
+class RemoteOvs(RemoteTopology):
+    """Open vSwitch with VXLAN between the machines, with each host's own
+    installed Open vSwitch (a real host's is the user's: the study never
+    installs one there). Its daemons are the study's, not the host's
+    service: an ovsdb-server and ovs-vswitchd inside the host's
+    namespace, their database (made by ovsdb-tool), sockets and pid
+    files in the study's directory, ended by the clean-up."""
+    name, title = "ovs", "overlay: Open vSwitch and VXLAN, two machines"
+    ADDR = {"A": "198.18.8.1", "B": "198.18.8.2"}
+    RUN = f"{STATE}/ovs"
+    # Prints what the host lacks, if anything.
+    CHECK = """for p in ovsdb-tool ovsdb-server ovs-vsctl ovs-appctl; do
+    command -v $p >/dev/null || echo "$p"
+done
+command -v ovs-vswitchd >/dev/null || [ -x /usr/lib/openvswitch-switch/ovs-vswitchd ] ||
+    echo ovs-vswitchd
+[ -e "${OVS_PKGDATADIR:-/usr/share/openvswitch}/vswitch.ovsschema" ] || echo vswitch.ovsschema
+modprobe -q openvswitch 2>/dev/null || [ -d /sys/module/openvswitch ] ||
+    echo "the openvswitch kernel module"
+"""
+
+    def __init__(self, hosts, nics, mtu):
+        super().__init__(hosts, nics, mtu)
+        self.client, self.server = "cps-wA", "cps-wB"
+        self.server_addr = self.ADDR["B"]
+
+    def up(self):
+        for h in self.hosts:
+            missing = h.run(self.CHECK).split()
+            if missing:
+                raise Unavailable(f"{h}: Open vSwitch is not installed there "
+                                  f"(no {', '.join(missing)})")
+        versions = []
+        for h, nic in zip(self.hosts, self.nics):
+            out = h.run(self.underlay(h.role, nic) + self.build(h.role))
+            versions.append(f"{(out.strip().splitlines() or ['?'])[-1]} on {h}")
+        self.about = {"ovs": ", ".join(versions) + " (installed)"}
+
+    def build(self, role):
+        host, w, veth = NS[role], f"cps-w{role}", f"veth{role}"
+        peer = "B" if role == "A" else "A"
+        inner = self.mtu - VXLAN_OVERHEAD
+        run = self.RUN
+        daemon = f"--pidfile={run}/$d.pid --unixctl={run}/$d.ctl --log-file={run}/$d.log " \
+                 "--detach --no-chdir"
+        return f"""mkdir -p {run}
+export OVS_RUNDIR={run} OVS_LOGDIR={run} OVS_DBDIR={run} OVS_SYSCONFDIR={run}
+ovsdb-tool create {run}/conf.db "${{OVS_PKGDATADIR:-/usr/share/openvswitch}}/vswitch.ovsschema"
+d=ovsdb-server
+ip netns exec {host} ovsdb-server {run}/conf.db --remote=punix:{run}/db.sock {daemon}
+vsctl="ovs-vsctl --db=unix:{run}/db.sock --timeout=30"
+$vsctl --no-wait init
+d=ovs-vswitchd
+vswitchd=$(command -v ovs-vswitchd || echo /usr/lib/openvswitch-switch/ovs-vswitchd)
+ip netns exec {host} "$vswitchd" unix:{run}/db.sock {daemon}
+ip netns add {w}
+ip -n {w} link set lo up
+ip -n {w} link add eth0 mtu {inner} type veth peer name {veth} netns {host} mtu {inner}
+ip -n {w} link set eth0 up
+ip -n {host} link set {veth} up
+$vsctl add-br br-int -- add-port br-int {veth} -- add-port br-int vx0 -- \\
+    set interface vx0 type=vxlan options:remote_ip={ADDR[peer]} options:key=42 \\
+    options:dst_port=4789
+ip -n {host} link set br-int up
+ip -n {w} addr add {self.ADDR[role]}/24 dev eth0
+"$vswitchd" --version | head -n 1
+"""
+
+
+TOPOLOGIES = {t.name: t for t in (RemoteBare, RemoteCalico, RemoteBridge, RemoteVxlan,
+                                  RemoteOvs)}
 
 
 class Pair:

@@ -5,11 +5,12 @@ one wire, or a veth pair). A topology puts a client in one host's world
 and a server in the other's, then tears it all down again."""
 
 import os
-import shutil
 import subprocess
 import time
 
-from wiring import TAPFWD, add_ns, calico_workload, ns_sh, sh, stop, tapfwd, veth, vxlan
+import ovs
+from wiring import (TAPFWD, VXLAN_ID, VXLAN_PORT, add_ns, calico_workload, ns_sh, sh, stop,
+                    tapfwd, veth, vxlan)
 
 PREFIX = "cps-"
 HA, HB = PREFIX + "hA", PREFIX + "hB"
@@ -23,7 +24,8 @@ class Unavailable(Exception):
 
 
 def cleanup_stale():
-    """Namespaces left by an earlier run that was killed."""
+    """Namespaces and switches left by an earlier run that was killed."""
+    ovs.cleanup_stale()
     for line in sh("ip netns list").splitlines():
         name = line.split()[0] if line.strip() else ""
         if name.startswith(PREFIX):
@@ -110,6 +112,8 @@ class Topology:
         self.underlay, self.mtu = underlay, mtu
         self.namespaces = []
         self.procs = []
+        # What the results should say of how the path was made.
+        self.about = {}
 
     def add_ns(self, name):
         add_ns(PREFIX + name)
@@ -322,52 +326,35 @@ class Ovs(Topology):
     name, title = "ovs", "overlay: Open vSwitch and VXLAN"
 
     def build(self):
-        for tool in ("ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ovsdb-tool"):
-            if not shutil.which(tool):
-                raise Unavailable("Open vSwitch is not installed "
-                                  "(apt-get install openvswitch-switch)")
-        schema = "/usr/share/openvswitch/vswitch.ovsschema"
-        subprocess.run(["modprobe", "-q", "openvswitch"], check=False)
+        try:
+            tools = ovs.Tools()
+            ovs.kernel_module()
+        except ovs.Missing as e:
+            raise Unavailable(str(e))
+        self.about = {"ovs": f"Open vSwitch {tools.version}, {tools.where}"}
         inner = self.mtu - VXLAN_OVERHEAD
-        self.rundirs = []
+        self.switches = []
         addrs = {}
         for host, tag, remote, addr in ((HA, "A", UB, "198.18.8.1"),
                                         (HB, "B", UA, "198.18.8.2")):
-            run = f"/tmp/{PREFIX}ovs-{tag}"
-            shutil.rmtree(run, ignore_errors=True)
-            os.makedirs(run)
-            self.rundirs.append(run)
-            env = f"OVS_RUNDIR={run} OVS_LOGDIR={run} OVS_DBDIR={run}"
-            db = f"unix:{run}/db.sock"
-            sh(f"ovsdb-tool create {run}/conf.db {schema}")
-            ns_sh(host, f"env {env} ovsdb-server {run}/conf.db --remote=p{db} "
-                  f"--pidfile={run}/ovsdb-server.pid --log-file={run}/ovsdb-server.log "
-                  f"--detach --no-chdir")
-            sh(f"ovs-vsctl --db={db} --no-wait init")
-            ns_sh(host, f"env {env} ovs-vswitchd {db} --pidfile={run}/ovs-vswitchd.pid "
-                  f"--log-file={run}/ovs-vswitchd.log --detach --no-chdir")
+            switch = ovs.Switch(tools, host, f"{ovs.SCRATCH}/ovs-{tag}")
+            self.switches.append(switch)
+            switch.start()
             ns = self.add_ns("w" + tag)
             veth(ns, host, "veth" + tag, inner)
-            vsctl = f"ovs-vsctl --db={db} --timeout=30"
-            sh(f"{vsctl} add-br br-int")
-            sh(f"{vsctl} add-port br-int veth{tag}")
-            sh(f"{vsctl} add-port br-int vx0 -- set interface vx0 type=vxlan "
-               f"options:remote_ip={remote} options:key=42")
+            switch.vsctl("add-br", "br-int")
+            switch.vsctl("add-port", "br-int", "veth" + tag)
+            switch.vsctl("add-port", "br-int", "vx0", "--", "set", "interface", "vx0",
+                         "type=vxlan", f"options:remote_ip={remote}",
+                         f"options:key={VXLAN_ID}", f"options:dst_port={VXLAN_PORT}")
             sh(f"ip -n {host} link set br-int up")
             sh(f"ip -n {ns} addr add {addr}/24 dev eth0")
             addrs[tag] = (ns, addr)
         self.ends(addrs["A"], addrs["B"])
 
     def stop(self):
-        for run in getattr(self, "rundirs", []):
-            for daemon in ("ovs-vswitchd", "ovsdb-server"):
-                try:
-                    pid = int(open(f"{run}/{daemon}.pid").read())
-                    os.kill(pid, 15)
-                except (OSError, ValueError):
-                    pass
-            time.sleep(0.2)
-            shutil.rmtree(run, ignore_errors=True)
+        for switch in getattr(self, "switches", []):
+            switch.stop()
 
 
 TOPOLOGIES = {t.name: t for t in (Bare, Calico, Bridge, VmLike, Vxlan, Ovs)}
