@@ -122,11 +122,15 @@ check-debug: user
 # calperf-study --hosts from this machine, over SSH, between the two
 # guests of a lab (selftests/vm/cluster), each its own kernel, and its
 # failures (a host unreachable, without the module, of another version,
-# lost mid-run). CLUSTER_KERNELS: one per guest.
+# lost mid-run); then ansible/calperf.yml installs the packages there
+# (built first, as for check) and runs a study each way. CLUSTER_KERNELS:
+# one per guest.
 CLUSTER_KERNELS ?= 6.1,6.12
 check-cluster: user
 	scripts/kernel-tools >/dev/null
-	selftests/vm/cluster --kernel $(CLUSTER_KERNELS) --timeout 1800 -- selftests/cluster.py
+	mkdir -p build
+	$(MAKE) -s deb >build/deb.log 2>&1 || { echo "check-cluster: 'make deb' failed: see build/deb.log" >&2; exit 1; }
+	selftests/vm/cluster --kernel $(CLUSTER_KERNELS) --timeout 3600 -- selftests/cluster.py
 
 # Installed as a Debian tool would be: calperfctl and calperf-tapfwd in
 # sbin (they need CAP_NET_ADMIN), calperf-study with its package in

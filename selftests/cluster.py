@@ -8,10 +8,16 @@ each host's CPU is its own and plausible; the report's figures are
 results.json's; both hosts are left clean. Then each failure ends with
 one line naming the host, the other host left clean: an unreachable
 host, a host whose module cannot be loaded, a version mismatch, and an
-SSH connection lost mid-run."""
+SSH connection lost mid-run. Last, the Ansible playbook
+(ansible/calperf.yml) on the two hosts made fresh (the lab's module and
+tools taken away): it installs the packages of 'make deb', loads the
+module, runs a study each way and merges the two; with an unreachable
+host in the inventory, it names that host and leaves the other clean."""
+import glob
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -26,6 +32,9 @@ CFG = os.environ.get("CALPERF_SSH_CONFIG")
 OUT = os.path.join(os.environ.get("CALPERF_LAB_DIR", "/tmp"), "study")
 TOPOS = ["bare", "calico"]
 SIZES = ["1K", "64K"]
+PLAYBOOK = os.path.join(REPO, "ansible", "calperf.yml")
+PLAY_OUT = OUT + "-ansible"
+PAIRS = [HOSTS[:2], HOSTS[1::-1]] if len(HOSTS) >= 2 else []
 FORMAT = {"gbps": "{:.3f}", "cores": "{:.2f}", "per_gbps": "{:.2f}", "us": "{:.1f}"}
 
 
@@ -203,10 +212,10 @@ def bridge_and_vxlan():
         clean(h)
 
 
-@t.test
-def unreachable_host():
-    """B a host of the SSH configuration where nothing listens (on this
-    machine's loopback: no name lookup, nothing leaves the machine)."""
+def gone_config():
+    """An ssh_config naming the lab's hosts and lab-gone, at a port of
+    this machine's loopback where nothing listens (no name lookup,
+    nothing leaves the machine)."""
     cfg = OUT + "-unreachable.ssh_config"
     port = 20000
     while subprocess.run(["ss", "-Htln", f"sport = :{port}"], capture_output=True,
@@ -215,7 +224,13 @@ def unreachable_host():
     with open(cfg, "w") as f:
         f.write(f"Host lab-gone\n    HostName 127.0.0.1\n    Port {port}\n\n")
         f.write(open(CFG).read())
-    failing_study("lab-gone", "unreachable", cfg)
+    return cfg
+
+
+@t.test
+def unreachable_host():
+    """B a host of the SSH configuration where nothing listens."""
+    failing_study("lab-gone", "unreachable", gone_config())
 
 
 @t.test
@@ -281,6 +296,133 @@ def ssh_lost_mid_run():
     check(p.returncode == 0, f"the study after B came back failed: {p.stderr}")
     for h in HOSTS[:2]:
         clean(h)
+
+
+def playbook(hosts, pairs, name, cfg=CFG):
+    """ansible-playbook on an inventory of @hosts (names of @cfg's
+    ssh_config) measuring @pairs with a tiny study into PLAY_OUT: its
+    exit code and output."""
+    inventory = f"{PLAY_OUT}-{name}.yml"
+    study_args = "--topologies bare --sizes 16K --time 1 --rr-time 1 --no-qperf --no-plots"
+    with open(inventory, "w") as f:
+        json.dump({"all": {"hosts": {h: {} for h in hosts}, "vars": {
+            "ansible_ssh_common_args": f"-F {cfg}",
+            "ansible_python_interpreter": "/usr/bin/python3",
+            "calperf_ssh_config": cfg, "calperf_deb_dir": os.path.join(REPO, "build", "deb"),
+            "calperf_results": PLAY_OUT, "calperf_pairs": pairs,
+            "calperf_study_args": study_args}}}, f, indent=1)
+    began = time.monotonic()
+    env = {**os.environ, "ANSIBLE_PIPELINING": "1", "ANSIBLE_TIMEOUT": "30",
+           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0"}
+    p = subprocess.run(["ansible-playbook", "-i", inventory, PLAYBOOK], capture_output=True,
+                       text=True, timeout=1800, env=env)
+    diag(f"ansible-playbook ({name}): exit {p.returncode}, {time.monotonic() - began:.0f} s")
+    return p.returncode, p.stdout + p.stderr
+
+
+def fresh_hosts():
+    """Both hosts as a Debian host without calperf: the lab's module
+    unloaded and gone, its tools out of PATH; then the playbook, which
+    installs and loads it again. Its output."""
+    if not shutil.which("ansible-playbook"):
+        raise Skip("no ansible-playbook here: run 'make deps'")
+    if len(glob.glob(os.path.join(REPO, "build", "deb", "calperf-*_*.deb"))) < 2:
+        raise Skip("no packages in build/deb: run 'make deb'")
+    for h in HOSTS[:2]:
+        p = ssh(h, "set -e; rmmod calperf; rm -f /lib/modules/$(uname -r)/updates/calperf.ko; "
+                "depmod -a; cd /usr/local/sbin; rm -f calperfctl calperf-tapfwd calperf-study; "
+                # man-db's trigger would index every man page, minutes under
+                # TCG: it runs only while this file exists (what debconf's
+                # man-db/auto-update sets when man-db is configured).
+                "rm -f /var/lib/man-db/auto-update; "
+                "! command -v calperfctl")
+        check(p.returncode == 0, f"{h}: {p.stderr}")
+    shutil.rmtree(PLAY_OUT, ignore_errors=True)
+    rc, out = playbook(HOSTS[:2], PAIRS, "lab")
+    recap = out[out.find("PLAY RECAP"):]
+    for line in recap.splitlines():
+        diag(line)
+    check(rc == 0, f"ansible-playbook failed ({rc}): {out[-3000:]}")
+    return out
+
+
+PLAY = shared(fresh_hosts)
+
+
+@t.test(play=PLAY)
+def playbook_installs_the_packages(play):
+    for h in HOSTS[:2]:
+        p = ssh(h, "dpkg-query -W -f '${Package} ${Status}\\n' calperf-dkms calperf-tools")
+        check(p.stdout.splitlines() == [f"{pkg} install ok installed" for pkg in
+                                        ("calperf-dkms", "calperf-tools")],
+              f"{h}: {p.stdout} {p.stderr}")
+        p = ssh(h, "dkms status calperf -k $(uname -r); modinfo -n calperf")
+        lines = p.stdout.splitlines()
+        check(p.returncode == 0 and len(lines) == 2 and "installed" in lines[0] and
+              "/updates/dkms/calperf.ko" in lines[1], f"{h}: {p.stdout} {p.stderr}")
+        diag(f"{h}: {lines[0]}")
+
+
+@t.test(play=PLAY)
+def playbook_loads_one_version(play):
+    versions = {}
+    for h in HOSTS[:2]:
+        p = ssh(h, "cat /sys/module/calperf/version; /usr/sbin/calperfctl -j -V")
+        check(p.returncode == 0, f"{h}: calperf not loaded: {p.stderr}")
+        mod, v = p.stdout.split("\n", 1)
+        v = json.loads(v)
+        check(mod == v["module_version"] == v["calperfctl_version"], f"{h}: {p.stdout}")
+        versions[h] = mod
+    check(len(set(versions.values())) == 1, versions)
+    diag(f"calperf {versions[HOSTS[0]]} on {', '.join(versions)}")
+
+
+@t.test(play=PLAY)
+def playbook_result_per_pair(play):
+    """Each pair's results directory, here, with the receiver's bytes the
+    sender's."""
+    for a, b in PAIRS:
+        res = json.load(open(f"{PLAY_OUT}/{a}-{b}/results.json"))
+        check(res["hosts"]["A"]["dest"] == a and res["hosts"]["B"]["dest"] == b, res["hosts"])
+        c = res["topologies"][0]["stream"][0]["calperf"]
+        check("error" not in c and c["sender_bytes"] == c["receiver_bytes"] > 0, c)
+        diag(f"{a} to {b}: {c['receiver_bytes']} B, {c['gbps']:.3f} Gb/s")
+
+
+@t.test(play=PLAY)
+def playbook_merges_the_reports(play):
+    """One section per pair in the merged report, its throughput the
+    pair's results.json's."""
+    text = open(f"{PLAY_OUT}/report.md").read()
+    sections = re.split(r"^## ", text, flags=re.M)[1:]
+    check(len(sections) == len(PAIRS), f"sections: {[s.splitlines()[0] for s in sections]}")
+    for (a, b), sec in zip(PAIRS, sections):
+        check(sec.startswith(f"{a} to {b}: bare\n"), sec.splitlines()[0])
+        res = json.load(open(f"{PLAY_OUT}/{a}-{b}/results.json"))
+        gbps = fig("gbps", res["topologies"][0]["stream"][0]["calperf"]["gbps"])
+        check(f"| 16K | {gbps} |" in sec, f"{a} to {b}: no '| 16K | {gbps} |' in {sec}")
+    diag(f"{PLAY_OUT}/report.md: {len(sections)} sections")
+
+
+@t.test(play=PLAY)
+def playbook_names_an_unreachable_host(play):
+    """lab-gone (nothing listens at its port) with HOSTS[0]: Ansible names
+    it unreachable, the pair is not measured, saying why, and HOSTS[0]
+    is left clean."""
+    rc, out = playbook([HOSTS[0], "lab-gone"], [[HOSTS[0], "lab-gone"]], "gone",
+                       gone_config())
+    check(rc != 0, f"exit 0: {out[-2000:]}")
+    # Ansible's line for lab-gone, and the play's last, which names it too.
+    fatal = [ln for ln in out.splitlines() if ln.startswith("fatal: [")]
+    check(fatal and fatal[0].startswith("fatal: [lab-gone]: UNREACHABLE!") and
+          all("lab-gone" in ln and f"[{HOSTS[0]}]" not in ln for ln in fatal),
+          f"not lines naming lab-gone alone: {fatal}")
+    for ln in fatal:
+        diag(ln[:200])
+    want = f"not measured: {HOSTS[0]},lab-gone: lab-gone not set up"
+    check(want in out, f"no '{want}' in {out[-2000:]}")
+    check(not os.path.exists(f"{PLAY_OUT}/{HOSTS[0]}-lab-gone"), "a results directory")
+    clean(HOSTS[0])
 
 
 t.run()

@@ -26,6 +26,7 @@ them."""
 import contextlib
 import inspect
 import os
+import re
 import sys
 import time
 import traceback
@@ -36,6 +37,9 @@ SKIP = 4
 # The debug kernel (KASAN, lockdep...) runs about ten times slower: there
 # the tests look for kernel reports, and time bounds are reported only.
 DEBUG_KERNEL = os.environ.get("CALPERF_VM_KERNEL") == "debug"
+# A regular expression: only the tests whose names it finds run, the
+# others are skipped (e.g. CALPERF_ONLY=playbook for a lab's Ansible part).
+ONLY = os.environ.get("CALPERF_ONLY")
 
 
 class Skip(Exception):
@@ -203,6 +207,9 @@ class Ktap:
         for i, (fn, fixtures) in enumerate(self.tests):
             if setup_skip is not None or setup_failed:
                 self._result(fn.__name__, setup_skip, setup_failed)
+                continue
+            if ONLY and not re.search(ONLY, fn.__name__):
+                self._result(fn.__name__, f"not selected (CALPERF_ONLY={ONLY})")
                 continue
             skip, failed = self._run_one(fn, fixtures, teardowns.get(i, []))
             self._result(fn.__name__, skip, failed)

@@ -6,6 +6,7 @@ precision of its unit (FORMAT)."""
 
 import csv
 import os
+import re
 
 # Printed precision per unit: Gb/s, cores, cores per Gb/s, microseconds.
 FORMAT = {"gbps": "{:.3f}", "cores": "{:.2f}", "per_gbps": "{:.2f}", "us": "{:.1f}"}
@@ -142,6 +143,36 @@ def host_cpu(results):
 
 
 def write_report(results, out, plots):
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write(render(results, plots))
+
+
+def study_title(results):
+    """What a study measured between what: its section's heading in a
+    merged report."""
+    hosts = results.get("hosts")
+    if hosts:
+        return f"{hosts['A']['dest']} to {hosts['B']['dest']}"
+    return f"one machine, kernel {results['machine']['kernel']}"
+
+
+def write_merged(studies, path):
+    """One report of several studies (each a results directory's
+    results.json): a section per study, holding that study's report
+    with its headings one level down."""
+    md = [f"# calperf studies: {len(studies)} merged\n"]
+    md += [f"- {study_title(r)}: `{d}`, {r['started']}" for d, r in studies]
+    md.append("")
+    for _, results in studies:
+        text = render(results, [], study_title(results))
+        md.append(re.sub(r"^#", "##", text, flags=re.M))
+    with open(path, "w") as f:
+        f.write("\n".join(md))
+
+
+def render(results, plots, title=None):
+    """report.md's text; @title replaces the list of topologies in its
+    first heading."""
     c, m = results["config"], results["machine"]
     hosts = results.get("hosts")
     if hosts:
@@ -154,7 +185,8 @@ def write_report(results, out, plots):
     else:
         where = (f"Kernel {m['kernel']}, {m['cpus']} CPUs ({m['cpu_model']}); "
                  f"{results['started']}, {results['duration_s']:.0f} s in all.  ")
-    md = [f"# calperf study: {', '.join(t['name'] for t in measured(results))}\n",
+    names = ", ".join(t["name"] for t in measured(results))
+    md = [f"# {title + ': ' + names if title else 'calperf study: ' + names}\n",
           where,
           f"{'Hosts' if hosts else 'Two hosts (network namespaces)'} over "
           f"{c['underlay']}, MTU {c['mtu']}; "
@@ -232,5 +264,4 @@ def write_report(results, out, plots):
         md.append("## Not measured\n")
         md += problems
         md.append("")
-    with open(os.path.join(out, "report.md"), "w") as f:
-        f.write("\n".join(md))
+    return "\n".join(md)
