@@ -86,15 +86,45 @@ def latency(results, d):
             "'' using 5:6:7 title 'qperf tcp_lat'\n")
 
 
+def hop_label(p):
+    """A hop as the charts name it: its point, and its device@namespace."""
+    where = f"{p['ifname']}@{p['netns'].removeprefix('cps-')}" if p["ifname"] else ""
+    return f"{p['point']} {where}".strip()
+
+
+def traced(results):
+    return [t for t in measured(results)
+            if t.get("hops") and "error" not in t["hops"] and t["hops"]["path"]]
+
+
+def hop_budget(topos, d):
+    """One horizontal bar per topology, stacked from the p50 of each hop
+    in path order, on one axis: the topologies' hop budgets side by
+    side, each segment labelled by its point and device@namespace."""
+    with open(os.path.join(d, "hop_budget.dat"), "w") as f:
+        f.write("# topology: from_us to_us bar colour label\n")
+        for i, t in enumerate(topos):
+            x = 0.0
+            for j, p in enumerate(t["hops"]["path"]):
+                f.write(f"{x!r} {x + p['p50_us']!r} {i} {j % 8 + 1} \"{hop_label(p)}\"\n")
+                x += p["p50_us"]
+    ytics = ", ".join(f"'{t['name']}' {i}" for i, t in enumerate(topos))
+    return ("set title 'Hop budget: the p50 of each hop, in path order'\n"
+            "set xlabel 'us (sum of the hops p50; end to end p50 differs)'\n"
+            f"set ytics ({ytics})\nset yrange [{len(topos) - 0.4}:-0.6]\nset xrange [0:*]\n"
+            "set style fill solid 0.7 border -1\nunset key\n"
+            "plot 'hop_budget.dat' using (($1+$2)/2):3:(($2-$1)/2):(0.38):4 "
+            "with boxxyerror lc variable, \\\n"
+            "     '' using (($1+$2)/2):3:5 with labels rotate by 90 font ',7'\n")
+
+
 def hops(t, d):
     h = t["hops"]
     name = f"hops-{t['name']}"
     with open(os.path.join(d, name + ".dat"), "w") as f:
         f.write("# hop label p50_us p99_us\n")
         for i, p in enumerate(h["path"], start=1):
-            where = f"{p['ifname']}@{p['netns'].removeprefix('cps-')}" if p["ifname"] else ""
-            label = f"{p['point']} {where}".strip()
-            f.write(f"{i} \"{label}\" {p['p50_us']!r} {p['p99_us']!r}\n")
+            f.write(f"{i} \"{hop_label(p)}\" {p['p50_us']!r} {p['p99_us']!r}\n")
     return name, (f"set title '{t['name']}: latency from the previous point, stream of "
                   f"{size_label(h['size'])} (end to end p50 "
                   f"{h['end_to_end']['p50_us']:.1f} us)'\n"
@@ -134,10 +164,12 @@ def draw(results, out):
                                ("qperf", "cpu_per_gbps", "qperf", True)])),
         ("latency", "1-byte latency", latency(results, d)),
     ]
-    for t in measured(results):
-        if t.get("hops") and "error" not in t["hops"] and t["hops"]["path"]:
-            name, gp = hops(t, d)
-            scripts.append((name, f"Per-hop latency, {t['name']}", gp))
+    topos = traced(results)
+    if topos:
+        scripts.append(("hop_budget", "Hop budget of each topology", hop_budget(topos, d)))
+    for t in topos:
+        name, gp = hops(t, d)
+        scripts.append((name, f"Per-hop latency, {t['name']}", gp))
     return render(d, term, scripts)
 
 
