@@ -17,6 +17,8 @@
 #                        (TIMEBASE=wall: TCG wall time; BENCH_CPU=qemu64:
 #                        a CPU model without ERMS)
 #   make study           the seed experiment in the VM: report in study/
+#                        (REPS=3 runs per figure; ICOUNT=1: deterministic
+#                        guest time)
 #   make check           the selftests in the VM on both kernels
 #   make check KERNELS=6.12   ... on one of them ("debug": the debug kernel)
 #   make check-debug     selftests on a 6.12 debug kernel (KASAN, lockdep...)
@@ -98,12 +100,17 @@ bench: user
 
 # The seed experiment (user/calperf-study) between the VM's two NICs;
 # STUDY_ARGS passes options, e.g. STUDY_ARGS="--sizes 1K,64K --time 1".
+# REPS runs of each figure (median and spread); ICOUNT=1 runs the guest
+# on deterministic time (selftests/vm/run --icount).
 STUDY_DATE := $(shell date +%Y%m%d-%H%M%S)
 STUDY_OUT ?= study/$(STUDY_DATE)
+REPS ?= 3
+STUDY_CPU ?= qemu64
 study: user
-	selftests/vm/run --kernel $(lastword $(KERNELS)) --cpu-model qemu64 --nics \
+	selftests/vm/run --kernel $(lastword $(KERNELS)) --cpu-model $(STUDY_CPU) --nics \
+		$(if $(filter 1 yes,$(ICOUNT)),--icount) \
 		--share $(STUDY_OUT) -- user/calperf-study --out $(CURDIR)/$(STUDY_OUT) \
-		--no-plots $(STUDY_ARGS)
+		--reps $(REPS) --no-plots $(STUDY_ARGS)
 	user/calperf-study report $(STUDY_OUT)
 
 check: user

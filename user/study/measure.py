@@ -61,20 +61,40 @@ class Endpoints:
         return parse_qperf(_run(cmd, seconds * 10 + 60))
 
 
-# qperf -v's units to ns, bits/s, cores and CPU-seconds per GB.
-QPERF_UNITS = {"us": 1e3, "ms": 1e6, "ns": 1, "sec": 1e9, "GB/sec": 8e9, "MB/sec": 8e6,
-               "KB/sec": 8e3, "bytes/sec": 8, "%": 0.01, "sec/GB": 1, "ms/GB": 1e-3,
-               "us/GB": 1e-6, "/sec": 1, "K/sec": 1e3, "M/sec": 1e6}
+# Every unit qperf -v prints (its view_* functions: each scales a value
+# by 1000 to the next prefix), to the study's: ns, CPU-seconds per GB,
+# bits/s, per second, cores, bytes, and plain counts.
+QPERF_UNITS = {
+    "ns": 1, "us": 1e3, "ms": 1e6, "sec": 1e9,
+    "ns/GB": 1e-9, "us/GB": 1e-6, "ms/GB": 1e-3, "sec/GB": 1,
+    "bytes/sec": 8, "KB/sec": 8e3, "MB/sec": 8e6, "GB/sec": 8e9, "TB/sec": 8e12,
+    "bits/sec": 1, "Kb/sec": 1e3, "Mb/sec": 1e6, "Gb/sec": 1e9, "Tb/sec": 1e12,
+    "/sec": 1, "K/sec": 1e3, "M/sec": 1e6, "G/sec": 1e9, "T/sec": 1e12,
+    "% cpus": 0.01,
+    "bytes": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+    "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+    "": 1, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
+}
 
 
 def parse_qperf(out):
-    """qperf -v's "key = value unit" lines, scaled by QPERF_UNITS. The
-    unit is on the value's own line: a bare value ("rem_affinity = 1")
-    must not take the next line's key as its unit."""
+    """qperf -v's "key = value unit" lines, scaled by QPERF_UNITS. qperf
+    writes values of 1000 and more with commas ("1,300 sec/GB": its
+    largest cost unit) and sizes that are multiples of 1024 with the
+    bytes after them ("64 KiB (65,536)"). A value whose unit is not
+    known is an error naming the line, never a number; a value that is
+    no number (a host name, a version) is not a figure."""
     vals = {}
-    for key, num, unit in re.findall(r"^[ \t]*(\w+)[ \t]*=[ \t]*([\d.]+)[ \t]*(\S*)",
-                                     out, re.M):
-        vals[key] = float(num) * QPERF_UNITS.get(unit, 1)
+    for line in out.splitlines():
+        m = re.match(r"\s*(\w+)\s*=\s*(-?[\d,]*\.?\d+)(?:\s+(.*?))?\s*$", line)
+        if not m:
+            continue
+        key, num, unit = m.group(1), m.group(2), m.group(3) or ""
+        unit = re.sub(r"\s*\([\d,]+\)$", "", unit)
+        if unit not in QPERF_UNITS:
+            raise MeasureError(f"qperf printed a unit the study does not know: "
+                               f"'{line.strip()}'")
+        vals[key] = float(num.replace(",", "")) * QPERF_UNITS[unit]
     return vals
 
 

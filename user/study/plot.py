@@ -9,6 +9,7 @@ import shutil
 import subprocess
 
 from report import cell, measured, size_label
+from stats import interval
 
 HEAD = """set terminal {term} size 960,600 noenhanced
 set output '{png}'
@@ -23,27 +24,31 @@ def terminal():
     return "pngcairo" if "pngcairo" in p.stdout + p.stderr else "png"
 
 
-def sweep(results, d, name, title, ylabel, series):
-    """One line per topology and each of @series [(tool, key, label,
-    dashed)] against message size, on a log2 axis; a topology keeps its
-    colour, the series tells solid from dashed."""
-    topos = measured(results)
-    sizes = results["config"]["sizes"]
-    cols = [(t, *s) for t in topos for s in series]
+def spread(run, key):
+    """(median, low, high) of a figure for gnuplot: its interval (CI, else
+    min-max), or the median alone for one run; NaN where not measured."""
+    v = cell({"x": run}, "x", key)
+    if v is None:
+        return ("NaN",) * 3
+    lo, hi = interval(run, key) or (v, v)
+    return repr(v), repr(lo), repr(hi)
+
+
+def curves(d, name, title, ylabel, sizes, cols):
+    """@cols [(title, colour, dashed, {size: run}, key)] against message
+    size on a log2 axis, each point with error bars over its spread."""
     with open(os.path.join(d, name + ".dat"), "w") as f:
-        f.write("# size " + " ".join(f"{c[0]['name']}-{c[3]}" for c in cols) + "\n")
-        for i, size in enumerate(sizes):
-            vals = []
-            for t, tool, key, _, _ in cols:
-                v = cell(t["stream"][i], tool, key) if i < len(t["stream"]) else None
-                vals.append("NaN" if v is None else repr(v))
+        f.write("# size, then per curve: median low high (" +
+                ", ".join(c[0] for c in cols) + ")\n")
+        for size in sizes:
+            vals = [x for c in cols for x in spread(c[3].get(size), c[4])]
             f.write(f"{size} " + " ".join(vals) + "\n")
     plots = []
-    for n, (t, _, _, label, dashed) in enumerate(cols, start=2):
-        lt = topos.index(t) + 1
+    for i, (label, lt, dashed, _, _) in enumerate(cols):
+        n = 2 + 3 * i
         dash = " dt 2" if dashed else ""
-        plots.append(f"'{name}.dat' using 1:{n} with linespoints lt {lt}{dash} "
-                     f"title '{t['name']} {label}'")
+        plots.append(f"'{name}.dat' using 1:{n}:{n + 1}:{n + 2} with yerrorlines "
+                     f"lt {lt}{dash} title '{label}'")
     xtics = ", ".join(f"'{size_label(s)}' {s}" for s in sizes)
     return (f"set title '{title}'\nset logscale x 2\nset xtics ({xtics})\n"
             f"set xrange [{sizes[0] / 1.5}:{sizes[-1] * 1.5}]\n"
@@ -52,18 +57,65 @@ def sweep(results, d, name, title, ylabel, series):
             "plot " + ", \\\n     ".join(plots) + "\n")
 
 
+def by_size(t, tool):
+    return {e["size"]: e.get(tool) for e in t["stream"]}
+
+
+def sweep(results, d, name, title, ylabel, series):
+    """One line per topology and each of @series [(tool, key, label,
+    dashed)] against message size; a topology keeps its colour, the
+    series tells solid from dashed; error bars span each point's spread."""
+    topos = measured(results)
+    cols = [(f"{t['name']} {label}", i + 1, dashed, by_size(t, tool), key)
+            for i, t in enumerate(topos) for tool, key, label, dashed in series]
+    return curves(d, name, title, ylabel, results["config"]["sizes"], cols)
+
+
 def latency(results, d):
     with open(os.path.join(d, "latency.dat"), "w") as f:
         f.write("# topology calperf qperf (RTT/2, us)\n")
         for t in measured(results):
-            vals = [cell(t["rr"], tool, "latency_us") for tool in ("calperf", "qperf")]
-            f.write(t["name"] + " " + " ".join("NaN" if v is None else repr(v)
-                                               for v in vals) + "\n")
-    return ("set title '1-byte latency (RTT/2)'\nset ylabel 'us'\nset yrange [0:*]\n"
-            "set style data histograms\nset style histogram clustered gap 1\n"
+            vals = [x for tool in ("calperf", "qperf")
+                    for x in spread(t["rr"].get(tool), "latency_us")]
+            f.write(t["name"] + " " + " ".join(vals) + "\n")
+    return ("set title '1-byte latency (RTT/2; bars: the spread)'\nset ylabel 'us'\n"
+            "set yrange [0:*]\nset style data histograms\n"
+            "set style histogram errorbars gap 1 lw 1\n"
             "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
-            "plot 'latency.dat' using 2:xtic(1) title 'calperf rr', "
-            "'' using 3 title 'qperf tcp_lat'\n")
+            "plot 'latency.dat' using 2:3:4:xtic(1) title 'calperf rr', "
+            "'' using 5:6:7 title 'qperf tcp_lat'\n")
+
+
+def hop_label(p):
+    """A hop as the charts name it: its point, and its device@namespace."""
+    where = f"{p['ifname']}@{p['netns'].removeprefix('cps-')}" if p["ifname"] else ""
+    return f"{p['point']} {where}".strip()
+
+
+def traced(results):
+    return [t for t in measured(results)
+            if t.get("hops") and "error" not in t["hops"] and t["hops"]["path"]]
+
+
+def hop_budget(topos, d):
+    """One horizontal bar per topology, stacked from the p50 of each hop
+    in path order, on one axis: the topologies' hop budgets side by
+    side, each segment labelled by its point and device@namespace."""
+    with open(os.path.join(d, "hop_budget.dat"), "w") as f:
+        f.write("# topology: from_us to_us bar colour label\n")
+        for i, t in enumerate(topos):
+            x = 0.0
+            for j, p in enumerate(t["hops"]["path"]):
+                f.write(f"{x!r} {x + p['p50_us']!r} {i} {j % 8 + 1} \"{hop_label(p)}\"\n")
+                x += p["p50_us"]
+    ytics = ", ".join(f"'{t['name']}' {i}" for i, t in enumerate(topos))
+    return ("set title 'Hop budget: the p50 of each hop, in path order'\n"
+            "set xlabel 'us (sum of the hops p50; end to end p50 differs)'\n"
+            f"set ytics ({ytics})\nset yrange [{len(topos) - 0.4}:-0.6]\nset xrange [0:*]\n"
+            "set style fill solid 0.7 border -1\nunset key\n"
+            "plot 'hop_budget.dat' using (($1+$2)/2):3:(($2-$1)/2):(0.38):4 "
+            "with boxxyerror lc variable, \\\n"
+            "     '' using (($1+$2)/2):3:5 with labels rotate by 90 font ',7'\n")
 
 
 def hops(t, d):
@@ -72,9 +124,7 @@ def hops(t, d):
     with open(os.path.join(d, name + ".dat"), "w") as f:
         f.write("# hop label p50_us p99_us\n")
         for i, p in enumerate(h["path"], start=1):
-            where = f"{p['ifname']}@{p['netns'].removeprefix('cps-')}" if p["ifname"] else ""
-            label = f"{p['point']} {where}".strip()
-            f.write(f"{i} \"{label}\" {p['p50_us']!r} {p['p99_us']!r}\n")
+            f.write(f"{i} \"{hop_label(p)}\" {p['p50_us']!r} {p['p99_us']!r}\n")
     return name, (f"set title '{t['name']}: latency from the previous point, stream of "
                   f"{size_label(h['size'])} (end to end p50 "
                   f"{h['end_to_end']['p50_us']:.1f} us)'\n"
@@ -85,17 +135,23 @@ def hops(t, d):
                   f"plot '{name}.dat' using 3:xtic(2) title 'p50', '' using 4 title 'p99'\n")
 
 
-def draw(results, out):
-    """Write and render every plot; returns [(name, title)] of the PNGs
-    made, or raises RuntimeError saying why none could be."""
+def plots_dir(out):
+    """out/plots, made, and gnuplot's terminal; RuntimeError without gnuplot."""
     d = os.path.join(out, "plots")
     os.makedirs(d, exist_ok=True)
     if not shutil.which("gnuplot"):
         raise RuntimeError("gnuplot is not installed (apt-get install gnuplot-nox)")
-    term = terminal()
+    return d, terminal()
+
+
+def draw(results, out):
+    """Write and render every plot; returns [(name, title)] of the PNGs
+    made, or raises RuntimeError saying why none could be."""
+    d, term = plots_dir(out)
     scripts = [
         ("throughput", "Throughput against message size", sweep(
-            results, d, "throughput", "Throughput (solid: calperf, dashed: qperf)", "Gb/s",
+            results, d, "throughput",
+            "Throughput (solid: calperf, dashed: qperf; bars: the spread)", "Gb/s",
             [("calperf", "gbps", "calperf", False), ("qperf", "gbps", "qperf", True)])),
         ("cpu", "CPU against message size", sweep(
             results, d, "cpu", "calperf CPU per side (solid: sender, dashed: receiver)",
@@ -108,10 +164,17 @@ def draw(results, out):
                                ("qperf", "cpu_per_gbps", "qperf", True)])),
         ("latency", "1-byte latency", latency(results, d)),
     ]
-    for t in measured(results):
-        if t.get("hops") and "error" not in t["hops"] and t["hops"]["path"]:
-            name, gp = hops(t, d)
-            scripts.append((name, f"Per-hop latency, {t['name']}", gp))
+    topos = traced(results)
+    if topos:
+        scripts.append(("hop_budget", "Hop budget of each topology", hop_budget(topos, d)))
+    for t in topos:
+        name, gp = hops(t, d)
+        scripts.append((name, f"Per-hop latency, {t['name']}", gp))
+    return render(d, term, scripts)
+
+
+def render(d, term, scripts):
+    """Each of @scripts [(name, title, gnuplot body)] drawn into d/name.png."""
     made = []
     for name, title, body in scripts:
         with open(os.path.join(d, name + ".gp"), "w") as f:
