@@ -78,12 +78,14 @@ def latency(results, d):
             vals = [x for tool in ("calperf", "qperf")
                     for x in spread(t["rr"].get(tool), "latency_us")]
             f.write(t["name"] + " " + " ".join(vals) + "\n")
+    # gnuplot fails on a series without one valid point (--no-qperf).
+    qperf = any("latency_us" in (t["rr"].get("qperf") or {}) for t in measured(results))
     return ("set title '1-byte latency (RTT/2; bars: the spread)'\nset ylabel 'us'\n"
             "set yrange [0:*]\nset style data histograms\n"
             "set style histogram errorbars gap 1 lw 1\n"
             "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
-            "plot 'latency.dat' using 2:3:4:xtic(1) title 'calperf rr', "
-            "'' using 5:6:7 title 'qperf tcp_lat'\n")
+            "plot 'latency.dat' using 2:3:4:xtic(1) title 'calperf rr'" +
+            (", '' using 5:6:7 title 'qperf tcp_lat'" if qperf else "") + "\n")
 
 
 def hop_label(p):
