@@ -104,7 +104,11 @@ struct calperf_flow {
 	u16 local_port;
 	u16 peer_port;
 	u64 bytes_limit;		/* stream: this flow's share, 0: none */
-	u32 sends;			/* sender: calls, for hop sampling */
+	/* Hop tracing: see hops.h. */
+	u64 hop_next;			/* stream offset of the next sample */
+	unsigned int hop_open;		/* one end here: samples in flight */
+	bool hop_isn_known;		/* remote sender: @hop_isn is set */
+	u32 hop_isn;			/* its sequence number of byte 0 */
 
 	/* Results: live counters, then final once the worker finished. */
 	u64 bytes;
@@ -124,7 +128,7 @@ struct calperf_worker {
 	unsigned int index;
 	int cpu;			/* -1: not pinned */
 	void *buf;			/* receiver: its own; sender: ep->buf */
-	struct calperf_hop_mark *hop_marks; /* receiver: scratch, to close */
+	struct calperf_hop_mark *hop_marks; /* scratch, to close samples */
 	bool woken;			/* a socket of ours had news */
 	u64 deadline;			/* of the data phase, 0: none */
 
@@ -203,7 +207,7 @@ struct calperf_session {
 	bool verify;			/* stream: receiver checks the pattern */
 	u32 nr_flows;			/* TCP connections */
 	u32 nr_threads;			/* kthreads per endpoint, <= nr_flows */
-	u32 hop_every;			/* trace one send or request in N; 0: off */
+	u32 hop_every;			/* trace one message in N; 0: off */
 	struct calperf_hops *hops;	/* while tracing, and its results */
 	char congestion[TCP_CA_NAME_MAX];
 

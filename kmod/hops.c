@@ -6,11 +6,13 @@
  * flow's ports and the TCP sequence number of the first byte it is about
  * to write, the probes append a mark (time, point, device, namespace) as
  * the segment holding that byte passes, and the receiver's read of the
- * byte closes it. Probes take no lock and allocate nothing: they claim a
- * mark with an atomic increment and publish it with a release. A slot's
- * generation, stamped into each mark, keeps a late mark of an earlier
- * sample (a retransmission passing after the delivery) out of the next
- * one; a sample with any such gap is dropped, never half-counted. Arming
+ * byte closes it. With the other end on another host, the end here arms
+ * and closes alone (see hops.h). Probes take no lock and allocate
+ * nothing: they claim a mark with an atomic increment and publish it
+ * with a release. A slot's generation, stamped into each mark, keeps a
+ * late mark of an earlier sample (a retransmission passing after the
+ * delivery) out of the next one; a sample with any such gap is dropped,
+ * never half-counted. Arming
  * publishes the generation after the key and the cleared marks, and a
  * probe reads the key between two looks at the state and generation, as
  * a seqcount reader would. A segment that passes more points than a
@@ -25,6 +27,7 @@
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/math64.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/rculist.h>
@@ -196,7 +199,7 @@ static void calperf_hops_seen(const struct calperf_seg *seg, u8 point,
 			/* Pairs with the release that armed the slot. */
 			if (smp_load_acquire(&sl->state) != CALPERF_HOP_ARMED)
 				continue;
-			/* Pairs with the release in calperf_hops_send(). */
+			/* Pairs with the release in calperf_hops_arm(). */
 			gen = smp_load_acquire(&sl->gen);
 			sport = READ_ONCE(sl->sport);
 			dport = READ_ONCE(sl->dport);
@@ -298,9 +301,11 @@ static inline void calperf_hops_probes_check(void)
 	check_trace_callback_type_tcp_probe(calperf_probe_tcp);
 }
 
-/* Trace one send in @every for a session: attach the probes. */
-int calperf_hops_start(struct calperf_hops **hops, u32 every)
+/* Trace one message in s->hop_every for session @s: attach the probes. */
+int calperf_hops_start(struct calperf_hops **hops,
+		       const struct calperf_session *s)
 {
+	u32 size = s->kind == CALPERF_KIND_RR ? s->req_size : s->msg_size;
 	struct calperf_hops *h;
 	int err = 0;
 
@@ -314,7 +319,10 @@ int calperf_hops_start(struct calperf_hops **hops, u32 every)
 		kvfree(h);
 		return -ENOMEM;
 	}
-	h->every = every;
+	h->stride = (u64)s->hop_every * size;
+	h->remote_receiver = !s->receiver.present;
+	h->remote_sender = !s->sender.present;
+	h->ahead = max(1U, CALPERF_HOP_SLOTS / s->nr_flows);
 	spin_lock_init(&h->lock);
 	INIT_LIST_HEAD(&h->node);
 
@@ -368,18 +376,18 @@ void calperf_hops_free(struct calperf_hops *h)
 }
 
 /*
- * Before a send on @f, @sent bytes into its stream so far: sample the
- * first byte it writes, one send in h->every.
+ * Arm a free slot for the byte at @offset of @f's stream, sequence number
+ * @seq, which travels from @sport to @dport; the sender's own arming
+ * (@send_ns) opens the sample with its send. False if no slot is free.
  */
-void calperf_hops_send(struct calperf_hops *h, struct calperf_flow *f,
-		       u64 sent)
+static bool calperf_hops_arm(struct calperf_hops *h, struct calperf_flow *f,
+			     __be16 sport, __be16 dport, u32 seq, u64 offset,
+			     u64 send_ns)
 {
 	struct calperf_hop_slot *sl;
 	struct calperf_hop_mark *m;
 	u32 gen;
 
-	if (++f->sends % h->every)
-		return;
 	for (int i = 0; i < CALPERF_HOP_SLOTS; i++) {
 		sl = &h->slots[i];
 		/* A full barrier: probes re-checking see it before the key. */
@@ -387,33 +395,41 @@ void calperf_hops_send(struct calperf_hops *h, struct calperf_flow *f,
 			    CALPERF_HOP_ARMING) != CALPERF_HOP_FREE)
 			continue;
 		gen = sl->gen + 1;
-		WRITE_ONCE(sl->sport, htons(f->local_port));
-		WRITE_ONCE(sl->dport, htons(f->peer_port));
-		/* Only this kthread writes to the socket: stable until sent. */
-		WRITE_ONCE(sl->seq, READ_ONCE(tcp_sk(f->sock->sk)->write_seq));
-		sl->offset = sent;
+		WRITE_ONCE(sl->sport, sport);
+		WRITE_ONCE(sl->dport, dport);
+		WRITE_ONCE(sl->seq, seq);
+		sl->offset = offset;
 		WRITE_ONCE(sl->retransmitted, false);
 		/* The last sample's marks are not this one's. */
-		for (int j = 1; j < CALPERF_HOP_POINTS; j++)
+		for (int j = 0; j < CALPERF_HOP_POINTS; j++)
 			WRITE_ONCE(sl->marks[j].valid, false);
-		m = &sl->marks[0];
-		m->ns = ktime_get_ns();
-		m->gen = gen;
-		m->point = CALPERF_HOP_SEND;
-		m->ifindex = 0;
-		m->netns = sock_net(f->sock->sk)->ns.inum;
-		strscpy(m->ifname, "send", sizeof(m->ifname));
-		WRITE_ONCE(m->valid, true);
-		atomic_set(&sl->n, 1);
+		atomic_set(&sl->n, 0);
+		if (send_ns) {
+			m = &sl->marks[0];
+			m->ns = send_ns;
+			m->gen = gen;
+			m->point = CALPERF_HOP_SEND;
+			m->ifindex = 0;
+			m->netns = sock_net(f->sock->sk)->ns.inum;
+			strscpy(m->ifname, "send", sizeof(m->ifname));
+			WRITE_ONCE(m->valid, true);
+			atomic_set(&sl->n, 1);
+		}
 		/* The key and the marks above, then the generation. */
 		smp_store_release(&sl->gen, gen);
 		atomic_inc(&calperf_hops_armed);
 		/* The probes may look at it from here. */
 		smp_store_release(&sl->state, CALPERF_HOP_ARMED);
 		atomic64_inc(&h->sampled);
-		return;
+		return true;
 	}
-	atomic64_inc(&h->skipped);
+	return false;
+}
+
+/* The stream offset of the first sample after @offset. */
+static u64 calperf_hops_next(const struct calperf_hops *h, u64 offset)
+{
+	return (div64_u64(offset, h->stride) + 1) * h->stride;
 }
 
 static bool calperf_hops_same_point(const struct calperf_hop_mark *a,
@@ -424,8 +440,9 @@ static bool calperf_hops_same_point(const struct calperf_hop_mark *a,
 }
 
 /*
- * Record a closed sample of @n valid marks, the last its delivery; a
- * @truncated one passed more points than it could record.
+ * Record a closed sample of @n valid marks, the last its delivery (or
+ * the last point on this host); a @truncated one passed more points than
+ * it could record.
  */
 static void calperf_hops_keep(struct calperf_hops *h,
 			      const struct calperf_hop_mark *marks,
@@ -469,7 +486,10 @@ out:
 	spin_unlock(&h->lock);
 }
 
-/* Close @sl, read up to its byte: check its marks and keep it. */
+/*
+ * Close @sl, read up to its byte at @read_ns (0: acknowledged, by a
+ * receiver elsewhere): check its marks and keep it.
+ */
 static void calperf_hops_close(struct calperf_hops *h,
 			       struct calperf_hop_slot *sl,
 			       struct calperf_worker *w, struct calperf_flow *f,
@@ -492,7 +512,10 @@ static void calperf_hops_close(struct calperf_hops *h,
 		}
 		marks[i] = *m;
 	}
-	if (ok) {
+	if (ok && !n) {
+		/* Armed ahead, but the segment had passed every point. */
+		atomic64_inc(&h->skipped);
+	} else if (ok && read_ns) {
 		struct calperf_hop_mark *d = &marks[n];
 
 		d->ns = read_ns;
@@ -502,6 +525,9 @@ static void calperf_hops_close(struct calperf_hops *h,
 		strscpy(d->ifname, "deliver", sizeof(d->ifname));
 		calperf_hops_keep(h, marks, n + 1, READ_ONCE(sl->retransmitted),
 				  claimed > n);
+	} else if (ok) {
+		calperf_hops_keep(h, marks, n, READ_ONCE(sl->retransmitted),
+				  claimed > n);
 	}
 	atomic_dec(&calperf_hops_armed);
 	/* Marks of this generation that come late are ignored. */
@@ -509,16 +535,18 @@ static void calperf_hops_close(struct calperf_hops *h,
 }
 
 /*
- * After a read on @f at @read_ns, @received bytes of its stream so far:
- * close the samples whose byte has now been read. The caller may do this
- * later than the read (an rr server, after its answer, so that the work
- * stays out of the round trip it measures).
+ * Close @f's samples, sent from @sport to @dport, whose byte lies before
+ * stream offset @end, as calperf_hops_close() does at @read_ns. Returns
+ * how many it closed.
  */
-void calperf_hops_deliver(struct calperf_hops *h, struct calperf_worker *w,
-			  struct calperf_flow *f, u64 received, u64 read_ns)
+static unsigned int calperf_hops_close_before(struct calperf_hops *h,
+					      struct calperf_worker *w,
+					      struct calperf_flow *f,
+					      __be16 sport, __be16 dport,
+					      u64 end, u64 read_ns)
 {
-	__be16 sport = htons(f->peer_port), dport = htons(f->local_port);
 	struct calperf_hop_slot *sl;
+	unsigned int closed = 0;
 	u32 gen;
 
 	for (int i = 0; i < CALPERF_HOP_SLOTS; i++) {
@@ -526,10 +554,10 @@ void calperf_hops_deliver(struct calperf_hops *h, struct calperf_worker *w,
 		/* Pairs with the release that armed it: its key is set. */
 		if (smp_load_acquire(&sl->state) != CALPERF_HOP_ARMED)
 			continue;
-		/* Pairs with the release in calperf_hops_send(). */
+		/* Pairs with the release in calperf_hops_arm(). */
 		gen = smp_load_acquire(&sl->gen);
 		if (READ_ONCE(sl->sport) != sport ||
-		    READ_ONCE(sl->dport) != dport || sl->offset >= received)
+		    READ_ONCE(sl->dport) != dport || sl->offset >= end)
 			continue;
 		if (cmpxchg(&sl->state, CALPERF_HOP_ARMED,
 			    CALPERF_HOP_CLOSING) != CALPERF_HOP_ARMED)
@@ -544,7 +572,91 @@ void calperf_hops_deliver(struct calperf_hops *h, struct calperf_worker *w,
 			continue;
 		}
 		calperf_hops_close(h, sl, w, f, read_ns);
+		closed++;
 	}
+	return closed;
+}
+
+/*
+ * Before a send on @f, @sent bytes into its stream so far: sample the
+ * first byte it writes when that is the next sample's (every N-th
+ * message's). A sender whose receiver is on another host first closes
+ * its samples that the peer has acknowledged: they have left this host.
+ */
+void calperf_hops_send(struct calperf_hops *h, struct calperf_worker *w,
+		       struct calperf_flow *f, u64 sent)
+{
+	__be16 sport = htons(f->local_port), dport = htons(f->peer_port);
+	struct tcp_sock *tp = tcp_sk(f->sock->sk);
+
+	if (h->remote_receiver && f->hop_open) {
+		u64 acked = READ_ONCE(tp->bytes_acked);
+
+		f->hop_open -= calperf_hops_close_before(h, w, f, sport, dport,
+							 acked, 0);
+	}
+	if (sent < f->hop_next)
+		return;
+	f->hop_next = calperf_hops_next(h, sent);
+	/* Only this kthread writes to the socket: stable until sent. */
+	if (calperf_hops_arm(h, f, sport, dport, READ_ONCE(tp->write_seq),
+			     sent, ktime_get_ns())) {
+		if (h->remote_receiver)
+			f->hop_open++;
+		return;
+	}
+	atomic64_inc(&h->skipped);
+}
+
+/*
+ * A receiver whose sender is on another host: arm samples for the next
+ * sampled bytes of @f that TCP has not received yet, up to h->ahead in
+ * flight. Its first call learns the peer's sequence number of byte 0.
+ */
+static void calperf_hops_expect(struct calperf_hops *h, struct calperf_flow *f)
+{
+	struct sock *sk = f->sock->sk;
+	struct tcp_sock *tp = tcp_sk(sk);
+	u64 arrived;
+
+	if (!f->hop_isn_known) {
+		/* Owned, the socket takes no segment: the two agree. */
+		lock_sock(sk);
+		f->hop_isn = tp->rcv_nxt - (u32)tp->bytes_received;
+		release_sock(sk);
+		f->hop_isn_known = true;
+	}
+	arrived = READ_ONCE(tp->bytes_received);
+	/* Already in: a sample armed now would find no point to mark. */
+	if (f->hop_next < arrived)
+		f->hop_next = calperf_hops_next(h, arrived);
+	while (f->hop_open < h->ahead &&
+	       calperf_hops_arm(h, f, htons(f->peer_port), htons(f->local_port),
+				f->hop_isn + (u32)f->hop_next, f->hop_next, 0)) {
+		f->hop_open++;
+		f->hop_next += h->stride;
+	}
+}
+
+/*
+ * After a read on @f at @read_ns, @received bytes of its stream so far:
+ * close the samples whose byte has now been read. The caller may do this
+ * later than the read (an rr server, after its answer, so that the work
+ * stays out of the round trip it measures). A receiver whose sender is
+ * elsewhere then arms the next ones.
+ */
+void calperf_hops_deliver(struct calperf_hops *h, struct calperf_worker *w,
+			  struct calperf_flow *f, u64 received, u64 read_ns)
+{
+	unsigned int closed;
+
+	closed = calperf_hops_close_before(h, w, f, htons(f->peer_port),
+					   htons(f->local_port), received,
+					   read_ns);
+	if (!h->remote_sender)
+		return;
+	f->hop_open -= closed;
+	calperf_hops_expect(h, f);
 }
 
 static int calperf_hops_cmp(const void *a, const void *b)

@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Per-hop latency: the sender samples one send in N, and tracepoint
- * probes timestamp the segment holding its first byte at every point it
- * passes, found by its ports and TCP sequence range (skb addresses are
- * reused and marks scrubbed across namespaces). The receiver's read of
- * that byte completes the sample.
+ * Per-hop latency: one message in N is sampled, the first byte of every
+ * N-th message of a flow's stream (stream bytes 0, N x size, 2N x size...),
+ * and tracepoint probes timestamp the segment holding that byte at every
+ * point it passes, found by its ports and TCP sequence range (skb
+ * addresses are reused and marks scrubbed across namespaces). With both
+ * ends in the session the sender arms a sample as it sends the byte and
+ * the receiver's read of it completes the sample. With one end on
+ * another host, each end applies the same rule alone and traces its own
+ * host's part: a sender whose receiver is elsewhere completes a sample
+ * once the byte is acknowledged (it has left the host), a receiver whose
+ * sender is elsewhere arms samples ahead of the bytes, from the peer's
+ * initial sequence number, and completes them as it reads them.
  */
 #ifndef _CALPERF_HOPS_H
 #define _CALPERF_HOPS_H
@@ -42,7 +49,10 @@ struct calperf_hop_slot {
 
 struct calperf_hops {
 	struct list_head node;		/* on the traced list, under RCU */
-	u32 every;			/* sample one send in this many */
+	u64 stride;			/* stream bytes from sample to sample */
+	bool remote_receiver;		/* senders complete on the ack */
+	bool remote_sender;		/* receivers arm ahead of the bytes */
+	unsigned int ahead;		/* remote_sender: samples per flow */
 	struct calperf_hop_slot slots[CALPERF_HOP_SLOTS];
 	atomic64_t sampled;
 	atomic64_t skipped;
@@ -88,13 +98,15 @@ struct calperf_hops_result {
 };
 
 struct calperf_flow;
+struct calperf_session;
 struct calperf_worker;
 
-int calperf_hops_start(struct calperf_hops **hops, u32 every);
+int calperf_hops_start(struct calperf_hops **hops,
+		       const struct calperf_session *s);
 void calperf_hops_end(struct calperf_hops *h);
 void calperf_hops_free(struct calperf_hops *h);
-void calperf_hops_send(struct calperf_hops *h, struct calperf_flow *f,
-		       u64 sent);
+void calperf_hops_send(struct calperf_hops *h, struct calperf_worker *w,
+		       struct calperf_flow *f, u64 sent);
 void calperf_hops_deliver(struct calperf_hops *h, struct calperf_worker *w,
 			  struct calperf_flow *f, u64 received, u64 read_ns);
 int calperf_hops_read(struct calperf_hops *h, struct calperf_hops_result *r);

@@ -122,7 +122,7 @@ static int calperf_rr_client_step(struct calperf_worker *w,
 	int err;
 
 	if (s->hops)
-		calperf_hops_send(s->hops, f, f->calls * s->req_size);
+		calperf_hops_send(s->hops, w, f, f->calls * s->req_size);
 	t0 = ktime_get_ns();
 	err = calperf_send_all(w, f, s->req_size, answer_by);
 	if (!err)

@@ -417,7 +417,7 @@ int calperf_session_start(struct calperf_session *s,
 		goto err_release;
 	}
 	if (s->hop_every) {
-		err = calperf_hops_start(&s->hops, s->hop_every);
+		err = calperf_hops_start(&s->hops, s);
 		if (err) {
 			NL_SET_ERR_MSG(extack, "cannot attach the hop probes");
 			goto err_release;

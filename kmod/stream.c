@@ -47,7 +47,7 @@ static int calperf_stream_send_step(struct calperf_worker *w,
 	int ret;
 
 	if (s->hops)
-		calperf_hops_send(s->hops, f, f->bytes);
+		calperf_hops_send(s->hops, w, f, f->bytes);
 	/* Go on from where a short send left off: see payload.c. */
 	div_u64_rem(f->bytes, s->msg_size, &off);
 	len = s->msg_size - off;

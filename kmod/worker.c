@@ -323,14 +323,15 @@ int calperf_workers_alloc(struct calperf_session *s,
 			cpu = cpumask_next_wrap(cpu, cpu_online_mask, nr_cpu_ids,
 						false);
 		/* A sender's workers share its pattern; a receiver's own. */
-		if (!receiver) {
+		if (receiver) {
+			w->buf = calperf_payload_buf(s);
+			if (!w->buf)
+				return -ENOMEM;
+		} else {
 			w->buf = ep->buf;
-			continue;
 		}
-		w->buf = calperf_payload_buf(s);
-		if (!w->buf)
-			return -ENOMEM;
-		if (!s->hop_every)
+		/* Whoever closes samples: a receiver, or a lone sender. */
+		if (!s->hop_every || (!receiver && s->receiver.present))
 			continue;
 		w->hop_marks = kcalloc(CALPERF_HOP_POINTS,
 				       sizeof(*w->hop_marks),
@@ -349,10 +350,9 @@ void calperf_workers_free(struct calperf_session *s,
 			  struct calperf_endpoint *ep)
 {
 	for (u32 i = 0; ep->workers && i < s->nr_threads; i++) {
-		if (ep != &s->receiver)
-			continue;
-		kvfree(ep->workers[i].buf);
 		kfree(ep->workers[i].hop_marks);
+		if (ep == &s->receiver)
+			kvfree(ep->workers[i].buf);
 	}
 	kvfree(ep->workers);
 	ep->workers = NULL;

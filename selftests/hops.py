@@ -3,15 +3,18 @@
 """Per-hop latency of sampled segments: the traced path holds exactly the
 devices of each topology, in order, with offloads on and off; the hops
 add up to the end-to-end latency; a netem delay on one device shows in
-that hop alone; and unload with tracing running leaves nothing behind."""
+that hop alone; each end traces its own part when the other end is
+another host's; and unload with tracing running leaves nothing behind."""
+import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from calperf import ctl_ok, module_load, no_session_left, reload_module, sh  # noqa: E402
+from calperf import (  # noqa: E402
+    CALPERFCTL, ctl_ok, kill_tree, module_load, no_session_left, reload_module, sh, spawn)
 from ktap import check, check_timing, DEBUG_KERNEL, diag, Ktap, shared, wait_for  # noqa: E402
 from topology import (  # noqa: E402
-    ChainPath, netns_inode, NicPath, RoutedPath, TapPath, VethPair, VxlanPath)
+    ChainPath, netns_inode, NicPath, RoutedPath, TapPath, VethPair, VxlanPath, wait_listening)
 
 t = Ktap(setup=module_load)
 # A veth pair and a routed path for all the tests here, which leave no
@@ -170,6 +173,46 @@ def netem_shows_in_its_hop(routed):
         moved = a["p50_ns"] - b["p50_ns"]
         check_timing(abs(moved) <= OTHER_HOP_NS,
               f"{b['point']} {b['ifname']} moved by {moved} ns")
+
+
+def lone_ends(pair, kind, *opts):
+    """A server-only and a client-only run of @kind with hops, two
+    sessions as on two hosts: the server's and the client's hops."""
+    rx = spawn(f"{CALPERFCTL} -j {kind} server-only port 5502 server-netns {pair.b} "
+               f"hops hop-sample 4 {' '.join(map(str, opts))}")
+    try:
+        wait_listening(pair.b, 5502)
+        tx = ctl_ok(kind, pair.b4, "port", 5502, "client-only", "client-netns", pair.a,
+                    "time", 4 if DEBUG_KERNEL else 2, "hops", "hop-sample", 4, *opts).json
+        out, err = rx.communicate(timeout=60)
+    finally:
+        kill_tree(rx)
+    check(rx.returncode == 0, f"the server failed: {err}")
+    return json.loads(out)["session"]["hops"], tx["session"]["hops"]
+
+
+@t.test(pair=PAIR)
+def each_end_alone_traces_its_part(pair):
+    """Across hosts no end sees the other's points: each samples the
+    same bytes (every 4th message) alone. A sender whose receiver is
+    elsewhere completes a sample when its byte is acknowledged (it has
+    left the host), from its send on; a receiver whose sender is
+    elsewhere arms samples ahead of the bytes and completes them as it
+    reads them, up to its delivery. Here both ends share one kernel, so
+    both see every device; on two hosts each sees its own (cluster.py)."""
+    for kind, opts in (("stream", ("msg-size", "16K")), ("rr", ())):
+        rx, tx = lone_ends(pair, kind, *opts)
+        for end, h in (("client", tx), ("server", rx)):
+            diag(f"{kind} {end}:")
+            show(h)
+            check(h["complete"] > 0, f"{kind} {end}: no complete sample: {h}")
+            check(h["other_path"] <= h["complete"] // 5, f"{kind} {end}: many on another path")
+        sent = [p["point"] for p in tx["path"]]
+        got = [p["point"] for p in rx["path"]]
+        check(sent[0] == "send" and "deliver" not in sent, f"{kind} client points {sent}")
+        check(got[-1] == "deliver" and "send" not in got, f"{kind} server points {got}")
+        want = [("va", netns_inode(pair.a)), ("vb", netns_inode(pair.b))]
+        check(devices(rx) == want, f"{kind} server devices {devices(rx)}")
 
 
 @t.test(pair=PAIR)

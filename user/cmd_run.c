@@ -88,7 +88,7 @@ static int usage(FILE *f, uint8_t kind)
 			"flows: N connections over T kthreads per end (default 1, 1),\n"
 			"each kthread pinned from client-cpu/server-cpu (or CPU 0) on;\n"
 			"bytes is the total, split evenly over the flows.\n"
-			"hops: trace one send in 16 (hop-sample N: in N) through every\n"
+			"hops: trace one message in 16 (hop-sample N: in N) through every\n"
 			"device and print the latency from point to point.\n"
 			"-m and -t stand for msg-size and time.\n",
 			common_usage);

@@ -19,7 +19,7 @@ struct cp_endpoint_cfg {
 	int64_t sockbuf;		/* -1: not given (follows msg-size) */
 };
 
-/* hops: trace one send in this many unless hop-sample says otherwise. */
+/* hops: trace one message in this many unless hop-sample says otherwise. */
 #define CP_DEFAULT_HOP_SAMPLE	16
 
 struct cp_config {

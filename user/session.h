@@ -107,7 +107,7 @@ struct cp_session {
 	bool nodelay;
 	bool zerocopy_send, nocopy_recv, verify;
 	uint32_t nr_flows, nr_threads;
-	uint32_t hop_sample;		/* one send in N traced, 0: off */
+	uint32_t hop_sample;		/* one message in N traced, 0: off */
 	char congestion[32];
 	bool has_error;
 	int32_t error;
