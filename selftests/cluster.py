@@ -4,8 +4,9 @@
 inside a lab of two guests (selftests/vm/cluster; 'make check-cluster'),
 driving them over SSH. A tiny two-host study (bare and calico, two
 sizes, 1-s runs) completes; the receiver counted the sender's bytes;
-each host's CPU is its own and plausible; the report's figures are
-results.json's; both hosts are left clean. Then each failure ends with
+each host's CPU is its own and plausible, and agrees with what its
+/proc/stat saw; the report's figures are results.json's; both hosts are
+left clean. Then each failure ends with
 one line naming the host, the other host left clean: an unreachable
 host, a host whose module cannot be loaded, a version mismatch, and an
 SSH connection lost mid-run. Last, the Ansible playbook
@@ -13,6 +14,7 @@ SSH connection lost mid-run. Last, the Ansible playbook
 tools taken away): it installs the packages of 'make deb', loads the
 module, runs a study each way and merges the two; with an unreachable
 host in the inventory, it names that host and leaves the other clean."""
+import contextlib
 import glob
 import json
 import os
@@ -153,6 +155,26 @@ def cpu_per_host(res):
 
 
 @t.test(res=RESULTS)
+def hop_tables_join_both_hosts(res):
+    """Each path's hop table: A's part from the send to its NIC, then
+    B's from its NIC (the wire between them not measured) to the read."""
+    for topo in res["topologies"]:
+        h = topo["hops"]
+        check("error" not in h, f"{topo['name']}: {h}")
+        for role in "AB":
+            check(h["parts"][role]["complete"] > 0, f"{topo['name']} {role}: {h['parts']}")
+        path = h["path"]
+        wire = [i for i, p in enumerate(path) if p["p50_us"] is None]
+        check(len(wire) == 1, f"{topo['name']}: not one unmeasured hop: {path}")
+        before, after = path[wire[0] - 1], path[wire[0]]
+        check((before["point"], before["ifname"]) == ("dev_xmit", "eth0") and
+              after["ifname"] == "eth0" and path[-1]["point"] == "deliver",
+              f"{topo['name']}: {[(p['point'], p['ifname'], p['netns']) for p in path]}")
+        diag(f"{topo['name']}: {len(path)} hops, A's part p50 "
+             f"{h['parts']['A']['p50_us']:.0f} us, B's {h['parts']['B']['p50_us']:.0f} us")
+
+
+@t.test(res=RESULTS)
 def report_matches_json(res):
     tables = {}
     heading = None
@@ -210,6 +232,141 @@ def bridge_and_vxlan():
              f"B {c['receiver_cpu']:.2f} cores; rr {topo['rr']['calperf']['latency_us']:.0f} us")
     for h in HOSTS[:2]:
         clean(h)
+
+
+XC_NS = "cps-xcheck"
+XC_ADDR = {0: "198.18.0.1", 1: "198.18.0.2"}
+XC_PORT = 5611
+
+
+def busy_s(line):
+    """CPU-seconds of non-idle time in a /proc/stat "cpu" line (user,
+    nice, system, irq, softirq, steal: what kcpustat calls busy)."""
+    f = [int(x) for x in line.split()[1:9]]
+    return (sum(f) - f[3] - f[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def wire_up(i):
+    p = ssh(HOSTS[i], f"set -e; ip netns add {XC_NS}; ip link set eth0 netns {XC_NS}; "
+            f"ip -n {XC_NS} addr add {XC_ADDR[i]}/24 dev eth0; "
+            f"ip -n {XC_NS} link set lo up; ip -n {XC_NS} link set eth0 up")
+    check(p.returncode == 0, f"{HOSTS[i]}: {p.stderr}")
+
+
+@contextlib.contextmanager
+def wired():
+    """Each host's wire NIC in a namespace of its own with an address;
+    afterwards both hosts clean."""
+    try:
+        wire_up(0)
+        wire_up(1)
+        yield
+    finally:
+        for h in HOSTS[:2]:
+            ssh(h, f"ip netns del {XC_NS} 2>/dev/null; calperfctl -j session show | "
+                "grep -o '\"id\": *[0-9]*' | grep -o '[0-9]*$' | "
+                "xargs -r -n 1 calperfctl session del")
+        for h in HOSTS[:2]:
+            clean(h)
+
+
+@t.test
+def hops_each_host_its_part():
+    """A traced stream from A to B, client-only on A and server-only on
+    B: each host completes samples of its own part, A's from the send to
+    its NIC's transmit, B's from its NIC's receive to the read."""
+    a, b = HOSTS[0], HOSTS[1]
+    opts = "hops hop-sample 4 msg-size 16K"
+    with wired():
+        server = subprocess.Popen(
+            ["ssh", "-F", CFG, b, "--",
+             f"calperfctl -j stream server-only port {XC_PORT} server-netns {XC_NS} "
+             f"time 60 {opts}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not ssh(b, f"ip netns exec {XC_NS} ss -Htln sport = :{XC_PORT}").stdout:
+                check(time.monotonic() < deadline and server.poll() is None,
+                      f"{b}: no listener: {server.stderr.read() if server.poll() else ''}")
+                time.sleep(1)
+            p = ssh(a, f"calperfctl -j stream {XC_ADDR[1]} port {XC_PORT} client-only "
+                    f"client-netns {XC_NS} time 3 {opts}", timeout=120)
+            check(p.returncode == 0, f"{a}: {p.stderr}")
+            out, err = server.communicate(timeout=60)
+        finally:
+            if server.poll() is None:
+                server.kill()
+        check(server.returncode == 0, f"{b}: {err}")
+        parts = ((a, json.loads(p.stdout)["session"]["hops"]),
+                 (b, json.loads(out)["session"]["hops"]))
+        for host, h in parts:
+            path = [(x["point"], x["ifname"]) for x in h["path"]]
+            diag(f"{host}: {h['sampled']} sampled, {h['complete']} complete, "
+                 f"{h['other_path']} other path; end to end p50 "
+                 f"{h['end_to_end']['p50_ns'] / 1e3:.0f} us: {path}")
+            check(h["complete"] > 0, f"{host}: no complete sample: {h}")
+        sent = [(x["point"], x["ifname"]) for x in parts[0][1]["path"]]
+        got = [(x["point"], x["ifname"]) for x in parts[1][1]["path"]]
+        check(sent[0][0] == "send" and sent[-1] == ("dev_xmit", "eth0"),
+              f"{a}: not from the send to its NIC: {sent}")
+        check(got[0][1] == "eth0" and got[-1][0] == "deliver" and "send" not in dict(got),
+              f"{b}: not from its NIC to the read: {got}")
+
+
+@t.test
+def cpu_agrees_with_proc_stat():
+    """Each host's path CPU, from calperf's probes over its data phase,
+    against what that guest's /proc/stat, read from user space around
+    the whole run, says the guest was busy: never more (the data phase
+    lies inside the window), and most of it (the guest runs nothing
+    else of note; connecting, the close and calperfctl itself are the
+    rest). The stream runs between the hosts' wire NICs, B's receiver
+    waiting on stdin so that no ssh login lands in its window."""
+    a, b = HOSTS[0], HOSTS[1]
+    with wired():
+        server = subprocess.Popen(
+            ["ssh", "-F", CFG, b, "--",
+             "set -e; s=$(calperfctl -j session add time 60 receiver netns "
+             f"{XC_NS} port {XC_PORT}); "
+             "id=$(echo \"$s\" | grep -o '\"id\": *[0-9]*' | head -n 1 | tr -dc 0-9); "
+             "calperfctl session start $id >/dev/null; head -1 /proc/stat; echo ready; "
+             "read _; head -1 /proc/stat; calperfctl -j session show $id; "
+             "calperfctl session del $id"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            b_before = server.stdout.readline()
+            check(server.stdout.readline().strip() == "ready",
+                  f"{b}: the receiver did not start: {b_before}")
+            p = ssh(a, f"head -1 /proc/stat; calperfctl -j stream {XC_ADDR[1]} "
+                    f"port {XC_PORT} client-only client-netns {XC_NS} time 4; "
+                    "head -1 /proc/stat", timeout=60)
+            check(p.returncode == 0, f"{a}: {p.stderr}")
+            lines = p.stdout.splitlines()
+            sender = json.loads("\n".join(lines[1:-1]))["session"]
+            # The receiver has drained the sender's close by now.
+            time.sleep(1)
+            out, err = server.communicate("\n", timeout=60)
+        finally:
+            if server.poll() is None:
+                server.kill()
+        check(server.returncode == 0, f"{b}: {err}")
+        b_lines = out.splitlines()
+        receiver = json.loads("\n".join(b_lines[1:]))
+        check(receiver["state"] == "done", f"{b}: the receiver is {receiver['state']}")
+        sides = ((a, sender, busy_s(lines[-1]) - busy_s(lines[0])),
+                 (b, receiver, busy_s(b_lines[0]) - busy_s(b_before)))
+        for host, session, stat in sides:
+            c = session["cpu_time"]
+            path, kbusy = c["path_ns"] / 1e9, c["busy_ns"] / 1e9
+            diag(f"{host}: path {path:.3f} CPU-s over {c['elapsed_ns'] / 1e9:.2f} s, "
+                 f"kcpustat {kbusy:.3f} over the same; /proc/stat {stat:.3f} around it")
+            # Two ticks of USER_HZ either side: /proc/stat's resolution.
+            check(path <= stat + 0.04, f"{host}: calperf's {path:.3f} CPU-s over "
+                  f"/proc/stat's {stat:.3f}")
+            check(path >= 0.7 * stat, f"{host}: calperf's {path:.3f} CPU-s under 70 % of "
+                  f"/proc/stat's {stat:.3f}")
+        check(sender["sender"]["stats"]["bytes"] == receiver["receiver"]["stats"]["bytes"],
+              "bytes differ")
 
 
 def gone_config():

@@ -193,17 +193,22 @@ def hops(ep, size, seconds, sample):
         raise MeasureError(f"no send traced end to end: {sends} sends, {h['sampled']} "
                            f"of them sampled (one in {sample}); raise --time or lower "
                            "--hop-sample")
-    names = netns_names()
-    path = []
     # The first point is the send itself, where the clock starts.
-    for p in h["path"][1:]:
-        path.append({"point": p["point"], "ifname": p["ifname"] if p["ifindex"] else "",
-                     "netns": names.get(p["netns"], str(p["netns"])),
-                     "count": p["count"], "p50_us": p["p50_ns"] / 1e3,
-                     "p99_us": p["p99_ns"] / 1e3})
-    e2e = h["end_to_end"]
     return {"size": size, "sample": sample, "gbps": r["throughput_bps"] / 1e9,
-            "sampled": h["sampled"],
-            "complete": h["complete"], "path": path,
-            "end_to_end": {"count": e2e["count"], "p50_us": e2e["p50_ns"] / 1e3,
-                           "p99_us": e2e["p99_ns"] / 1e3}}
+            "sampled": h["sampled"], "complete": h["complete"],
+            "path": hop_rows(h["path"][1:], netns_names()),
+            "end_to_end": latency_us(h["end_to_end"])}
+
+
+def latency_us(lat):
+    """A hop or end-to-end latency of calperfctl's, in us."""
+    return {"count": lat["count"], "p50_us": lat["p50_ns"] / 1e3,
+            "p99_us": lat["p99_ns"] / 1e3}
+
+
+def hop_rows(points, names):
+    """The report's rows of calperfctl's hop @points, each the time from
+    the point before it; @names maps namespace inodes to names."""
+    return [{"point": p["point"], "ifname": p["ifname"] if p["ifindex"] else "",
+             "netns": names.get(p["netns"], str(p["netns"])), **latency_us(p)}
+            for p in points]

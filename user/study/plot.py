@@ -89,9 +89,16 @@ def latency(results, d):
 
 
 def hop_label(p):
-    """A hop as the charts name it: its point, and its device@namespace."""
+    """A hop as the charts name it: its point, and its device@namespace;
+    one not measured (the wire between two hosts' clocks) says so."""
     where = f"{p['ifname']}@{p['netns'].removeprefix('cps-')}" if p["ifname"] else ""
-    return f"{p['point']} {where}".strip()
+    unknown = " (not measured)" if p["p50_us"] is None else ""
+    return f"{p['point']} {where}".strip() + unknown
+
+
+def us(v):
+    """A latency to draw: one not measured is drawn as nothing."""
+    return 0.0 if v is None else v
 
 
 def traced(results):
@@ -108,8 +115,9 @@ def hop_budget(topos, d):
         for i, t in enumerate(topos):
             x = 0.0
             for j, p in enumerate(t["hops"]["path"]):
-                f.write(f"{x!r} {x + p['p50_us']!r} {i} {j % 8 + 1} \"{hop_label(p)}\"\n")
-                x += p["p50_us"]
+                f.write(f"{x!r} {x + us(p['p50_us'])!r} {i} {j % 8 + 1} "
+                        f"\"{hop_label(p)}\"\n")
+                x += us(p["p50_us"])
     ytics = ", ".join(f"'{t['name']}' {i}" for i, t in enumerate(topos))
     return ("set title 'Hop budget: the p50 of each hop, in path order'\n"
             "set xlabel 'us (sum of the hops p50; end to end p50 differs)'\n"
@@ -126,10 +134,11 @@ def hops(t, d):
     with open(os.path.join(d, name + ".dat"), "w") as f:
         f.write("# hop label p50_us p99_us\n")
         for i, p in enumerate(h["path"], start=1):
-            f.write(f"{i} \"{hop_label(p)}\" {p['p50_us']!r} {p['p99_us']!r}\n")
+            f.write(f"{i} \"{hop_label(p)}\" {us(p['p50_us'])!r} {us(p['p99_us'])!r}\n")
+    e2e = h["end_to_end"]["p50_us"]
+    e2e = "not measured" if e2e is None else f"p50 {e2e:.1f} us"
     return name, (f"set title '{t['name']}: latency from the previous point, stream of "
-                  f"{size_label(h['size'])} (end to end p50 "
-                  f"{h['end_to_end']['p50_us']:.1f} us)'\n"
+                  f"{size_label(h['size'])} (end to end {e2e})'\n"
                   "set ylabel 'us'\nset yrange [0:*]\nset xtics rotate by -35\n"
                   "set bmargin 9\n"
                   "set style data histograms\nset style histogram clustered gap 1\n"

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """What produced a study's figures, for results.json and the report's
 header: calperf's versions (and the git commit they were built from),
-the kernel and its command line, the CPU, the time base of a VM run, the
+the kernel and its command line, the CPU, whether the clock is
+synchronised and what virtualisation the machine runs on (its
+systemd-detect-virt: "qemu" for TCG, "kvm"...), the time base of a VM run, the
 TCP settings that move the figures, qperf's version, and every device of
 each path with its driver, MTU and offloads. The same shell script
 collects it here and, over SSH, on each host of a --hosts study."""
@@ -41,7 +43,15 @@ HOST_SCRIPT = (
     "printf 'cpus\\t%s\\n' \"$(nproc)\"; "
     "printf 'cpu_model\\t%s\\n' "
     "\"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)\"; "
-    "printf 'qperf\\t%s\\n' \"$(qperf --version 2>/dev/null | head -n 1)\"; ")
+    "printf 'qperf\\t%s\\n' \"$(qperf --version 2>/dev/null | head -n 1)\"; "
+    # Whether two hosts' clocks can be compared (a one-way wire time
+    # needs them synchronised), and what the machine runs on.
+    "c=$(chronyc -n tracking 2>/dev/null | sed -n 's/^System time *: //p'); "
+    "if [ -n \"$c\" ]; then printf 'clock\\tchrony: %s\\n' \"$c\"; "
+    "elif [ \"$(timedatectl show -p NTPSynchronized --value 2>/dev/null)\" = yes ]; then "
+    "printf 'clock\\tNTP-synchronised (timedatectl), offset unknown\\n'; "
+    "else printf 'clock\\tnot known to be synchronised\\n'; fi; "
+    "printf 'virt\\t%s\\n' \"$(systemd-detect-virt 2>/dev/null)\"; ")
 
 
 def parse_netns(out):
@@ -136,6 +146,7 @@ def local(calperfctl, options):
             "cmdline": host.get("cmdline", ""), "cpus": host.get("cpus") or os.cpu_count(),
             "cpu_model": host.get("cpu_model") or platform.machine(),
             **timebase(), "qperf": host.get("qperf") or None,
+            "clock": host.get("clock"), "virt": host.get("virt") or None,
             "sysctl": init["sysctl"], "options": options}
 
 

@@ -471,6 +471,46 @@ sed -i '/^{sid}$/d' {STATE}/sessions
             "retransmits": txe.get("tcp_retrans_segments"),
         }
 
+    def hops(self, size, seconds, sample):
+        """One traced stream, both ends' buffers at @size (as the local
+        study's): each host traces its own part of the same sampled bytes
+        (one message in @sample), A from the send to its NIC, B from its
+        NIC to the read. The table joins them; the wire between them is
+        not measured, since the two clocks are not compared, so neither
+        is the end-to-end latency."""
+        trace = ("msg-size", size, "hop-sample", sample)
+        sid = self.receiver("stream", seconds, *trace, sockbuf=size)
+        try:
+            tx = self.sender("stream", seconds, *trace, "sockbuf", size, "hops")
+        except Exception:
+            self.abandon(sid)
+            raise
+        rx = self.collect(sid, seconds)
+        parts = {}
+        for role, host, h in (("A", self.a, tx["session"].get("hops")),
+                              ("B", self.b, rx.get("hops"))):
+            if not h or not h["complete"]:
+                raise measure.MeasureError(
+                    f"{host}: no sample traced through its part "
+                    f"({h['sampled'] if h else 0} sampled, one in {sample}); raise --time "
+                    "or lower --hop-sample")
+            parts[role] = h
+        a, b = parts["A"], parts["B"]
+        # A's first point is the send, where its clock starts; B's is its
+        # NIC, reached over the wire at a time of B's clock.
+        wire = dict(measure.hop_rows(b["path"][:1], host_netns(self.b))[0],
+                    count=0, p50_us=None, p99_us=None)
+        return {"size": size, "sample": sample,
+                "gbps": rx["receiver"]["stats"]["bytes"] * 8 /
+                rx["receiver"]["stats"]["elapsed_ns"],
+                "sampled": a["sampled"], "complete": min(a["complete"], b["complete"]),
+                "path": (measure.hop_rows(a["path"][1:], host_netns(self.a)) + [wire] +
+                         measure.hop_rows(b["path"][1:], host_netns(self.b))),
+                "end_to_end": {"count": 0, "p50_us": None, "p99_us": None},
+                "parts": {role: {"complete": h["complete"],
+                                 **measure.latency_us(h["end_to_end"])}
+                          for role, h in parts.items()}}
+
     def rr(self, seconds):
         sid = self.receiver("rr", seconds)
         try:
@@ -528,6 +568,13 @@ exit 1
     def qperf_rr(self, seconds):
         v = self.qperf("tcp_lat", seconds, "-m", 1)
         return {"latency_us": v["latency"] / 1e3}
+
+
+def host_netns(host):
+    """Inode number -> name of @host's named network namespaces."""
+    out = host.run('for f in /run/netns/*; do [ -e "$f" ] && '
+                   'echo "$(stat -L -c %i "$f") ${f##*/}"; done; true')
+    return dict((int(i), n) for i, n in (line.split(None, 1) for line in out.splitlines()))
 
 
 def host_cores(session, stats):

@@ -295,6 +295,9 @@ def provenance_section(results):
         md.append(f"- {name}: kernel {m.get('kernel')}, {m.get('cpus')} CPUs "
                   f"({m.get('cpu_model')}), {m.get('qperf') or 'qperf not installed'}")
         md.append(f"  - command line: `{m.get('cmdline', '')}`")
+        if m.get("clock") or m.get("virt"):
+            md.append(f"  - clock: {m.get('clock') or 'unknown'}; virtualisation: "
+                      f"{m.get('virt') or 'unknown'}")
         sysctl = m.get("sysctl", {})
         if sysctl:
             md.append("  - " + "; ".join(f"{k.removeprefix('net.ipv4.')} {v}"
@@ -517,8 +520,10 @@ def render(results, plots, title=None):
 
     md.append("## Per-hop latency (us)\n")
     if hosts:
-        md.append("Not measured between two machines: a sample is closed only where "
-                  "calperf's receiver reads it, on the other host.\n")
+        md.append("Between two machines each host traces its own part of the same "
+                  "sampled bytes, A from the send to its NIC and B from its NIC to the "
+                  "read, each on its own clock: the wire between them, and so the end "
+                  "to end, are not measured.\n")
     for t in measured(results):
         h = t.get("hops")
         if not h:
@@ -528,10 +533,19 @@ def render(results, plots, title=None):
             continue
         md.append(f"### {t['name']}, stream of {size_label(h['size'])} messages\n")
         rate = f" (one in {h['sample']})" if "sample" in h else ""
-        md.append(f"{h['complete']} of {h['sampled']} sampled sends{rate} traced end to end "
-                  f"({h['gbps']:.3f} Gb/s, socket buffers of {size_label(h['size'])} so "
-                  "that queues stay short); each row is the time from the point above "
-                  "it (the first, from the send call).\n")
+        if "parts" in h:
+            a, b = h["parts"]["A"], h["parts"]["B"]
+            md.append(f"{a['complete']} samples traced through A's part (p50 "
+                      f"{fmt('us', a['p50_us'])} us), {b['complete']} through B's (p50 "
+                      f"{fmt('us', b['p50_us'])} us), of {h['sampled']} sampled sends{rate} "
+                      f"({h['gbps']:.3f} Gb/s, socket buffers of {size_label(h['size'])} "
+                      "so that queues stay short); each row is the time from the point "
+                      "above it on the same host (the first, from the send call).\n")
+        else:
+            md.append(f"{h['complete']} of {h['sampled']} sampled sends{rate} traced end "
+                      f"to end ({h['gbps']:.3f} Gb/s, socket buffers of "
+                      f"{size_label(h['size'])} so that queues stay short); each row is "
+                      "the time from the point above it (the first, from the send call).\n")
         rows = [[str(i), p["point"], p["ifname"] or "-", p["netns"], str(p["count"]),
                  fmt("us", p["p50_us"]), fmt("us", p["p99_us"])]
                 for i, p in enumerate(h["path"], start=1)]
