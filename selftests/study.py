@@ -30,6 +30,7 @@ from ktap import check, DEBUG_KERNEL, diag, Ktap, shared, Skip  # noqa: E402
 sys.path.insert(0, os.path.join(REPO, "user", "study"))
 import compare  # noqa: E402
 import measure  # noqa: E402
+import ovs  # noqa: E402
 import report  # noqa: E402
 import stats  # noqa: E402
 
@@ -374,29 +375,22 @@ def left_clean(study):
 
 
 OVS_OUT = "/tmp/calperf-study-ovs"
-OVS_DAEMONS = ("ovsdb-server", "ovs-vswitchd")
 
 
 def ovs_left():
-    """What an Open vSwitch would leave behind: its daemons, its
-    datapath's and ports' devices (here or in a study namespace), the
-    study's switch directories."""
-    left = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = open(f"/proc/{pid}/stat").read()
-        except OSError:
-            continue
-        comm, state = stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2]
-        # A zombie has exited (its parent, init here, has yet to reap it).
-        if comm in OVS_DAEMONS and state != "Z":
-            left.append(f"{comm} (pid {pid})")
+    """What an Open vSwitch would leave behind: its daemons (that have
+    not exited: a zombie has), its datapath's and ports' devices (here
+    or in a study namespace), the study's switch directories, the
+    study's namespaces."""
+    left = ovs.running()
     devs = sh("ip -br link").stdout + sh("ip -all netns exec ip -br link",
                                         check_rc=False).stdout
     left += [ln.split()[0] for ln in devs.splitlines()
              if re.match(r"(ovs-system|br-int|vxlan_sys_)", ln)]
     if os.path.isdir("/run/calperf-study"):
         left += [f"/run/calperf-study/{d}" for d in os.listdir("/run/calperf-study")]
+    left += [ln.split()[0] for ln in sh("ip netns list").stdout.splitlines()
+             if ln.startswith("cps-")]
     return left
 
 
