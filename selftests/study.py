@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -429,6 +430,47 @@ def ovs_vxlan():
     md = sections(open(f"{OVS_OUT}/report.md").read())
     rows = md["ovs, stream of 16K messages"]
     check(any("vxlan_sys_4789" in row for row in rows), f"no OVS port in the hop table {rows}")
+    left = ovs_left()
+    check(not left, f"left behind: {left}")
+
+
+@t.test
+def ovs_sigterm():
+    """SIGTERM, once the Open vSwitch path's switches are up, ends the
+    study as Ctrl-C does: it writes what was measured, exits 143, and
+    leaves no daemon, device, namespace or switch directory behind."""
+    if DEBUG_KERNEL:
+        raise Skip("the debug kernel has no openvswitch module")
+    nics_and_module()
+    out = OVS_OUT + "-term"
+    sh(f"rm -rf {out}")
+    p = subprocess.Popen([CALPERF_STUDY, "--out", out, "--topologies", "ovs", "--sizes", "16K",
+                          "--time", "5", "--rr-time", "5", "--no-qperf", "--no-warmup",
+                          "--no-plots"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    deadline = time.monotonic() + 120
+    up = []
+    # Both hosts' switches: an ovsdb-server and an ovs-vswitchd each.
+    while len(up) < 4 and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        up = ovs.running()
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        stdout, stderr = p.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        stdout, stderr = p.communicate()
+        check(False, f"the study outlived SIGTERM by 5 minutes: {stdout} {stderr}")
+    if len(up) < 4 and os.path.exists(f"{out}/results.json"):
+        topo = (json.load(open(f"{out}/results.json"))["topologies"] or [{}])[0]
+        if topo.get("status") == "skipped":
+            raise Skip(topo["reason"])
+    check(len(up) == 4, f"the switches were not up: {up}; {stdout} {stderr}")
+    check(p.returncode == 143 and "terminated: writing what was measured" in stdout,
+          f"exit {p.returncode}: {stdout} {stderr}")
+    check(os.path.exists(f"{out}/results.json") and os.path.exists(f"{out}/report.md"),
+          "no results written")
     left = ovs_left()
     check(not left, f"left behind: {left}")
 
