@@ -427,8 +427,9 @@ def ovs_vxlan():
             ("eth0", "cps-hA"), ("eth1", "cps-hB"), ("vxlan_sys_4789", "cps-hB"),
             ("vethB", "cps-hB"), ("eth0", "cps-wB")]
     check(devs == want, f"hop devices {devs}")
-    md = sections(open(f"{OVS_OUT}/report.md").read())
-    rows = md["ovs, stream of 16K messages"]
+    text = open(f"{OVS_OUT}/report.md").read()
+    check(f"- ovs path: {topo['ovs']}" in text, "the report names no Open vSwitch version")
+    rows = sections(text)["ovs, stream of 16K messages"]
     check(any("vxlan_sys_4789" in row for row in rows), f"no OVS port in the hop table {rows}")
     left = ovs_left()
     check(not left, f"left behind: {left}")
@@ -636,6 +637,13 @@ def report_rerendered():
             report.write_report(json.loads(json.dumps(r)), d, [])
             texts.append(open(f"{d}/report.md").read())
         check(texts[0] == texts[1], "two renderings differ")
+        check("path: " not in texts[0], "an Open vSwitch version without one in results.json")
+        with_ovs = json.loads(json.dumps(r))
+        with_ovs["provenance"] = {"calperf": {"calperfctl": "1", "module": "1"}}
+        with_ovs["topologies"][1]["ovs"] = "Open vSwitch 3.1.0, installed"
+        report.write_report(with_ovs, d, [])
+        check("- calico path: Open vSwitch 3.1.0, installed" in open(f"{d}/report.md").read(),
+              "the report names no Open vSwitch version")
         e = r["topologies"][0]["stream"][0]["calperf"]
         check(spread_fig("gbps", e, "gbps") in texts[0], "no median (min-max) cell")
         # Each topology over bare, marked where the two overlap.
