@@ -439,7 +439,8 @@ def ovs_vxlan():
 def ovs_sigterm():
     """SIGTERM, once the Open vSwitch path's switches are up, ends the
     study as Ctrl-C does: it writes what was measured, exits 143, and
-    leaves no daemon, device, namespace or switch directory behind."""
+    leaves no daemon, device, namespace, switch directory or session
+    behind."""
     if DEBUG_KERNEL:
         raise Skip("the debug kernel has no openvswitch module")
     nics_and_module()
@@ -474,6 +475,8 @@ def ovs_sigterm():
           "no results written")
     left = ovs_left()
     check(not left, f"left behind: {left}")
+    # calperfctl, killed midway, left its session to the namespaces' exit.
+    check(session_count() == 0, "sessions left")
 
 
 def made_up(reps, seed=1):
