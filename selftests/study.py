@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from ktap import check, DEBUG_KERNEL, diag, Ktap, shared, Skip  # noqa: E402
 sys.path.insert(0, os.path.join(REPO, "user", "study"))
 import compare  # noqa: E402
 import measure  # noqa: E402
+import ovs  # noqa: E402
 import report  # noqa: E402
 import stats  # noqa: E402
 
@@ -374,29 +376,22 @@ def left_clean(study):
 
 
 OVS_OUT = "/tmp/calperf-study-ovs"
-OVS_DAEMONS = ("ovsdb-server", "ovs-vswitchd")
 
 
 def ovs_left():
-    """What an Open vSwitch would leave behind: its daemons, its
-    datapath's and ports' devices (here or in a study namespace), the
-    study's switch directories."""
-    left = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = open(f"/proc/{pid}/stat").read()
-        except OSError:
-            continue
-        comm, state = stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2]
-        # A zombie has exited (its parent, init here, has yet to reap it).
-        if comm in OVS_DAEMONS and state != "Z":
-            left.append(f"{comm} (pid {pid})")
+    """What an Open vSwitch would leave behind: its daemons (that have
+    not exited: a zombie has), its datapath's and ports' devices (here
+    or in a study namespace), the study's switch directories, the
+    study's namespaces."""
+    left = ovs.running()
     devs = sh("ip -br link").stdout + sh("ip -all netns exec ip -br link",
                                         check_rc=False).stdout
     left += [ln.split()[0] for ln in devs.splitlines()
              if re.match(r"(ovs-system|br-int|vxlan_sys_)", ln)]
     if os.path.isdir("/run/calperf-study"):
         left += [f"/run/calperf-study/{d}" for d in os.listdir("/run/calperf-study")]
+    left += [ln.split()[0] for ln in sh("ip netns list").stdout.splitlines()
+             if ln.startswith("cps-")]
     return left
 
 
@@ -432,11 +427,58 @@ def ovs_vxlan():
             ("eth0", "cps-hA"), ("eth1", "cps-hB"), ("vxlan_sys_4789", "cps-hB"),
             ("vethB", "cps-hB"), ("eth0", "cps-wB")]
     check(devs == want, f"hop devices {devs}")
-    md = sections(open(f"{OVS_OUT}/report.md").read())
-    rows = md["ovs, stream of 16K messages"]
+    text = open(f"{OVS_OUT}/report.md").read()
+    check(f"- ovs path: {topo['ovs']}" in text, "the report names no Open vSwitch version")
+    rows = sections(text)["ovs, stream of 16K messages"]
     check(any("vxlan_sys_4789" in row for row in rows), f"no OVS port in the hop table {rows}")
     left = ovs_left()
     check(not left, f"left behind: {left}")
+
+
+@t.test
+def ovs_sigterm():
+    """SIGTERM, once the Open vSwitch path's switches are up, ends the
+    study as Ctrl-C does: it writes what was measured, exits 143, and
+    leaves no daemon, device, namespace, switch directory or session
+    behind."""
+    if DEBUG_KERNEL:
+        raise Skip("the debug kernel has no openvswitch module")
+    nics_and_module()
+    out = OVS_OUT + "-term"
+    sh(f"rm -rf {out}")
+    p = subprocess.Popen([CALPERF_STUDY, "--out", out, "--topologies", "ovs", "--sizes", "16K",
+                          "--time", "5", "--rr-time", "5", "--no-qperf", "--no-warmup",
+                          "--no-plots"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    deadline = time.monotonic() + 120
+    # Both hosts' switches started: each ovs-vswitchd wrote its pid file
+    # (a daemon being started also shows as its detaching parent).
+    pidfiles = [f"{ovs.SCRATCH}/ovs-{h}/ovs-vswitchd.pid" for h in "AB"]
+    up = []
+    while len(up) < 2 and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        up = [f for f in pidfiles if os.path.exists(f)]
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        stdout, stderr = p.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        stdout, stderr = p.communicate()
+        check(False, f"the study outlived SIGTERM by 5 minutes: {stdout} {stderr}")
+    if len(up) < 2 and os.path.exists(f"{out}/results.json"):
+        topo = (json.load(open(f"{out}/results.json"))["topologies"] or [{}])[0]
+        if topo.get("status") == "skipped":
+            raise Skip(topo["reason"])
+    check(len(up) == 2, f"the switches were not up: {up}; {stdout} {stderr}")
+    check(p.returncode == 143 and "terminated: writing what was measured" in stdout,
+          f"exit {p.returncode}: {stdout} {stderr}")
+    check(os.path.exists(f"{out}/results.json") and os.path.exists(f"{out}/report.md"),
+          "no results written")
+    left = ovs_left()
+    check(not left, f"left behind: {left}")
+    # calperfctl, killed midway, left its session to the namespaces' exit.
+    check(session_count() == 0, "sessions left")
 
 
 def made_up(reps, seed=1):
@@ -600,6 +642,13 @@ def report_rerendered():
             report.write_report(json.loads(json.dumps(r)), d, [])
             texts.append(open(f"{d}/report.md").read())
         check(texts[0] == texts[1], "two renderings differ")
+        check("path: " not in texts[0], "an Open vSwitch version without one in results.json")
+        with_ovs = json.loads(json.dumps(r))
+        with_ovs["provenance"] = {"calperf": {"calperfctl": "1", "module": "1"}}
+        with_ovs["topologies"][1]["ovs"] = "Open vSwitch 3.1.0, installed"
+        report.write_report(with_ovs, d, [])
+        check("- calico path: Open vSwitch 3.1.0, installed" in open(f"{d}/report.md").read(),
+              "the report names no Open vSwitch version")
         e = r["topologies"][0]["stream"][0]["calperf"]
         check(spread_fig("gbps", e, "gbps") in texts[0], "no median (min-max) cell")
         # Each topology over bare, marked where the two overlap.

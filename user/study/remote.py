@@ -10,6 +10,7 @@ import shlex
 import subprocess
 
 import measure
+import ovs
 from topology import Unavailable
 
 STATE = "/run/calperf-study"
@@ -110,23 +111,7 @@ if [ -s $st/nic ]; then
     ip link set "$nic" mtu "$mtu" 2>/dev/null
 fi
 # Its own Open vSwitch: the datapath deleted, the daemons ended.
-if [ -d $st/ovs ]; then
-    ovs-appctl -T 10 -t $st/ovs/ovs-vswitchd.ctl exit --cleanup >/dev/null 2>&1
-    ovs-appctl -T 10 -t $st/ovs/ovsdb-server.ctl exit >/dev/null 2>&1
-    for d in ovs-vswitchd ovsdb-server; do
-        pid=$(cat $st/ovs/$d.pid 2>/dev/null) || continue
-        for sig in TERM KILL; do
-            for _ in $(seq 50); do
-                # Gone, another process, or a zombie: ended.
-                state=$(sed 's/.*) //' /proc/$pid/stat 2>/dev/null | cut -c1)
-                [ "$(cat /proc/$pid/comm 2>/dev/null)" = $d ] && [ "$state" != Z ] || break 2
-                kill -s $sig "$pid" 2>/dev/null
-                sleep 0.1
-            done
-        done
-    done
-fi
-for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cps-/ {{ print $1 }}'); do
+{ovs.stop_script(f'{STATE}/ovs')}for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cps-/ {{ print $1 }}'); do
     ip netns del "$ns"
 done
 rm -rf $st
@@ -315,16 +300,6 @@ class RemoteOvs(RemoteTopology):
     name, title = "ovs", "overlay: Open vSwitch and VXLAN, two machines"
     ADDR = {"A": "198.18.8.1", "B": "198.18.8.2"}
     RUN = f"{STATE}/ovs"
-    # Prints what the host lacks, if anything.
-    CHECK = """for p in ovsdb-tool ovsdb-server ovs-vsctl ovs-appctl; do
-    command -v $p >/dev/null || echo "$p"
-done
-command -v ovs-vswitchd >/dev/null || [ -x /usr/lib/openvswitch-switch/ovs-vswitchd ] ||
-    echo ovs-vswitchd
-[ -e "${OVS_PKGDATADIR:-/usr/share/openvswitch}/vswitch.ovsschema" ] || echo vswitch.ovsschema
-modprobe -q openvswitch 2>/dev/null || [ -d /sys/module/openvswitch ] ||
-    echo "the openvswitch kernel module"
-"""
 
     def __init__(self, hosts, nics, mtu):
         super().__init__(hosts, nics, mtu)
@@ -333,7 +308,7 @@ modprobe -q openvswitch 2>/dev/null || [ -d /sys/module/openvswitch ] ||
 
     def up(self):
         for h in self.hosts:
-            missing = h.run(self.CHECK).split()
+            missing = h.run(ovs.CHECK).splitlines()
             if missing:
                 raise Unavailable(f"{h}: Open vSwitch is not installed there "
                                   f"(no {', '.join(missing)})")
@@ -347,30 +322,13 @@ modprobe -q openvswitch 2>/dev/null || [ -d /sys/module/openvswitch ] ||
         host, w, veth = NS[role], f"cps-w{role}", f"veth{role}"
         peer = "B" if role == "A" else "A"
         inner = self.mtu - VXLAN_OVERHEAD
-        run = self.RUN
-        daemon = f"--pidfile={run}/$d.pid --unixctl={run}/$d.ctl --log-file={run}/$d.log " \
-                 "--detach --no-chdir"
-        return f"""mkdir -p {run}
-export OVS_RUNDIR={run} OVS_LOGDIR={run} OVS_DBDIR={run} OVS_SYSCONFDIR={run}
-ovsdb-tool create {run}/conf.db "${{OVS_PKGDATADIR:-/usr/share/openvswitch}}/vswitch.ovsschema"
-d=ovsdb-server
-ip netns exec {host} ovsdb-server {run}/conf.db --remote=punix:{run}/db.sock {daemon}
-vsctl="ovs-vsctl --db=unix:{run}/db.sock --timeout=30"
-$vsctl --no-wait init
-d=ovs-vswitchd
-vswitchd=$(command -v ovs-vswitchd || echo /usr/lib/openvswitch-switch/ovs-vswitchd)
-ip netns exec {host} "$vswitchd" unix:{run}/db.sock {daemon}
-ip netns add {w}
+        return ovs.start_script(host, self.RUN) + f"""ip netns add {w}
 ip -n {w} link set lo up
 ip -n {w} link add eth0 mtu {inner} type veth peer name {veth} netns {host} mtu {inner}
 ip -n {w} link set eth0 up
 ip -n {host} link set {veth} up
-$vsctl add-br br-int -- add-port br-int {veth} -- add-port br-int vx0 -- \\
-    set interface vx0 type=vxlan options:remote_ip={ADDR[peer]} options:key=42 \\
-    options:dst_port=4789
-ip -n {host} link set br-int up
-ip -n {w} addr add {self.ADDR[role]}/24 dev eth0
-"$vswitchd" --version | head -n 1
+""" + ovs.bridge_script(host, self.RUN, veth, ADDR[peer]) + f"""ip -n {w} addr add {self.ADDR[role]}/24 dev eth0
+ovs-vswitchd --version | head -n 1
 """
 
 

@@ -286,6 +286,8 @@ def provenance_section(results):
     md.append(f"- calperf: calperfctl {cal.get('calperfctl')}, module {cal.get('module')}"
               + (f", study from git commit {cal['study_commit']}"
                  if cal.get("study_commit") else ""))
+    # Where a path ran on Open vSwitch, which (older results name none).
+    md += [f"- {t['name']} path: {t['ovs']}" for t in results["topologies"] if t.get("ovs")]
     hosts = results.get("hosts")
     machines = ([(f"{r} ({h['dest']})", h.get("provenance", {})) for r, h in hosts.items()]
                 if hosts else [("this machine", p)])

@@ -9,8 +9,7 @@ import subprocess
 import time
 
 import ovs
-from wiring import (TAPFWD, VXLAN_ID, VXLAN_PORT, add_ns, calico_workload, ns_sh, sh, stop,
-                    tapfwd, veth, vxlan)
+from wiring import TAPFWD, add_ns, calico_workload, ns_sh, sh, stop, tapfwd, veth, vxlan
 
 PREFIX = "cps-"
 HA, HB = PREFIX + "hA", PREFIX + "hB"
@@ -328,7 +327,6 @@ class Ovs(Topology):
     def build(self):
         try:
             tools = ovs.Tools()
-            ovs.kernel_module()
         except ovs.Missing as e:
             raise Unavailable(str(e))
         self.about = {"ovs": f"Open vSwitch {tools.version}, {tools.where}"}
@@ -342,12 +340,7 @@ class Ovs(Topology):
             switch.start()
             ns = self.add_ns("w" + tag)
             veth(ns, host, "veth" + tag, inner)
-            switch.vsctl("add-br", "br-int")
-            switch.vsctl("add-port", "br-int", "veth" + tag)
-            switch.vsctl("add-port", "br-int", "vx0", "--", "set", "interface", "vx0",
-                         "type=vxlan", f"options:remote_ip={remote}",
-                         f"options:key={VXLAN_ID}", f"options:dst_port={VXLAN_PORT}")
-            sh(f"ip -n {host} link set br-int up")
+            switch.bridge("veth" + tag, remote)
             sh(f"ip -n {ns} addr add {addr}/24 dev eth0")
             addrs[tag] = (ns, addr)
         self.ends(addrs["A"], addrs["B"])
