@@ -11,7 +11,13 @@ podman, docker and crictl (shell scripts first on PATH) that print what
 the real tools print, a pid or an error. That covers calperfctl's side
 of the contract (the commands it runs, how it reads their answers and
 failures); a run against a real podman, docker or crictl is untested
-here."""
+here.
+
+calperf-study --hosts between the workloads (topology existing) runs
+with both "hosts" this VM, reached through a stand-in for ssh that runs
+the script here: the study's part, not SSH's, which cluster.py tests
+between two guests."""
+import json
 import os
 import subprocess
 import sys
@@ -20,7 +26,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from calperf import (  # noqa: E402
-    calperf_kthreads, ctl, ctl_ok, kill_tree, module_load, no_session_left,
+    calperf_kthreads, ctl, ctl_ok, kill_tree, module_load, no_session_left, REPO,
     session_count, sh, spawn, wait_done)
 from ktap import check, diag, Ktap, shared, wait_for  # noqa: E402
 
@@ -193,31 +199,31 @@ def container_by_podman(wl):
         check(not os.path.exists(os.path.join(d, "docker.args")), "docker ran too")
 
 
-@t.test(wl=WL)
-def container_by_docker(wl):
+def stream_to_web(wl, name, body, want_args):
+    """A stream from pid:A to container:web, which the stand-in @name
+    (running @body) resolves; it must have run with @want_args."""
     with tempfile.TemporaryDirectory() as d:
-        tool(d, "docker", f"echo {wl.b}")
+        tool(d, name, body)
         r = ctl_ok("stream", wl.b4, "bytes", "1M", "client-netns", f"pid:{wl.a}",
                    "server-netns", "container:web", env=only(d)).json
         check_stream(r, 1 << 20)
-        got = args_of(d, "docker")
-        check(got == ["inspect --type container --format {{.State.Pid}} web"],
-              f"docker ran with {got}")
+        got = args_of(d, name)
+        check(got == want_args, f"{name} ran with {got}, wanted {want_args}")
+
+
+@t.test(wl=WL)
+def container_by_docker(wl):
+    stream_to_web(wl, "docker", f"echo {wl.b}",
+                  ["inspect --type container --format {{.State.Pid}} web"])
 
 
 @t.test(wl=WL)
 def container_by_crictl(wl):
     """crictl inspects an id: the running container of exactly that name
     (crictl ps takes a regular expression) first."""
-    with tempfile.TemporaryDirectory() as d:
-        tool(d, "crictl", f'case $1 in ps) echo 0f3c9a;; inspect) echo {wl.b};; esac')
-        r = ctl_ok("stream", wl.b4, "bytes", "1M", "client-netns", f"pid:{wl.a}",
-                   "server-netns", "container:web", env=only(d)).json
-        check_stream(r, 1 << 20)
-        got = args_of(d, "crictl")
-        want = ["ps -q --name ^web$",
-                "inspect --output go-template --template {{.info.pid}} 0f3c9a"]
-        check(got == want, f"crictl ran with {got}, wanted {want}")
+    stream_to_web(wl, "crictl", f"case $1 in ps) echo 0f3c9a;; inspect) echo {wl.b};; esac",
+                  ["ps -q --name ^web$",
+                   "inspect --output go-template --template {{.info.pid}} 0f3c9a"])
 
 
 @t.test(wl=WL)
@@ -254,6 +260,73 @@ def container_tool_that_hangs(wl):
         diag(f"gave up after {took:.1f} s")
         left = sh("pgrep -f '^/bin/sleep 37$'", check_rc=False).stdout.split()
         check(not left, f"the tool is still running: {left}")
+
+
+# --- calperf-study --hosts between existing workloads ----------------------
+
+# ssh as the study calls it (ssh OPTIONS DEST -- SCRIPT, ssh ... -O exit
+# DEST), running SCRIPT on this machine with this tree's calperfctl.
+FAKE_SSH = f"""while [ $# -gt 0 ]; do
+    case $1 in
+    -O) exit 0 ;;
+    --) shift; PATH={REPO}/user:$PATH exec bash -c "$1" ;;
+    esac
+    shift
+done
+exit 255"""
+
+
+@t.test(wl=WL)
+def study_between_existing_workloads(wl):
+    """The study measures between the two workloads as they are, builds
+    nothing, and leaves them running, addresses and all."""
+    before = sh(f"nsenter -t {wl.b} -n ip -br addr show dev wb").stdout
+    with tempfile.TemporaryDirectory() as d:
+        tool(d, "ssh", FAKE_SSH)
+        out = os.path.join(d, "study")
+        p = subprocess.run(
+            [os.path.join(REPO, "user", "calperf-study"), "--hosts", "hostA,hostB",
+             "--client-netns", f"pid:{wl.a}", "--server-netns", f"pid:{wl.b}",
+             "--server-addr", wl.b4, "--sizes", "16K", "--time", "1", "--rr-time", "1",
+             "--no-warmup", "--no-plots", "--out", out],
+            capture_output=True, text=True, timeout=600,
+            env={**os.environ, "PATH": f"{d}:{os.environ['PATH']}"})
+        for line in p.stdout.splitlines():
+            diag(line)
+        check(p.returncode == 0, f"calperf-study failed ({p.returncode}): {p.stderr}")
+        with open(os.path.join(out, "results.json")) as f:
+            res = json.load(f)
+    topo = res["topologies"]
+    check([x["name"] for x in topo] == ["existing"], f"topologies {topo}")
+    e = topo[0]
+    check(e["status"] == "ok", e)
+    check(e["client_netns"] == f"pid:{wl.a}" and e["server_netns"] == f"pid:{wl.b}"
+          and e["server_addr"] == wl.b4, f"not recorded: {e}")
+    c = e["stream"][0]["calperf"]
+    check("error" not in c, c)
+    check(c["sender_bytes"] == c["receiver_bytes"] > 0,
+          f"sent {c['sender_bytes']}, received {c['receiver_bytes']}")
+    check("error" not in e["rr"]["calperf"] and e["rr"]["calperf"]["latency_us"] > 0,
+          e["rr"])
+    check("qperf" not in e["stream"][0], "qperf ran inside the workloads")
+    check(all(w.poll() is None for w in wl.procs), "a workload was stopped")
+    after = sh(f"nsenter -t {wl.b} -n ip -br addr show dev wb").stdout
+    check(after == before, f"B's address changed: {before!r}, then {after!r}")
+    check(not os.path.exists("/run/calperf-study"), "the study left its state")
+
+
+@t.test
+def study_existing_options():
+    study = os.path.join(REPO, "user", "calperf-study")
+    for args, msg in (
+            (["--client-netns", "pid:1"], "are for --hosts"),
+            (["--hosts", "a,b", "--server-netns", "pid:1"], "needs --server-addr"),
+            (["--hosts", "a,b", "--server-addr", "web"], "'web' is not an IPv4 or IPv6"),
+            (["--hosts", "a,b", "--topologies", "existing,bare", "--server-addr", "10.0.0.1"],
+             "topology existing is measured alone"),
+            (["--topologies", "existing"], "topology existing is for --hosts")):
+        p = subprocess.run([study, *args], capture_output=True, text=True, timeout=60)
+        check(p.returncode == 2 and msg in p.stderr, f"{args}: {p.returncode} {p.stderr}")
 
 
 t.run()
