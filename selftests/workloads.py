@@ -296,6 +296,11 @@ def study_between_existing_workloads(wl):
         check(p.returncode == 0, f"calperf-study failed ({p.returncode}): {p.stderr}")
         with open(os.path.join(out, "results.json")) as f:
             res = json.load(f)
+        with open(os.path.join(out, "report.md")) as f:
+            md = f.read()
+    check("- **existing**: existing workloads, two machines" in md, "not in the report")
+    check("the workloads' own network between hostA and hostB;" in md,
+          "the report does not say what joined them")
     topo = res["topologies"]
     check([x["name"] for x in topo] == ["existing"], f"topologies {topo}")
     e = topo[0]
