@@ -54,15 +54,17 @@ struct run {
 static const char *common_usage =
 	"                  [ time DURATION ] [ interval DURATION ]\n"
 	"                  [ nodelay ] [ congestion NAME ]\n"
-	"                  [ sockbuf SIZE ] [ client-netns NAME ] [ server-netns NAME ]\n"
+	"                  [ sockbuf SIZE ] [ client-netns NETNS ] [ server-netns NETNS ]\n"
 	"                  [ client-cpu CPU ] [ server-cpu CPU ]\n"
 	"                  [ client-only | server-only ]\n"
 	"\n"
 	"The server listens on ADDR:PORT (default port 5201) in server-netns;\n"
 	"the client connects to it from client-netns. client-only talks to any\n"
-	"TCP server, server-only serves any TCP client. interval (-i) prints\n"
-	"one line per interval (JSON: an \"intervals\" array). --word is\n"
-	"accepted for word.\n";
+	"TCP server, server-only serves any TCP client. NETNS is a name under\n"
+	"/run/netns, a path, pid:PID (that process's namespace) or\n"
+	"container:NAME (its init process's, from podman, docker or crictl).\n"
+	"interval (-i) prints one line per interval (JSON: an \"intervals\"\n"
+	"array). --word is accepted for word.\n";
 
 static int usage(FILE *f, uint8_t kind)
 {

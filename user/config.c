@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +6,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "netns.h"
 #include "util.h"
 
 void cp_endpoint_cfg_init(struct cp_endpoint_cfg *ep)
@@ -81,11 +81,9 @@ int cp_endpoint_option(struct cp_endpoint_cfg *ep, int argc, char **argv)
 	if (!strcmp(k, "netns")) {
 		if (ep->netns_fd >= 0)
 			close(ep->netns_fd);
-		ep->netns_fd = netns_open(argv[1]);
-		if (ep->netns_fd < 0) {
-			cp_error("netns \"%s\": %s", argv[1], strerror(errno));
+		ep->netns_fd = cp_netns_open(argv[1]);
+		if (ep->netns_fd < 0)
 			return -1;
-		}
 	} else if (!strcmp(k, "netns-pid")) {
 		if (!parse_uint(argv[1], UINT32_MAX, &v)) {
 			cp_error("netns-pid: \"%s\" is not a pid", argv[1]);

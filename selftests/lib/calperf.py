@@ -94,8 +94,9 @@ class Ctl:
             self.json = json.loads(p.stdout)
 
 
-def ctl(*args, ns=None, as_json=True, prefix="", timeout=120):
-    """Run calperfctl (in netns @ns) and parse its JSON output."""
+def ctl(*args, ns=None, as_json=True, prefix="", timeout=120, env=None):
+    """Run calperfctl (in netns @ns; with environment @env if given) and
+    parse its JSON output."""
     cmd = [CALPERFCTL] + (["-j"] if as_json else []) + [str(a) for a in args]
     if ns:
         cmd = ["ip", "netns", "exec", ns] + cmd
@@ -103,7 +104,7 @@ def ctl(*args, ns=None, as_json=True, prefix="", timeout=120):
         cmd = prefix.split() + cmd
     # A bound on a hung calperfctl, not on the path: ten times looser on
     # the debug kernel, which runs ten times slower.
-    return Ctl(subprocess.run(cmd, capture_output=True, text=True,
+    return Ctl(subprocess.run(cmd, capture_output=True, text=True, env=env,
                               timeout=timeout * (10 if DEBUG_KERNEL else 1)), as_json)
 
 

@@ -152,7 +152,10 @@ def local(calperfctl, options):
 
 def remote_script(nic):
     """The script a --hosts study runs on each host: HOST_SCRIPT, then
-    the init namespace's settings and @nic's (the wire) after a marker."""
+    the init namespace's settings and @nic's (the wire; None: every
+    device's) after a marker."""
+    if nic is None:
+        return HOST_SCRIPT + "echo '--netns--'; " + NETNS_SCRIPT
     return HOST_SCRIPT + "echo '--netns--'; " + NETNS_SCRIPT.replace(
         "/sys/class/net/*", "/sys/class/net/" + shlex.quote(nic))
 

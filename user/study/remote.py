@@ -332,8 +332,31 @@ ovs-vswitchd --version | head -n 1
 """
 
 
+class RemoteExisting(RemoteTopology):
+    """Between workloads that exist already (containers, pods): the
+    client in @client_netns on A, the server in @server_netns on B, each
+    as calperfctl takes a namespace and resolved on its own host (pid:N,
+    container:NAME, a name under /run/netns; None: the host's own), and
+    @server_addr the address the client connects to. Nothing is built,
+    no NIC moved, and nothing of the workloads is torn down: the clean-up
+    deletes only calperf's sessions. qperf is not run (it would have to
+    run inside them)."""
+    name, title = "existing", "existing workloads, two machines"
+
+    def __init__(self, hosts, client_netns, server_netns, server_addr):
+        self.hosts, self.nics, self.mtu = hosts, [], None
+        self.client, self.server = client_netns, server_netns
+        self.server_addr = server_addr
+        self.about = {"client_netns": client_netns or "(host A's)",
+                      "server_netns": server_netns or "(host B's)",
+                      "server_addr": server_addr}
+
+    def up(self):
+        pass
+
+
 TOPOLOGIES = {t.name: t for t in (RemoteBare, RemoteCalico, RemoteBridge, RemoteVxlan,
-                                  RemoteOvs)}
+                                  RemoteOvs, RemoteExisting)}
 
 
 class Pair:
@@ -348,8 +371,8 @@ class Pair:
         """A receiver session on B, started (listening) before this
         returns; its id."""
         args = ["session", "add", "kind", kind, "time", seconds + RECEIVER_SLACK, *opts,
-                "receiver", "netns", self.t.server, "addr", self.t.server_addr,
-                "port", CALPERF_PORT, "cpu", self.server_cpu]
+                "receiver", *(["netns", self.t.server] if self.t.server else []),
+                "addr", self.t.server_addr, "port", CALPERF_PORT, "cpu", self.server_cpu]
         if sockbuf is not None:
             args += ["sockbuf", sockbuf]
         cmd = "calperfctl -j " + " ".join(shlex.quote(str(x)) for x in args)
@@ -391,8 +414,9 @@ sed -i '/^{sid}$/d' {STATE}/sessions
             pass
 
     def sender(self, kind, seconds, *opts):
+        netns = ["client-netns", self.t.client] if self.t.client else []
         return self.a.calperf(kind, self.t.server_addr, "port", CALPERF_PORT, "client-only",
-                              "client-netns", self.t.client, "client-cpu", self.client_cpu,
+                              *netns, "client-cpu", self.client_cpu,
                               "time", seconds, *opts, timeout=seconds * 10 + 120)
 
     def stream(self, size, seconds, sockbuf):

@@ -470,7 +470,7 @@ def render(results, plots, title=None):
     md = [f"# {title + ': ' + names if title else 'calperf study: ' + names}\n",
           where,
           f"{'Hosts' if hosts else 'Two hosts (network namespaces)'} over "
-          f"{c['underlay']}, MTU {c['mtu']}; "
+          f"{c['underlay']}" + (f", MTU {c['mtu']}" if c.get("mtu") else "") + "; "
           f"client on CPU {c['client_cpu']}, server on CPU {c['server_cpu']}; "
           f"stream runs of {c['time']} s, rr runs of {c['rr_time']} s. "
           f"The message size is the bytes per send call; {SOCKBUF[c['sockbuf']]}\n",
