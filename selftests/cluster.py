@@ -317,11 +317,16 @@ def hops_each_host_its_part():
 def cpu_agrees_with_proc_stat():
     """Each host's path CPU, from calperf's probes over its data phase,
     against what that guest's /proc/stat, read from user space around
-    the whole run, says the guest was busy: never more (the data phase
-    lies inside the window), and most of it (the guest runs nothing
-    else of note; connecting, the close and calperfctl itself are the
-    rest). The stream runs between the hosts' wire NICs, B's receiver
-    waiting on stdin so that no ssh login lands in its window."""
+    the whole run, says the guest was busy: within 20 % + 0.1 CPU-s, the
+    bound cpu.py holds calperf's softirq time to against /proc/stat's in
+    one machine. /proc/stat charges each 4 ms tick whole to whatever it
+    interrupted, so it can come out below calperf's exact figure even
+    over a wider window (seen: a 6.12 receiver at 2.19 CPU-s against
+    /proc/stat's 2.11 around it, 1.95 over the same window); the guest
+    runs nothing else of note, so connecting, the close and calperfctl
+    itself are all /proc/stat may add. The stream runs between the
+    hosts' wire NICs, B's receiver waiting on stdin so that no ssh login
+    lands in its window."""
     a, b = HOSTS[0], HOSTS[1]
     with wired():
         server = subprocess.Popen(
@@ -360,11 +365,8 @@ def cpu_agrees_with_proc_stat():
             path, kbusy = c["path_ns"] / 1e9, c["busy_ns"] / 1e9
             diag(f"{host}: path {path:.3f} CPU-s over {c['elapsed_ns'] / 1e9:.2f} s, "
                  f"kcpustat {kbusy:.3f} over the same; /proc/stat {stat:.3f} around it")
-            # Two ticks of USER_HZ either side: /proc/stat's resolution.
-            check(path <= stat + 0.04, f"{host}: calperf's {path:.3f} CPU-s over "
-                  f"/proc/stat's {stat:.3f}")
-            check(path >= 0.7 * stat, f"{host}: calperf's {path:.3f} CPU-s under 70 % of "
-                  f"/proc/stat's {stat:.3f}")
+            check(abs(path - stat) <= 0.2 * stat + 0.1, f"{host}: calperf's {path:.3f} "
+                  f"CPU-s against /proc/stat's {stat:.3f}: more than 20 % + 0.1 apart")
         check(sender["sender"]["stats"]["bytes"] == receiver["receiver"]["stats"]["bytes"],
               "bytes differ")
 
