@@ -432,7 +432,7 @@ sed -i '/^{sid}$/d' {STATE}/sessions
         if tx.get("error") or rx.get("error"):
             raise measure.MeasureError(f"calperf stream: sender {tx.get('error_name') or 'ok'}"
                                        f", receiver {rx.get('error_name') or 'ok'}")
-        gbps = rxe["bytes"] * 8 / rxe["elapsed_ns"] if rxe["elapsed_ns"] else 0.0
+        gbps = received_gbps(rxe)
         tx_cpu = host_cores(tx["session"], txe)
         rx_cpu = host_cores(rx, rxe)
         return {
@@ -480,14 +480,14 @@ sed -i '/^{sid}$/d' {STATE}/sessions
         a, b = parts["A"], parts["B"]
         # A's first point is the send, where its clock starts; B's is its
         # NIC, reached over the wire at a time of B's clock.
-        wire = dict(measure.hop_rows(b["path"][:1], host_netns(self.b))[0],
+        a_names, b_names = host_netns(self.a), host_netns(self.b)
+        wire = dict(measure.hop_rows(b["path"][:1], b_names)[0],
                     count=0, p50_us=None, p99_us=None)
         return {"size": size, "sample": sample,
-                "gbps": rx["receiver"]["stats"]["bytes"] * 8 /
-                rx["receiver"]["stats"]["elapsed_ns"],
+                "gbps": received_gbps(rx["receiver"]["stats"]),
                 "sampled": a["sampled"], "complete": min(a["complete"], b["complete"]),
-                "path": (measure.hop_rows(a["path"][1:], host_netns(self.a)) + [wire] +
-                         measure.hop_rows(b["path"][1:], host_netns(self.b))),
+                "path": (measure.hop_rows(a["path"][1:], a_names) + [wire] +
+                         measure.hop_rows(b["path"][1:], b_names)),
                 "end_to_end": {"count": 0, "p50_us": None, "p99_us": None},
                 "parts": {role: {"complete": h["complete"],
                                  **measure.latency_us(h["end_to_end"])}
@@ -550,6 +550,12 @@ exit 1
     def qperf_rr(self, seconds):
         v = self.qperf("tcp_lat", seconds, "-m", 1)
         return {"latency_us": v["latency"] / 1e3}
+
+
+def received_gbps(stats):
+    """A receiver's throughput from its end's stats: bytes over its data
+    phase (0 if no data moved)."""
+    return stats["bytes"] * 8 / stats["elapsed_ns"] if stats["elapsed_ns"] else 0.0
 
 
 def host_netns(host):
