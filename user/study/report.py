@@ -537,17 +537,16 @@ def render(results, plots, title=None):
         rate = f" (one in {h['sample']})" if "sample" in h else ""
         if "parts" in h:
             a, b = h["parts"]["A"], h["parts"]["B"]
-            md.append(f"{a['complete']} samples traced through A's part (p50 "
+            traced = (f"{a['complete']} samples traced through A's part (p50 "
                       f"{fmt('us', a['p50_us'])} us), {b['complete']} through B's (p50 "
-                      f"{fmt('us', b['p50_us'])} us), of {h['sampled']} sampled sends{rate} "
-                      f"({h['gbps']:.3f} Gb/s, socket buffers of {size_label(h['size'])} "
-                      "so that queues stay short); each row is the time from the point "
-                      "above it on the same host (the first, from the send call).\n")
+                      f"{fmt('us', b['p50_us'])} us), of {h['sampled']} sampled sends{rate}")
+            above = "the point above it on the same host"
         else:
-            md.append(f"{h['complete']} of {h['sampled']} sampled sends{rate} traced end "
-                      f"to end ({h['gbps']:.3f} Gb/s, socket buffers of "
-                      f"{size_label(h['size'])} so that queues stay short); each row is "
-                      "the time from the point above it (the first, from the send call).\n")
+            traced = f"{h['complete']} of {h['sampled']} sampled sends{rate} traced end to end"
+            above = "the point above it"
+        md.append(f"{traced} ({h['gbps']:.3f} Gb/s, socket buffers of "
+                  f"{size_label(h['size'])} so that queues stay short); each row is the "
+                  f"time from {above} (the first, from the send call).\n")
         rows = [[str(i), p["point"], p["ifname"] or "-", p["netns"], str(p["count"]),
                  fmt("us", p["p50_us"]), fmt("us", p["p99_us"])]
                 for i, p in enumerate(h["path"], start=1)]
