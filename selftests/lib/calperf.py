@@ -33,10 +33,34 @@ def spawn(cmd, **kw):
 
 
 def kill_tree(p, sig=signal.SIGKILL):
+    """Signal @p's process group. After SIGKILL, wait until no member is
+    left running: a killed insmod or rmmod finishes its system call before
+    it dies, and the caller must not race it."""
     try:
         os.killpg(p.pid, sig)
     except ProcessLookupError:
-        pass
+        return
+    if sig == signal.SIGKILL:
+        p.wait()
+        wait_for(lambda: not _group_running(p.pid), 30,
+                 f"process group {p.pid} to exit")
+
+
+def _group_running(pgid):
+    """Whether a process of group @pgid is alive (zombies do not count)."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # Fields after the parenthesised comm: state, ppid, pgrp, ...
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
 
 
 # --- the module ------------------------------------------------------------
