@@ -6,10 +6,11 @@ driving them over SSH. A tiny two-host study (bare and calico, two
 sizes, 1-s runs) completes; the receiver counted the sender's bytes;
 each host's CPU is its own and plausible, and agrees with what its
 /proc/stat saw; the report's figures are results.json's; both hosts are
-left clean. Then each failure ends with
-one line naming the host, the other host left clean: an unreachable
-host, a host whose module cannot be loaded, a version mismatch, and an
-SSH connection lost mid-run. Last, the Ansible playbook
+left clean. Topology vm measures between the guests as VMs, over
+their routed taps. Then each failure ends with one line naming the
+host, the other host left clean: an unreachable host, a wire NIC
+missing, a host whose module cannot be loaded, a version mismatch, and
+an SSH connection lost mid-run. Last, the Ansible playbook
 (ansible/calperf.yml) on the two hosts made fresh (the lab's module and
 tools taken away): it installs the packages of 'make deb', loads the
 module, runs a study each way and merges the two; with an unreachable
@@ -234,6 +235,52 @@ def bridge_and_vxlan():
         clean(h)
 
 
+@t.test
+def vm_path_between_guests():
+    """Topology vm: the guests measured as VMs, over the NIC the lab gave
+    each (eth1, a tap that the lab's compute namespace routes as Calico
+    routes VMs: /32 routes, proxy ARP). Nothing is built or taken away;
+    the server address is found on B's NIC; calperf and qperf both run,
+    the receiver reads every byte, the title names QEMU's emulated CPU,
+    and each guest's part of the hop table runs through its eth1."""
+    nic = os.environ.get("CALPERF_LAB_VM_NIC")
+    addrs = os.environ.get("CALPERF_LAB_VM_ADDRS", "").split()
+    if not nic or len(addrs) < 2:
+        raise Skip("the lab has no VM path (CALPERF_LAB_VM_NIC)")
+    out = OUT + "-vm"
+    p = study("--hosts", f"{HOSTS[0]},{HOSTS[1]}", "--ssh-config", CFG, "--out", out,
+              "--topologies", "vm", "--host-nics", nic, "--sizes", "16K", "--time", "1",
+              "--rr-time", "1", "--no-plots")
+    check(p.returncode == 0, f"calperf-study failed ({p.returncode}): {p.stderr}")
+    topo = json.load(open(f"{out}/results.json"))["topologies"][0]
+    check(topo["status"] == "ok" and topo["server_addr"] == addrs[1], topo)
+    check(set(topo["virt"].values()) == {"QEMU with an emulated CPU, TCG"}
+          and "TCG" in topo["title"], topo["title"])
+    c, q = topo["stream"][0]["calperf"], topo["stream"][0]["qperf"]
+    check("error" not in c and c["sender_bytes"] == c["receiver_bytes"] > 0, c)
+    check("error" not in q and q["gbps"] > 0, q)
+    for tool in ("calperf", "qperf"):
+        check(topo["rr"][tool].get("latency_us", 0) > 0, topo["rr"])
+    h = topo["hops"]
+    check("error" not in h, h)
+    path = h["path"]
+    wire = [i for i, x in enumerate(path) if x["p50_us"] is None]
+    check(len(wire) == 1, f"not one unmeasured hop: {path}")
+    before, after = path[wire[0] - 1], path[wire[0]]
+    check((before["point"], before["ifname"]) == ("dev_xmit", nic) and
+          after["ifname"] == nic and path[-1]["point"] == "deliver",
+          [(x["point"], x["ifname"]) for x in path])
+    check(topo["title"] in open(f"{out}/report.md").read(), "the report lacks the title")
+    for host, addr in zip(HOSTS[:2], addrs):
+        clean(host)
+        p = ssh(host, f"ip -br addr show dev {nic}")
+        check(f"{addr}/32" in p.stdout, f"{host}: {nic} lost its address: {p.stdout}")
+    diag(f"{topo['title']}: 16K {c['gbps']:.3f} Gb/s (qperf {q['gbps']:.3f}), "
+         f"A {c['sender_cpu']:.2f} B {c['receiver_cpu']:.2f} cores; rr "
+         f"{topo['rr']['calperf']['latency_us']:.0f} us (qperf "
+         f"{topo['rr']['qperf']['latency_us']:.0f}); hops {len(path)}")
+
+
 XC_NS = "cps-xcheck"
 XC_ADDR = {0: "198.18.0.1", 1: "198.18.0.2"}
 XC_PORT = 5611
@@ -390,6 +437,17 @@ def gone_config():
 def unreachable_host():
     """B a host of the SSH configuration where nothing listens."""
     failing_study("lab-gone", "unreachable", gone_config())
+
+
+@t.test
+def missing_nic():
+    """A wire NIC that B lacks is named, with B, before anything is built."""
+    p = study("--hosts", f"{HOSTS[0]},{HOSTS[1]}", "--ssh-config", CFG, "--out", OUT + "-x",
+              "--topologies", "bare", "--host-nics", "eth0,eth9", "--sizes", "1K",
+              "--time", "1", timeout=300)
+    one_line_error(p, HOSTS[1])
+    check("no NIC eth9 (--host-nics)" in p.stderr, p.stderr)
+    clean(HOSTS[0])
 
 
 @t.test

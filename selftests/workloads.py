@@ -329,7 +329,12 @@ def study_existing_options():
             (["--hosts", "a,b", "--server-addr", "web"], "'web' is not an IPv4 or IPv6"),
             (["--hosts", "a,b", "--topologies", "existing,bare", "--server-addr", "10.0.0.1"],
              "topology existing is measured alone"),
-            (["--topologies", "existing"], "topology existing is for --hosts")):
+            (["--topologies", "existing"], "topology existing is for --hosts"),
+            (["--hosts", "a,b", "--topologies", "vm,bare"], "topology vm is measured alone"),
+            (["--hosts", "a,b", "--topologies", "vm", "--client-netns", "pid:1"],
+             "are for topology existing"),
+            (["--hosts", "a,b", "--topologies", "bare", "--server-addr", "10.0.0.1"],
+             "--server-addr is for topologies existing and vm")):
         p = subprocess.run([study, *args], capture_output=True, text=True, timeout=60)
         check(p.returncode == 2 and msg in p.stderr, f"{args}: {p.returncode} {p.stderr}")
 

@@ -3,9 +3,10 @@
 header: calperf's versions (and the git commit they were built from),
 the kernel and its command line, the CPU, whether the clock is
 synchronised and what virtualisation the machine runs on (its
-systemd-detect-virt: "qemu" for TCG, "kvm"...), the time base of a VM run, the
-TCP settings that move the figures, qperf's version, and every device of
-each path with its driver, MTU and offloads. The same shell script
+systemd-detect-virt --vm: "qemu" for TCG, "kvm"..., and any container),
+the time base of a VM run, the TCP settings that move the figures,
+qperf's version, and every device of each path with its driver, MTU
+and offloads. The same shell script
 collects it here and, over SSH, on each host of a --hosts study."""
 
 import json
@@ -51,7 +52,11 @@ HOST_SCRIPT = (
     "elif [ \"$(timedatectl show -p NTPSynchronized --value 2>/dev/null)\" = yes ]; then "
     "printf 'clock\\tNTP-synchronised (timedatectl), offset unknown\\n'; "
     "else printf 'clock\\tnot known to be synchronised\\n'; fi; "
-    "printf 'virt\\t%s\\n' \"$(systemd-detect-virt 2>/dev/null)\"; ")
+    # The hypervisor apart from any container around the tools (a lab
+    # guest runs on a container's root).
+    "c=$(systemd-detect-virt --container 2>/dev/null); if [ \"$c\" = none ]; then c=; fi; "
+    "printf 'virt\\t%s%s\\n' \"$(systemd-detect-virt --vm 2>/dev/null)\" "
+    "\"${c:+, container $c}\"; ")
 
 
 def parse_netns(out):

@@ -130,12 +130,16 @@ def cleanup(hosts, quiet=()):
                 print(f"clean-up: {e}", flush=True)
 
 
-def check(hosts, qperf):
+def check(hosts, qperf, nics=()):
     """Both hosts reachable, calperf loaded (or loadable) on each, the same
-    versions on both; their kernels and CPUs, for the results."""
+    versions on both, each host's wire NIC of @nics (if any) there; their
+    kernels and CPUs, for the results."""
     info = {}
-    for h in hosts:
-        out = h.run("command -v calperfctl >/dev/null || "
+    for h, nic in zip(hosts, nics or [None] * len(hosts)):
+        has_nic = "" if nic is None else (
+            f"[ -e /sys/class/net/{shlex.quote(nic)} ] || "
+            f"{{ echo {shlex.quote(f'no NIC {nic} (--host-nics)')} >&2; exit 1; }}; ")
+        out = h.run(has_nic + "command -v calperfctl >/dev/null || "
                     "{ echo 'calperfctl is not installed' >&2; exit 1; }; "
                     "calperfctl session show >/dev/null || exit 1; "
                     "calperfctl -j -V; echo; uname -r; nproc; "
@@ -355,8 +359,47 @@ class RemoteExisting(RemoteTopology):
         pass
 
 
+class RemoteVm(RemoteExisting):
+    """Between two virtual machines as they are: A and B are the guests
+    themselves (calperf loaded inside each, driven over SSH), each with
+    the NIC its hypervisor gave it (@nics) and the address its cloud gave
+    that NIC; @server_addr is B's (None: the first IPv4 address of B's
+    NIC). The path beyond the guests (the compute hosts' taps, their
+    routes, the wire) is the hosts': nothing is built or torn down but
+    calperf's sessions and qperf's server. The title names the
+    hypervisor each guest reports (systemd-detect-virt --vm: kvm, or
+    qemu when QEMU emulates the CPU)."""
+    name, title = "vm", "VM: calperf inside two guests, their own NICs"
+    VIRT = {"kvm": "KVM", "qemu": "QEMU with an emulated CPU, TCG", "none": "not a VM"}
+
+    def __init__(self, hosts, nics, server_addr):
+        super().__init__(hosts, None, None, server_addr)
+        self.nics = nics
+
+    def up(self):
+        if not self.server_addr:
+            b, nic = self.hosts[1], shlex.quote(self.nics[1])
+            out = b.run(f"ip -o -4 addr show dev {nic} scope global")
+            addrs = [line.split()[3].split("/")[0] for line in out.splitlines()
+                     if len(line.split()) > 3]
+            if not addrs:
+                raise RemoteError(b, f"no IPv4 address on {self.nics[1]} to connect to "
+                                  "(give --server-addr)")
+            self.server_addr = addrs[0]
+        virt = {}
+        for h in self.hosts:
+            v = h.run("systemd-detect-virt --vm 2>/dev/null; true").strip() or "unknown"
+            virt[h.role] = self.VIRT.get(v, v)
+        said = virt["A"] if virt["A"] == virt["B"] else f"{virt['A']} and {virt['B']}"
+        self.about = {"title": f"VM: calperf inside two guests ({said}), their own NICs",
+                      "server_addr": self.server_addr, "virt": virt,
+                      "nics": {"A": self.nics[0], "B": self.nics[1]}}
+
+
 TOPOLOGIES = {t.name: t for t in (RemoteBare, RemoteCalico, RemoteBridge, RemoteVxlan,
-                                  RemoteOvs, RemoteExisting)}
+                                  RemoteOvs, RemoteExisting, RemoteVm)}
+# The topologies that take the endpoints as they are: each measured alone.
+AS_THEY_ARE = ("existing", "vm")
 
 
 class Pair:
@@ -515,13 +558,13 @@ sed -i '/^{sid}$/d' {STATE}/sessions
     # qperf the same way: its server on B for the topology's lifetime,
     # the client on A; each side reads its own host's /proc/stat.
     def qperf_server(self):
-        ns = self.t.server
+        ns = in_netns(self.t.server)
         self.b.run(f"""set -e
 mkdir -p {STATE}
-setsid ip netns exec {ns} qperf -lp {measure.QPERF_PORT} </dev/null >/dev/null 2>&1 &
+setsid {ns}qperf -lp {measure.QPERF_PORT} </dev/null >/dev/null 2>&1 &
 echo $! >{STATE}/qperf.pid
 for _ in $(seq 100); do
-    [ -n "$(ip netns exec {ns} ss -Htln 'sport = :{measure.QPERF_PORT}')" ] && exit 0
+    [ -n "$({ns}ss -Htln 'sport = :{measure.QPERF_PORT}')" ] && exit 0
     sleep 0.1
 done
 echo "qperf's server did not start" >&2
@@ -529,10 +572,11 @@ exit 1
 """)
 
     def qperf(self, test, seconds, *args):
-        cmd = ["ip", "netns", "exec", self.t.client, "qperf", "-v", "-t", seconds,
+        cmd = ["qperf", "-v", "-t", seconds,
                "-lp", measure.QPERF_PORT, "-lca", self.client_cpu, "-rca", self.server_cpu,
                *args, self.t.server_addr, test]
-        out = self.a.run(" ".join(shlex.quote(str(c)) for c in cmd), timeout=seconds * 10 + 120)
+        out = self.a.run(in_netns(self.t.client) + " ".join(shlex.quote(str(c)) for c in cmd),
+                         timeout=seconds * 10 + 120)
         return measure.parse_qperf(out)
 
     def qperf_stream(self, size, seconds, sockbuf):
@@ -550,6 +594,12 @@ exit 1
     def qperf_rr(self, seconds):
         v = self.qperf("tcp_lat", seconds, "-m", 1)
         return {"latency_us": v["latency"] / 1e3}
+
+
+def in_netns(ns):
+    """The prefix that runs a command in named namespace @ns (None: the
+    host's own)."""
+    return f"ip netns exec {shlex.quote(ns)} " if ns else ""
 
 
 def received_gbps(stats):
