@@ -7,7 +7,8 @@ sizes, 1-s runs) completes; the receiver counted the sender's bytes;
 each host's CPU is its own and plausible, and agrees with what its
 /proc/stat saw; the report's figures are results.json's; both hosts are
 left clean. Topology vm measures between the guests as VMs, over
-their routed taps. Then each failure ends with one line naming the
+their routed taps, and topology existing between podman containers, one
+on each guest. Then each failure ends with one line naming the
 host, the other host left clean: an unreachable host, a wire NIC
 missing, a host whose module cannot be loaded, a version mismatch, and
 an SSH connection lost mid-run. Last, the Ansible playbook
@@ -281,6 +282,131 @@ def vm_path_between_guests():
          f"{topo['rr']['qperf']['latency_us']:.0f}); hops {len(path)}")
 
 
+CACHE = os.environ.get("CALPERF_CACHE") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "calperf")
+PODMAN_NET = "calperfnet"
+
+
+def podman_debs():
+    """Debian's podman and what it needs that this machine lacks (the
+    guests run on its root), downloaded once into the cache, never
+    installed here: their directory."""
+    d = os.path.join(CACHE, "podman")
+    if not os.path.exists(f"{d}/.ready"):
+        sim = subprocess.run(["apt-get", "install", "-s", "--no-install-recommends", "podman"],
+                             capture_output=True, text=True)
+        pkgs = [line.split()[1] for line in sim.stdout.splitlines() if line.startswith("Inst ")]
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        p = subprocess.run(["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root",
+                            *pkgs], cwd=d, capture_output=True, text=True, timeout=600)
+        if sim.returncode or p.returncode:
+            raise Skip(f"cannot download podman: {(sim.stderr + p.stderr).strip()[-200:]}")
+        open(f"{d}/.ready", "w").close()
+    return d
+
+
+def podman_up(i, debs):
+    """The script that makes host @i a container host: podman installed
+    into its overlay root (man-db's trigger off: minutes under TCG), a
+    container calperf-ctr@i started from a three-file root (sleep and the
+    C library) on a CNI bridge network of its own, 198.18.(30+i).0/24,
+    masqueraded as podman sets it up; the wire NIC addressed
+    198.18.0.(1+i)/24 with a route to the other host's container
+    network. It prints the container's address."""
+    other = 1 - i
+    return f"""set -e
+export DEBIAN_FRONTEND=noninteractive
+rm -f /var/lib/man-db/auto-update
+command -v podman >/dev/null || dpkg -i {debs}/*.deb >/run/podman-dpkg.log 2>&1 ||
+    {{ tail -n 5 /run/podman-dpkg.log >&2; exit 1; }}
+mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup
+mkdir -p /etc/containers
+# No systemd, no journald; a root on overlayfs, which overlay storage
+# cannot sit on.
+printf '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\n%s\n' \
+    'graphroot = "/run/containers/graph"' >/etc/containers/storage.conf
+printf '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' \
+    >/etc/containers/containers.conf
+r=/run/ctr-root
+mkdir -p $r/bin $r/lib/x86_64-linux-gnu $r/lib64 $r/etc $r/proc $r/sys $r/dev $r/tmp
+cp /bin/sleep $r/bin/
+cp /lib/x86_64-linux-gnu/libc.so.6 $r/lib/x86_64-linux-gnu/
+cp /lib64/ld-linux-x86-64.so.2 $r/lib64/
+podman network create --subnet 198.18.{30 + i}.0/24 {PODMAN_NET} >/dev/null
+podman run -d --name calperf-ctr{i} --network {PODMAN_NET} --rootfs $r /bin/sleep 3600 >/dev/null
+ip link set eth0 up
+ip addr add 198.18.0.{1 + i}/24 dev eth0
+ip route add 198.18.{30 + other}.0/24 via 198.18.0.{1 + other}
+podman inspect --format '{{{{.NetworkSettings.Networks.{PODMAN_NET}.IPAddress}}}}' calperf-ctr{i}
+"""
+
+
+def podman_down(i):
+    return f"""podman rm -f -t 0 calperf-ctr{i} >/dev/null 2>&1
+podman network rm -f {PODMAN_NET} >/dev/null 2>&1
+ip addr flush dev eth0
+ip link set eth0 down
+rm -rf /run/ctr-root
+true
+"""
+
+
+@t.test
+def podman_containers_as_endpoints():
+    """Debian's podman on each guest, a container on each on a CNI
+    network: calperf-study measures between them, each named as
+    container:NAME (resolved by podman on its own host), the workloads
+    left running; the hop table runs from the client container's eth0
+    through both hosts' CNI bridges to the server container's."""
+    debs = podman_debs()
+    hosts = HOSTS[:2]
+    try:
+        began = time.monotonic()
+        setups = [subprocess.Popen(["ssh", "-F", CFG, h, "--", podman_up(i, debs)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                  for i, h in enumerate(hosts)]
+        addrs = []
+        for h, p in zip(hosts, setups):
+            out, err = p.communicate(timeout=900)
+            check(p.returncode == 0, f"{h}: podman setup failed: {err}")
+            addrs.append(out.strip())
+        diag(f"podman installed and containers started in {time.monotonic() - began:.0f} s: "
+             f"{addrs}")
+        out = OUT + "-podman"
+        p = study("--hosts", ",".join(hosts), "--ssh-config", CFG, "--out", out,
+                  "--client-netns", "container:calperf-ctr0",
+                  "--server-netns", "container:calperf-ctr1", "--server-addr", addrs[1],
+                  "--sizes", "16K", "--time", "1", "--rr-time", "1", "--no-plots")
+        check(p.returncode == 0, f"calperf-study failed ({p.returncode}): {p.stderr}")
+        topo = json.load(open(f"{out}/results.json"))["topologies"][0]
+        check(topo["status"] == "ok", topo)
+        c = topo["stream"][0]["calperf"]
+        check("error" not in c and c["sender_bytes"] == c["receiver_bytes"] > 0, c)
+        check(topo["rr"]["calperf"].get("latency_us", 0) > 0, topo["rr"])
+        h = topo["hops"]
+        check("error" not in h, h)
+        path = [(x["point"], x["ifname"]) for x in h["path"]]
+        wire = [i for i, x in enumerate(h["path"]) if x["p50_us"] is None]
+        check(len(wire) == 1, path)
+        for part in (path[:wire[0]], path[wire[0]:]):
+            check(any(ifname.startswith("cni-podman") for _, ifname in part),
+                  f"a part of the path without its host's CNI bridge: {path}")
+        check(path[0] == ("dev_queue", "eth0") and path[-1][0] == "deliver", path)
+        for i, host in enumerate(hosts):
+            r = ssh(host, "podman inspect --format '{{.State.Running}}' "
+                    f"calperf-ctr{i}")
+            check(r.stdout.strip() == "true", f"{host}: calperf-ctr{i}: {r.stdout}{r.stderr}")
+        diag(f"containers, 16K: {c['gbps']:.3f} Gb/s, A {c['sender_cpu']:.2f} "
+             f"B {c['receiver_cpu']:.2f} cores; rr {topo['rr']['calperf']['latency_us']:.0f} us;"
+             f" {len(path)} hops: {' '.join(f'{pt}:{dev}' for pt, dev in path)}")
+    finally:
+        for i, host in enumerate(hosts):
+            ssh(host, podman_down(i), timeout=300)
+    for host in hosts:
+        clean(host)
+
+
 XC_NS = "cps-xcheck"
 XC_ADDR = {0: "198.18.0.1", 1: "198.18.0.2"}
 XC_PORT = 5611
@@ -531,8 +657,10 @@ def playbook(hosts, pairs, name, cfg=CFG):
     began = time.monotonic()
     env = {**os.environ, "ANSIBLE_PIPELINING": "1", "ANSIBLE_TIMEOUT": "30",
            "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0"}
+    # Ansible refuses a non-blocking standard input (as a background
+    # job's may be) and needs none.
     p = subprocess.run(["ansible-playbook", "-i", inventory, PLAYBOOK], capture_output=True,
-                       text=True, timeout=1800, env=env)
+                       text=True, timeout=1800, env=env, stdin=subprocess.DEVNULL)
     diag(f"ansible-playbook ({name}): exit {p.returncode}, {time.monotonic() - began:.0f} s")
     return p.returncode, p.stdout + p.stderr
 
