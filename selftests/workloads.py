@@ -17,6 +17,7 @@ calperf-study --hosts between the workloads (topology existing) runs
 with both "hosts" this VM, reached through a stand-in for ssh that runs
 the script here: the study's part, not SSH's, which cluster.py tests
 between two guests."""
+import contextlib
 import json
 import os
 import subprocess
@@ -279,16 +280,22 @@ exit 255"""
 @t.test(wl=WL)
 def study_between_existing_workloads(wl):
     """The study measures between the two workloads as they are, builds
-    nothing, and leaves them running, addresses and all."""
+    nothing, and leaves them running, addresses and all; on --port, as
+    the workload B has a server of its own on calperf's default port."""
     before = sh(f"nsenter -t {wl.b} -n ip -br addr show dev wb").stdout
-    with tempfile.TemporaryDirectory() as d:
+    busy = spawn(f"exec nsenter -t {wl.b} -n python3 -c 'import socket, time; "
+                 "s = socket.socket(); s.bind((\"\", 5201)); s.listen(); time.sleep(600)'")
+    with tempfile.TemporaryDirectory() as d, contextlib.ExitStack() as stack:
+        stack.callback(kill_tree, busy)
+        wait_for(lambda: "5201" in sh(f"nsenter -t {wl.b} -n ss -Htln").stdout, 10,
+                 "B's own server on port 5201")
         tool(d, "ssh", FAKE_SSH)
         out = os.path.join(d, "study")
         p = subprocess.run(
             [os.path.join(REPO, "user", "calperf-study"), "--hosts", "hostA,hostB",
              "--client-netns", f"pid:{wl.a}", "--server-netns", f"pid:{wl.b}",
-             "--server-addr", wl.b4, "--sizes", "16K", "--time", "1", "--rr-time", "1",
-             "--no-warmup", "--no-plots", "--out", out],
+             "--server-addr", wl.b4, "--port", "5301", "--sizes", "16K", "--time", "1",
+             "--rr-time", "1", "--no-warmup", "--no-plots", "--out", out],
             capture_output=True, text=True, timeout=600,
             env={**os.environ, "PATH": f"{d}:{os.environ['PATH']}"})
         for line in p.stdout.splitlines():
@@ -334,7 +341,9 @@ def study_existing_options():
             (["--hosts", "a,b", "--topologies", "vm", "--client-netns", "pid:1"],
              "are for topology existing"),
             (["--hosts", "a,b", "--topologies", "bare", "--server-addr", "10.0.0.1"],
-             "--server-addr is for topologies existing and vm")):
+             "--server-addr is for topologies existing and vm"),
+            (["--hosts", "a,b", "--port", "70000"], "70000 is not a TCP port"),
+            (["--port", "5301"], "--port is for --hosts")):
         p = subprocess.run([study, *args], capture_output=True, text=True, timeout=60)
         check(p.returncode == 2 and msg in p.stderr, f"{args}: {p.returncode} {p.stderr}")
 

@@ -19,6 +19,7 @@ NS = {"A": "cps-hA", "B": "cps-hB"}
 # (Calico-style) path.
 ADDR = {"A": "198.18.0.1", "B": "198.18.0.2"}
 WORKLOAD = {"A": "198.18.1.1", "B": "198.18.2.1"}
+# calperf's port on B, unless --port says otherwise.
 CALPERF_PORT = 5201
 VXLAN_OVERHEAD = 50
 # The receiver's time limit past the sender's: it starts first and ends
@@ -406,16 +407,17 @@ class Pair:
     """Measurements between the client on A and the server on B, each
     host's CPU its own."""
 
-    def __init__(self, a, b, topo, client_cpu, server_cpu):
+    def __init__(self, a, b, topo, client_cpu, server_cpu, port=CALPERF_PORT):
         self.a, self.b, self.t = a, b, topo
         self.client_cpu, self.server_cpu = client_cpu, server_cpu
+        self.port = port
 
     def receiver(self, kind, seconds, *opts, sockbuf=None):
         """A receiver session on B, started (listening) before this
         returns; its id."""
         args = ["session", "add", "kind", kind, "time", seconds + RECEIVER_SLACK, *opts,
                 "receiver", *(["netns", self.t.server] if self.t.server else []),
-                "addr", self.t.server_addr, "port", CALPERF_PORT, "cpu", self.server_cpu]
+                "addr", self.t.server_addr, "port", self.port, "cpu", self.server_cpu]
         if sockbuf is not None:
             args += ["sockbuf", sockbuf]
         cmd = "calperfctl -j " + " ".join(shlex.quote(str(x)) for x in args)
@@ -458,7 +460,7 @@ sed -i '/^{sid}$/d' {STATE}/sessions
 
     def sender(self, kind, seconds, *opts):
         netns = ["client-netns", self.t.client] if self.t.client else []
-        return self.a.calperf(kind, self.t.server_addr, "port", CALPERF_PORT, "client-only",
+        return self.a.calperf(kind, self.t.server_addr, "port", self.port, "client-only",
                               *netns, "client-cpu", self.client_cpu,
                               "time", seconds, *opts, timeout=seconds * 10 + 120)
 
