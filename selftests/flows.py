@@ -11,7 +11,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from calperf import (  # noqa: E402
     calperf_kthreads, ctl, ctl_ok, kill_tree, module_load, no_session_left,
-    reload_module, session, sh, spawn, wait_done)
+    proc_files, reload_module, session, sh, spawn, wait_done)
 from genl import A_SESSION, CMD, Genl, u32  # noqa: E402
 from ktap import check, check_timing, diag, Ktap, shared, wait_for  # noqa: E402
 from topology import VethPair  # noqa: E402
@@ -84,12 +84,10 @@ def byte_limit_is_split_exactly(pair):
 
 
 def affinity(name):
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
+    for pid, comm in proc_files("comm"):
+        if comm.strip() != name:
             continue
         try:
-            if open(f"/proc/{pid}/comm").read().strip() != name:
-                continue
             for line in open(f"/proc/{pid}/status"):
                 if line.startswith("Cpus_allowed_list:"):
                     return line.split()[1]

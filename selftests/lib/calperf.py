@@ -48,19 +48,24 @@ def kill_tree(p, sig=signal.SIGKILL):
 
 def _group_running(pgid):
     """Whether a process of group @pgid is alive (zombies do not count)."""
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
+    for _, stat in proc_files("stat"):
         # Fields after the parenthesised comm: state, ppid, pgrp, ...
         fields = stat[stat.rindex(")") + 2:].split()
         if int(fields[2]) == pgid and fields[0] != "Z":
             return True
     return False
+
+
+def proc_files(name):
+    """(pid, text of /proc/PID/@name) for every process whose file could
+    be read (one that exits meanwhile is left out)."""
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/{name}") as f:
+                    yield pid, f.read()
+            except OSError:
+                continue
 
 
 # --- the module ------------------------------------------------------------
@@ -93,17 +98,7 @@ def reload_module():
 
 def calperf_kthreads():
     """Names of live calperf kthreads."""
-    names = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                with open(f"/proc/{pid}/comm") as f:
-                    comm = f.read().strip()
-            except OSError:
-                continue
-            if comm.startswith("calperf-"):
-                names.append(comm)
-    return names
+    return [comm.strip() for _, comm in proc_files("comm") if comm.startswith("calperf-")]
 
 
 # --- calperfctl ------------------------------------------------------------
