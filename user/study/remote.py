@@ -368,14 +368,19 @@ class RemoteVm(RemoteExisting):
     NIC). The path beyond the guests (the compute hosts' taps, their
     routes, the wire) is the hosts': nothing is built or torn down but
     calperf's sessions and qperf's server. The title names the
-    hypervisor each guest reports (systemd-detect-virt --vm: kvm, or
-    qemu when QEMU emulates the CPU)."""
+    hypervisor each guest reports, @virt: each role's provenance "virt"
+    (systemd-detect-virt --vm: kvm, or qemu when QEMU emulates the CPU;
+    then any container)."""
     name, title = "vm", "VM: calperf inside two guests, their own NICs"
     VIRT = {"kvm": "KVM", "qemu": "QEMU with an emulated CPU, TCG", "none": "not a VM"}
 
-    def __init__(self, hosts, nics, server_addr):
+    def __init__(self, hosts, nics, server_addr, virt):
         super().__init__(hosts, None, None, server_addr)
         self.nics = nics
+        self.virt = {}
+        for role, v in virt.items():
+            v = (v or "").split(",")[0].strip() or "unknown"
+            self.virt[role] = self.VIRT.get(v, v)
 
     def up(self):
         if not self.server_addr:
@@ -387,10 +392,7 @@ class RemoteVm(RemoteExisting):
                 raise RemoteError(b, f"no IPv4 address on {self.nics[1]} to connect to "
                                   "(give --server-addr)")
             self.server_addr = addrs[0]
-        virt = {}
-        for h in self.hosts:
-            v = h.run("systemd-detect-virt --vm 2>/dev/null; true").strip() or "unknown"
-            virt[h.role] = self.VIRT.get(v, v)
+        virt = self.virt
         said = virt["A"] if virt["A"] == virt["B"] else f"{virt['A']} and {virt['B']}"
         self.about = {"title": f"VM: calperf inside two guests ({said}), their own NICs",
                       "server_addr": self.server_addr, "virt": virt,
