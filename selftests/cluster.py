@@ -156,23 +156,32 @@ def cpu_per_host(res):
             check(topo["rr"][tool].get("latency_us", 0) > 0, topo["rr"])
 
 
+def joined_at_wire(name, h, nic):
+    """@h, the hop table of topology @name between two hosts: traced,
+    with one unmeasured row (the wire); A's part ends at @nic's
+    dev_xmit, B's starts at its @nic and ends at the read. A's rows and
+    B's."""
+    check("error" not in h, f"{name}: {h}")
+    path = h["path"]
+    wire = [i for i, p in enumerate(path) if p["p50_us"] is None]
+    check(len(wire) == 1, f"{name}: not one unmeasured hop: {path}")
+    a, b = path[:wire[0]], path[wire[0]:]
+    check((a[-1]["point"], a[-1]["ifname"]) == ("dev_xmit", nic) and
+          b[0]["ifname"] == nic and b[-1]["point"] == "deliver",
+          f"{name}: {[(p['point'], p['ifname'], p['netns']) for p in path]}")
+    return a, b
+
+
 @t.test(res=RESULTS)
 def hop_tables_join_both_hosts(res):
     """Each path's hop table: A's part from the send to its NIC, then
     B's from its NIC (the wire between them not measured) to the read."""
     for topo in res["topologies"]:
         h = topo["hops"]
-        check("error" not in h, f"{topo['name']}: {h}")
+        a, b = joined_at_wire(topo["name"], h, "eth0")
         for role in "AB":
             check(h["parts"][role]["complete"] > 0, f"{topo['name']} {role}: {h['parts']}")
-        path = h["path"]
-        wire = [i for i, p in enumerate(path) if p["p50_us"] is None]
-        check(len(wire) == 1, f"{topo['name']}: not one unmeasured hop: {path}")
-        before, after = path[wire[0] - 1], path[wire[0]]
-        check((before["point"], before["ifname"]) == ("dev_xmit", "eth0") and
-              after["ifname"] == "eth0" and path[-1]["point"] == "deliver",
-              f"{topo['name']}: {[(p['point'], p['ifname'], p['netns']) for p in path]}")
-        diag(f"{topo['name']}: {len(path)} hops, A's part p50 "
+        diag(f"{topo['name']}: {len(a + b)} hops, A's part p50 "
              f"{h['parts']['A']['p50_us']:.0f} us, B's {h['parts']['B']['p50_us']:.0f} us")
 
 
@@ -262,15 +271,7 @@ def vm_path_between_guests():
     check("error" not in q and q["gbps"] > 0, q)
     for tool in ("calperf", "qperf"):
         check(topo["rr"][tool].get("latency_us", 0) > 0, topo["rr"])
-    h = topo["hops"]
-    check("error" not in h, h)
-    path = h["path"]
-    wire = [i for i, x in enumerate(path) if x["p50_us"] is None]
-    check(len(wire) == 1, f"not one unmeasured hop: {path}")
-    before, after = path[wire[0] - 1], path[wire[0]]
-    check((before["point"], before["ifname"]) == ("dev_xmit", nic) and
-          after["ifname"] == nic and path[-1]["point"] == "deliver",
-          [(x["point"], x["ifname"]) for x in path])
+    a, b = joined_at_wire("vm", topo["hops"], nic)
     check(topo["title"] in open(f"{out}/report.md").read(), "the report lacks the title")
     for host, addr in zip(HOSTS[:2], addrs):
         clean(host)
@@ -279,7 +280,7 @@ def vm_path_between_guests():
     diag(f"{topo['title']}: 16K {c['gbps']:.3f} Gb/s (qperf {q['gbps']:.3f}), "
          f"A {c['sender_cpu']:.2f} B {c['receiver_cpu']:.2f} cores; rr "
          f"{topo['rr']['calperf']['latency_us']:.0f} us (qperf "
-         f"{topo['rr']['qperf']['latency_us']:.0f}); hops {len(path)}")
+         f"{topo['rr']['qperf']['latency_us']:.0f}); hops {len(a + b)}")
 
 
 CACHE = os.environ.get("CALPERF_CACHE") or os.path.join(
@@ -384,15 +385,12 @@ def podman_containers_as_endpoints():
         c = topo["stream"][0]["calperf"]
         check("error" not in c and c["sender_bytes"] == c["receiver_bytes"] > 0, c)
         check(topo["rr"]["calperf"].get("latency_us", 0) > 0, topo["rr"])
-        h = topo["hops"]
-        check("error" not in h, h)
-        path = [(x["point"], x["ifname"]) for x in h["path"]]
-        wire = [i for i, x in enumerate(h["path"]) if x["p50_us"] is None]
-        check(len(wire) == 1, path)
-        for part in (path[:wire[0]], path[wire[0]:]):
-            check(any(ifname.startswith("cni-podman") for _, ifname in part),
+        parts = joined_at_wire("existing", topo["hops"], "eth0")
+        path = [(x["point"], x["ifname"]) for x in parts[0] + parts[1]]
+        for part in parts:
+            check(any(x["ifname"].startswith("cni-podman") for x in part),
                   f"a part of the path without its host's CNI bridge: {path}")
-        check(path[0] == ("dev_queue", "eth0") and path[-1][0] == "deliver", path)
+        check(path[0] == ("dev_queue", "eth0"), path)
         for i, host in enumerate(hosts):
             r = ssh(host, "podman inspect --format '{{.State.Running}}' "
                     f"calperf-ctr{i}")
