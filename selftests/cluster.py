@@ -196,6 +196,11 @@ def report_matches_json(res):
             tables.setdefault(heading, []).append(
                 [c.strip() for c in line.strip().strip("|").split("|")])
     topos = {x["name"]: x for x in res["topologies"]}
+    # The warm-up runs the study took are said in the header.
+    warm = [x["name"] for x in res["topologies"] if x.get("warmup")]
+    check(res["config"].get("warmup") is True and warm == TOPOS, f"warm-ups {warm}")
+    check("is a warm-up, discarded" in open(f"{OUT}/report.md").read(),
+          "the report's header does not say the first runs were warm-ups")
     n = 0
     for heading, cols, unit in (
             ("Throughput (Gb/s)", [("calperf", "gbps"), ("qperf", "gbps")], "gbps"),

@@ -632,6 +632,56 @@ def compare_ratios():
 
 
 @t.test
+def compare_plots():
+    """compare's plots: one per tool and figure, each point of each
+    curve (A solid, B dashed per topology) the median with its spread."""
+    with tempfile.TemporaryDirectory() as d:
+        a = made_up(3)
+        b = made_up(3, seed=7)
+        path, why = compare.write(a, b, ["A", "B"], f"{d}/out")
+        check(why is None, f"no plots: {why}")
+        md = open(path).read()
+        for tool in ("calperf", "qperf"):
+            png = f"{d}/out/plots/compare-{tool}-gbps.png"
+            check(os.path.getsize(png) > 1000 and f"(plots/compare-{tool}-gbps.png)" in md,
+                  f"{png} not drawn or not in compare.md")
+            rows = [line.split() for line in open(f"{d}/out/plots/compare-{tool}-gbps.dat")
+                    if not line.startswith("#")]
+            check([int(r[0]) for r in rows] == SIZE_BYTES, f"sizes {rows}")
+            for row, i in zip(rows, range(len(SIZE_BYTES))):
+                col = 1
+                for t_ in ("bare", "calico"):
+                    for r in (a, b):
+                        e = next(x for x in r["topologies"] if x["name"] == t_)["stream"][i]
+                        v = raw(e[tool], "gbps")
+                        want = [statistics.median(v), min(v), max(v)]
+                        got = [float(x) for x in row[col:col + 3]]
+                        check(all(math.isclose(x, y) for x, y in zip(got, want)),
+                              f"{tool} {t_} {SIZE_BYTES[i]}: {got} vs {want}")
+                        col += 3
+
+
+@t.test
+def time_base_in_header():
+    """The report's header names the time base and the guest's CPU
+    model: deterministic guest time, or the wall clock."""
+    with tempfile.TemporaryDirectory() as d:
+        r = made_up(3)
+        r["provenance"] = {"calperf": {"calperfctl": "1", "module": "1"}, "timebase": "icount",
+                           "ns_per_insn": 8.0, "vm_cpu_model": "qemu64,+erms"}
+        report.write_report(r, d, [])
+        text = open(f"{d}/report.md").read()
+        check("Time base: icount, deterministic: the guest's clock advances 8 ns per "
+              "instruction executed" in text and "(CPU model qemu64,+erms of a QEMU guest)"
+              in text, "no icount time base or CPU model in the header")
+        r["provenance"].update(timebase="wall")
+        report.write_report(r, d, [])
+        text = open(f"{d}/report.md").read()
+        check("Time base: the wall clock (CPU model qemu64,+erms of a QEMU guest): under "
+              "QEMU's TCG" in text and "icount" not in text, "no wall-clock time base")
+
+
+@t.test
 def report_rerendered():
     """A report drawn twice from one results.json is the same, and one
     from before --reps (no runs kept, no provenance) still draws."""
