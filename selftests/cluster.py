@@ -115,8 +115,21 @@ def both_hosts_described(res):
     h = res["hosts"]
     check(h["A"]["dest"] == HOSTS[0] and h["B"]["dest"] == HOSTS[1], h)
     check(h["A"]["module"] == h["B"]["module"], h)
-    for role in "AB":
+    for role, host in zip("AB", HOSTS):
         check(h[role]["kernel"] and h[role]["cpus"] >= 1, h)
+        # Each host's own settings, as that host reads them itself.
+        p = h[role]["provenance"]
+        own = ssh(host, "cat /proc/cmdline; sysctl -n net.ipv4.tcp_congestion_control "
+                  "net.ipv4.tcp_rmem; cat /sys/class/net/eth0/mtu").stdout.splitlines()
+        check(p["cmdline"] == own[0], f"{host}: cmdline {p['cmdline']!r}, not {own[0]!r}")
+        check(p["sysctl"]["net.ipv4.tcp_congestion_control"] == own[1]
+              and p["sysctl"]["net.ipv4.tcp_rmem"].split() == own[2].split(),
+              f"{host}: sysctls {p['sysctl']} vs {own[1:3]}")
+        wire = p["devices"].get("eth0", {})
+        check(wire.get("mtu") == int(own[3]) and wire.get("driver") == "virtio_net"
+              and set(wire.get("offloads", {})) == {"tso", "gso", "gro", "rx_csum", "tx_csum"},
+              f"{host}: the wire NIC {wire}")
+        check(set(p["devices"]) == {"eth0"}, f"{host}: devices other than the wire's {p['devices']}")
     diag(f"A {h['A']['kernel']}, B {h['B']['kernel']}")
 
 
