@@ -135,6 +135,11 @@ def path_cpu_parts(pair):
     check(cpu["softirq_ns"] == cpu["net_rx_ns"] + cpu["net_tx_ns"] + cpu["softirq_other_ns"],
           "softirq total is not the sum of its vectors")
     check(0 <= cpu["softirq_self_ns"] <= cpu["softirq_ns"], "self share out of range")
+    # With veth most of the receive path runs in the sending kthread when
+    # it re-enables bottom halves: counted only if the kernel tells its
+    # own kthreads apart (calperf_worker_of).
+    check(cpu["softirq_self_ns"] > 0,
+          f"no softirq time in the session's own kthreads (of {cpu['softirq_ns']} ns)")
     ncpu = os.cpu_count()
     check(len(cpu["per_cpu"]) == ncpu, f"{len(cpu['per_cpu'])} CPUs reported, {ncpu} online")
     for c in cpu["per_cpu"]:

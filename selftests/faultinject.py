@@ -150,13 +150,14 @@ def ends(pair, port, fds):
 def stream_session(pair, port, fds):
     """Stream with everything start sets up: flows over kthreads, the
     payload check, hop tracing, interval reports."""
-    return (u8(S["kind"], 1) + u32(S["duration_ms"], 300) + u32(S["msg_size"], 16384) +
-            u32(S["flows"], 4) + u32(S["threads"], 2) + u32(S["hop_sample"], 4) +
-            nla(S["verify"], b"") + u32(S["interval_ms"], 100) + ends(pair, port, fds))
+    return (u8(S["kind"], ENUM["kind"]["stream"]) + u32(S["duration_ms"], 300) +
+            u32(S["msg_size"], 16384) + u32(S["flows"], 4) + u32(S["threads"], 2) +
+            u32(S["hop_sample"], 4) + nla(S["verify"], b"") + u32(S["interval_ms"], 100) +
+            ends(pair, port, fds))
 
 
 def rr_session(pair, port, fds):
-    return u8(S["kind"], 2) + u32(S["duration_ms"], 300) + ends(pair, port, fds)
+    return u8(S["kind"], ENUM["kind"]["rr"]) + u32(S["duration_ms"], 300) + ends(pair, port, fds)
 
 
 KINDS = {"stream": stream_session, "rr": rr_session}

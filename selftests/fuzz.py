@@ -36,9 +36,6 @@ WIDTH = {T_U8: 1, T_U16: 2, T_U32: 4, T_U64: 8, T_S8: 1, T_S16: 2, T_S32: 4, T_S
 FMT = {T_U8: "=B", T_U16: "=H", T_U32: "=I", T_U64: "=Q",
        T_S8: "=b", T_S16: "=h", T_S32: "=i", T_S64: "=q"}
 
-rng = random.Random(SEED)
-stats = {"sent": 0, "refused": 0, "accepted": 0}
-
 
 def num(v):
     return struct.unpack("=Q" if len(v) == 8 else "=I", v)[0]
@@ -91,12 +88,22 @@ class Learnt:
 LEARNT = shared(Learnt)
 
 
+class Run:
+    """One run of the fuzzer: its random sequence, from SEED, and its
+    counts of requests."""
+
+    def __init__(self):
+        self.rng = random.Random(SEED)
+        self.stats = {"sent": 0, "refused": 0, "accepted": 0}
+
+
 def attr_type(p):
     return num(p[PT_TYPE])
 
 
-def bad_value(learnt, atype, p):
-    """An attribute of type @atype that breaks its policy @p, or None."""
+def bad_value(rng, learnt, atype, p):
+    """An attribute of type @atype that breaks its policy @p, or None
+    (@rng chooses)."""
     ty = attr_type(p)
     choices = []
     if ty in WIDTH:
@@ -130,13 +137,13 @@ def bad_value(learnt, atype, p):
         choices.append(nla(atype | NLA_F_NESTED, struct.pack("=HH", 200, 1) + b"\0" * 4))
         sub = num(p[PT_POLICY_IDX]) if PT_POLICY_IDX in p else None
         if sub in learnt.policies:
-            inner = bad_attr(learnt, sub)
+            inner = bad_attr(rng, learnt, sub)
             if inner:
                 choices.append(nla(atype | NLA_F_NESTED, inner))
     return rng.choice(choices) if choices else None
 
 
-def bad_attr(learnt, idx):
+def bad_attr(rng, learnt, idx):
     pol = learnt.policies.get(idx, {})
     kind = rng.randrange(3)
     if kind == 0 or not pol:
@@ -146,10 +153,11 @@ def bad_attr(learnt, idx):
         # A raw attribute header whose length runs past the message.
         return struct.pack("=HH", 4 + rng.randrange(8, 200), rng.choice(list(pol))) + b"\0\0\0\0"
     atype = rng.choice(list(pol))
-    return bad_value(learnt, atype, pol[atype]) or u32(learnt.maxtype[idx] + 1, 0)
+    return bad_value(rng, learnt, atype, pol[atype]) or u32(learnt.maxtype[idx] + 1, 0)
 
 
-def fuzz_one(learnt, g, cmd):
+def fuzz_one(run, learnt, g, cmd):
+    rng, stats = run.rng, run.stats
     idx = learnt.ops[cmd]
     pol = learnt.policies.get(idx, {})
     # Plausible attributes (any value), then at least one that breaks a rule.
@@ -158,7 +166,7 @@ def fuzz_one(learnt, g, cmd):
         ty = attr_type(pol[atype])
         if ty in WIDTH and ty != T_U8:
             payload += nla(atype, struct.pack(FMT[ty], rng.choice([1, 2, 5201])))
-    bad = bad_attr(learnt, idx)
+    bad = bad_attr(rng, learnt, idx)
     pos = rng.randrange(2)
     payload = payload + bad if pos else bad + payload
     stats["sent"] += 1
@@ -216,20 +224,21 @@ def policies_are_the_spec(learnt):
     check(not diffs, "; ".join(diffs))
 
 
-@t.test(learnt=LEARNT)
-def privileged_fuzz(learnt):
+@t.test(learnt=LEARNT, run=Run)
+def privileged_fuzz(learnt, run):
     g = Genl()
     bad = []
     try:
         for i in range(ROUNDS):
-            cmd = rng.choice(sorted(learnt.ops))
-            r = fuzz_one(learnt, g, cmd)
+            cmd = run.rng.choice(sorted(learnt.ops))
+            r = fuzz_one(run, learnt, g, cmd)
             if r == "accepted" or (isinstance(r, NlError) and not r.msg):
                 bad.append((cmd, r if r == "accepted" else f"{os.strerror(r.errno)} without message"))
             if i % 200 == 0:
                 check(len(g.dump(CMD["get"])) == 0, f"a session exists after request {i}")
     finally:
         g.close()
+    stats = run.stats
     diag(f"{stats['sent']} requests: {stats['refused']} refused, {stats['accepted']} accepted")
     check(not bad, f"{len(bad)} malformed requests not refused with a message, e.g. {bad[:5]}")
     check(session_count() == 0, "a malformed request created a session")

@@ -9,25 +9,30 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from calperf import module_load, REPO, sh  # noqa: E402
-from ktap import check, Ktap  # noqa: E402
+from ktap import check, Ktap, shared  # noqa: E402
 
 t = Ktap(setup=module_load)
-dest = tempfile.mkdtemp(prefix="calperf-install-")
-MAKE = f"make -s -C {REPO} DESTDIR={dest} PREFIX=/usr"
+# The DESTDIR the tests install into, one after the other; removed after
+# the last.
+DEST = shared(tempfile.TemporaryDirectory, prefix="calperf-install-")
 FILES = ["usr/sbin/calperfctl", "usr/sbin/calperf-tapfwd", "usr/bin/calperf-study",
          "usr/lib/calperf/calperf-study", "usr/lib/calperf/study/measure.py",
          "usr/share/man/man8/calperfctl.8", "usr/share/man/man1/calperf-study.1"]
 
 
-@t.test
-def install_into_destdir():
-    sh(f"{MAKE} install")
+def make(dest, target):
+    sh(f"make -s -C {REPO} DESTDIR={dest} PREFIX=/usr {target}")
+
+
+@t.test(dest=DEST)
+def install_into_destdir(dest):
+    make(dest, "install")
     missing = [f for f in FILES if not os.path.exists(os.path.join(dest, f))]
     check(not missing, f"not installed: {missing}")
 
 
-@t.test
-def installed_tools_run():
+@t.test(dest=DEST)
+def installed_tools_run(dest):
     want = sh(f"{REPO}/scripts/version").stdout.strip()
     r = sh(f"{dest}/usr/sbin/calperfctl -V")
     check(r.stdout == f"calperfctl {want}\ncalperf module {want}\n", f"-V: {r.stdout!r}")
@@ -38,9 +43,9 @@ def installed_tools_run():
     check("calperfctl - measure the Linux TCP data path" in text, f"man page: {text[:300]!r}")
 
 
-@t.test
-def uninstall_removes_everything():
-    sh(f"{MAKE} uninstall")
+@t.test(dest=DEST)
+def uninstall_removes_everything(dest):
+    make(dest, "uninstall")
     left = [os.path.join(d, f) for d, _, fs in os.walk(dest) for f in fs]
     left += [d for d, _, _ in os.walk(dest) if os.path.islink(d)]
     check(not left, f"left behind: {left}")

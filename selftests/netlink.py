@@ -10,13 +10,22 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from calperf import calperf_kthreads, ctl, ctl_ok, module_load, session_count  # noqa: E402
 from genl import (  # noqa: E402
-    A_EP, A_SESSION, CMD, Genl, nest, nla, NLA_F_NESTED, NlError, s32,
+    A_EP, A_SESSION, CHECK, CMD, ENUM, Genl, nest, nla, NLA_F_NESTED, NlError, s32,
     session_id, string, u16, u32, u64, u8)
 from ktap import check, diag, Ktap  # noqa: E402
 
 t = Ktap(setup=module_load)
 S, E = A_SESSION, A_EP
-KIND = u8(S["kind"], 1)
+KIND = u8(S["kind"], ENUM["kind"]["stream"])
+# A network namespace's limits: the kernel's, not the spec's
+# (CALPERF_MAX_SESSIONS_PER_NET and CALPERF_MAX_FLOWS_PER_NET in
+# kmod/calperf.h).
+SESSIONS_PER_NET, FLOWS_PER_NET = 64, 256
+
+
+def over(aset, name):
+    """Just above the spec's maximum of attribute @name of set @aset."""
+    return CHECK[aset][name]["max"] + 1
 
 
 def addr4(ip):
@@ -37,9 +46,11 @@ BAD = {
     "new_kind_wrong_type": ("new", u32(S["kind"], 1) + TX, errno.EINVAL, "length"),
     "new_without_endpoints": ("new", KIND, errno.EINVAL, "a sender, a receiver or both"),
     "new_msg_size_zero": ("new", GOOD + u32(S["msg_size"], 0), None, "out of range"),
-    "new_msg_size_too_big": ("new", GOOD + u32(S["msg_size"], (4 << 20) + 1), None, "out of range"),
+    "new_msg_size_too_big": ("new", GOOD + u32(S["msg_size"], over("session", "msg_size")),
+                             None, "out of range"),
     "new_duration_zero": ("new", GOOD + u32(S["duration_ms"], 0), None, "out of range"),
-    "new_duration_too_long": ("new", GOOD + u32(S["duration_ms"], 86400001), None, "out of range"),
+    "new_duration_too_long": ("new", GOOD + u32(S["duration_ms"], over("session", "duration_ms")),
+                              None, "out of range"),
     "new_bytes_zero": ("new", GOOD + u64(S["bytes_limit"], 0), None, "out of range"),
     "new_bytes_wrong_type": ("new", GOOD + u32(S["bytes_limit"], 5), errno.EINVAL, "length"),
     "new_nodelay_with_payload": ("new", GOOD + u32(S["nodelay"], 1), None, None),
@@ -73,11 +84,14 @@ BAD = {
                                                     u32(E["netns_pid"], 4000000)), errno.ESRCH,
                                  "no such process"),
     "new_cpu_out_of_range": ("new", KIND + nest(S["sender"], addr4("198.18.250.1"), u16(E["port"], 1),
-                                                u32(E["cpu"], 8192)), None, "out of range"),
+                                                u32(E["cpu"], over("endpoint", "cpu"))),
+                             None, "out of range"),
     "new_sockbuf_too_big": ("new", KIND + nest(S["sender"], addr4("198.18.250.1"), u16(E["port"], 1),
-                                               u32(E["sockbuf"], (256 << 20) + 1)), None, "out of range"),
+                                               u32(E["sockbuf"], over("endpoint", "sockbuf"))),
+                            None, "out of range"),
     "new_unknown_attribute": ("new", GOOD + u32(99, 1), errno.EINVAL, "Unknown attribute"),
-    "new_reply_only_attribute": ("new", GOOD + u8(S["state"], 1), errno.EINVAL, None),
+    "new_reply_only_attribute": ("new", GOOD + u8(S["state"], ENUM["state"]["created"]),
+                                 errno.EINVAL, None),
     "new_unknown_nested_attribute": ("new", KIND + nest(S["sender"], addr4("198.18.250.1"),
                                                         u16(E["port"], 1), u32(77, 1)),
                                      errno.EINVAL, "Unknown attribute"),
@@ -103,10 +117,11 @@ BAD["start_hist_buckets_flag"] = ("start", u32(S["id"], 1) + nla(S["hist_buckets
                                   errno.EINVAL, "Unknown attribute")
 BAD["get_hist_buckets_with_payload"] = ("get", u32(S["id"], 1) + u32(S["hist_buckets"], 1),
                                         None, None)
-RR = u8(S["kind"], 2) + TX
+RR = u8(S["kind"], ENUM["kind"]["rr"]) + TX
 BAD.update({
     "new_rr_req_size_zero": ("new", RR + u32(S["req_size"], 0), None, "out of range"),
-    "new_rr_req_size_too_big": ("new", RR + u32(S["req_size"], (1 << 20) + 1), None, "out of range"),
+    "new_rr_req_size_too_big": ("new", RR + u32(S["req_size"], over("session", "req_size")),
+                                None, "out of range"),
     "new_rr_resp_size_zero": ("new", RR + u32(S["resp_size"], 0), None, "out of range"),
     "new_rr_resp_size_wrong_type": ("new", RR + u16(S["resp_size"], 1), errno.EINVAL, "length"),
     "new_rr_count_zero": ("new", RR + u64(S["count_limit"], 0), None, "out of range"),
@@ -120,9 +135,13 @@ BAD.update({
                                   "resp-size is for rr sessions"),
     "new_stream_with_count": ("new", GOOD + u64(S["count_limit"], 1), errno.EINVAL,
                               "count-limit is for rr sessions"),
-    "new_kind_three": ("new", u8(S["kind"], 3) + TX, None, "out of range"),
-    "new_interval_too_short": ("new", GOOD + u32(S["interval_ms"], 9), None, "out of range"),
-    "new_interval_too_long": ("new", GOOD + u32(S["interval_ms"], 3600001), None, "out of range"),
+    "new_kind_three": ("new", u8(S["kind"], max(ENUM["kind"].values()) + 1) + TX,
+                       None, "out of range"),
+    "new_interval_too_short": ("new", GOOD + u32(S["interval_ms"],
+                                                 CHECK["session"]["interval_ms"]["min"] - 1),
+                               None, "out of range"),
+    "new_interval_too_long": ("new", GOOD + u32(S["interval_ms"], over("session", "interval_ms")),
+                              None, "out of range"),
     "new_interval_wrong_type": ("new", GOOD + u64(S["interval_ms"], 100), errno.EINVAL, "length"),
     "new_cpu_in_request": ("new", GOOD + nest(S["cpu"]), errno.EINVAL, None),
 })
@@ -242,7 +261,7 @@ def start_time_errors():
                 e = expect_refused(g, "start", u32(S["id"], sid), err, text)
                 diag(f"{os.strerror(e.errno)}: {e.msg}")
                 state = g.request(CMD["get"], u32(S["id"], sid))[0][1][S["state"]][0]
-                check(state == 1, f"state {state} after a failed start")
+                check(state == ENUM["state"]["created"], f"state {state} after a failed start")
             finally:
                 g.request(CMD["del"], u32(S["id"], sid))
         check(not calperf_kthreads(), f"kthreads left: {calperf_kthreads()}")
@@ -255,7 +274,7 @@ def session_limit():
     g = Genl()
     ids = []
     try:
-        for _ in range(64):
+        for _ in range(SESSIONS_PER_NET):
             ids.append(new_session(g, GOOD))
         e = expect_refused(g, "new", GOOD, errno.ENOSPC, "too many sessions")
         diag(e.msg)
@@ -270,9 +289,10 @@ def flow_limit():
     """256 flows per namespace, whatever the sessions: 4 of 64, then no more."""
     g = Genl()
     ids = []
-    many = GOOD + u32(S["flows"], 64)
+    most = CHECK["session"]["flows"]["max"]
+    many = GOOD + u32(S["flows"], most)
     try:
-        for _ in range(4):
+        for _ in range(FLOWS_PER_NET // most):
             ids.append(new_session(g, many))
         e = expect_refused(g, "new", GOOD, errno.ENOSPC, "too many flows")
         diag(e.msg)

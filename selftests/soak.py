@@ -25,7 +25,7 @@ SECONDS = 25
 WORKER = r"""
 import random, socket, struct, sys, time
 sys.path.insert(0, sys.argv[1])
-from genl import A_EP, A_SESSION, CMD, Genl, NlError, nest, nla, s32, u16, u32, u8
+from genl import A_EP, A_SESSION, CMD, ENUM, Genl, NlError, nest, nla, s32, u16, u32, u8
 from topology import netns_fd
 w, a, b, addr, seconds = int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6])
 rnd = random.Random(w)
@@ -40,7 +40,8 @@ while time.monotonic() < end:
             port = 6000 + 100 * w + (port + 1) % 100
             extra = rnd.choice([b"", u32(A_SESSION["flows"], 3) + u32(A_SESSION["threads"], 2),
                                 u32(A_SESSION["hop_sample"], 4)])
-            payload = (u8(A_SESSION["kind"], 1) + u32(A_SESSION["duration_ms"], rnd.randint(200, 3000)) + extra +
+            payload = (u8(A_SESSION["kind"], ENUM["kind"]["stream"]) +
+                       u32(A_SESSION["duration_ms"], rnd.randint(200, 3000)) + extra +
                        nest(A_SESSION["sender"], s32(A_EP["netns_fd"], fa),
                             nla(A_EP["addr4"], socket.inet_aton(addr)), u16(A_EP["port"], port)) +
                        nest(A_SESSION["receiver"], s32(A_EP["netns_fd"], fb), u16(A_EP["port"], port)))

@@ -40,9 +40,18 @@ def netns_inode(pid="self"):
 
 class Workloads:
     """Two processes, A and B, each in an unnamed network namespace of its
-    own (unshare --net), joined by a veth pair: A 198.18.70.1/24, B
-    198.18.70.2/24. Closing kills them, and their namespaces go with
-    them."""
+    own (unshare --net), joined by a veth pair. Closing kills them, and
+    their namespaces go with them.
+
+    ┌──────────────────────────┐          ┌──────────────────────────┐
+    │ pid:A (sleep 600)        │          │ pid:B (sleep 600)        │
+    │   ┌──────────────────┐   │   veth   │   ┌──────────────────┐   │
+    │   │ wa               ├───┼──────────┼───┤ wb               │   │
+    │   │ 198.18.70.1/24   │   │          │   │ 198.18.70.2/24   │   │
+    │   └──────────────────┘   │          │   └──────────────────┘   │
+    │   lo up                  │          │   lo up                  │
+    └──────────────────────────┘          └──────────────────────────┘
+    """
 
     a4, b4 = "198.18.70.1", "198.18.70.2"
 

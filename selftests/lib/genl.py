@@ -62,6 +62,11 @@ A_SESSION, A_EP = A["session"], A["endpoint"]
 # ENUM["state"]["done"]: the values of the spec's enums.
 ENUM = {name: {e: v.value for e, v in c.entries.items()}
         for name, c in SPEC.consts.items() if c.type == "enum"}
+# CHECK["session"]["msg_size"]["max"]: each attribute's checks in the
+# spec (bounds, lengths), which the kernel's policies are generated from.
+CHECK = {aset.name.replace("-", "_"): {k: a.yaml.get("checks", {})
+                                       for k, a in _names(aset.attrs.items()).items()}
+         for aset in SPEC.attr_sets.values()}
 
 
 # --- attributes ------------------------------------------------------------

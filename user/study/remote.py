@@ -213,6 +213,26 @@ class RemoteBare(RemoteTopology):
 
 
 class RemoteCalico(RemoteTopology):
+    """A workload per host behind a routed veth, as Calico wires a pod
+    (topology.Calico, on two machines): /32 routes, proxy ARP for a
+    link-local gateway, no bridge. NIC is each host's --host-nics.
+
+    host A                                            host B
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ cps-wA (workload A)          │                  │ cps-wB (workload B)          │
+    │ eth0 198.18.1.1/32           │                  │ eth0 198.18.2.1/32           │
+    │ default via 169.254.1.1      │                  │ default via 169.254.1.1      │
+    └───────────────┬──────────────┘                  └───────────────┬──────────────┘
+                    │ veth                                            │ veth
+    ┌───────────────┴──────────────┐                  ┌───────────────┴──────────────┐
+    │ caliA: proxy ARP             │                  │ caliB: proxy ARP             │
+    │ 198.18.1.1/32 dev caliA      │                  │ 198.18.2.1/32 dev caliB      │
+    │ 198.18.2.1/32 via 198.18.0.2 │                  │ 198.18.1.1/32 via 198.18.0.1 │
+    │ default via 198.18.0.2       │                  │ default via 198.18.0.1       │
+    │ NIC 198.18.0.1/24 ───────────┼──────────────────┼─────────── NIC 198.18.0.2/24 │
+    │ cps-hA, ip_forward=1         │       wire       │ cps-hB, ip_forward=1         │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
     name, title = "calico", "container, Calico-style routed veth, two machines"
 
     def __init__(self, hosts, nics, mtu):
@@ -240,6 +260,25 @@ ip -n {host} route add default via {ADDR[peer]} dev {nic}
 
 
 class RemoteBridge(RemoteTopology):
+    """A workload per host on a subnet of its own, its veth on the host's
+    bridge, the hosts routing between the subnets (topology.Bridge, on
+    two machines). NIC is each host's --host-nics.
+
+    host A                                            host B
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ cps-wA (workload A)          │                  │ cps-wB (workload B)          │
+    │ eth0 198.18.3.2/24           │                  │ eth0 198.18.4.2/24           │
+    │ default via 198.18.3.1       │                  │ default via 198.18.4.1       │
+    └───────────────┬──────────────┘                  └───────────────┬──────────────┘
+                    │ veth                                            │ veth
+    ┌───────────────┴──────────────┐                  ┌───────────────┴──────────────┐
+    │ vethA on br0                 │                  │ vethB on br0                 │
+    │ br0 198.18.3.1/24            │                  │ br0 198.18.4.1/24            │
+    │ 198.18.4.0/24 via 198.18.0.2 │                  │ 198.18.3.0/24 via 198.18.0.1 │
+    │ NIC 198.18.0.1/24 ───────────┼──────────────────┼─────────── NIC 198.18.0.2/24 │
+    │ cps-hA, ip_forward=1         │       wire       │ cps-hB, ip_forward=1         │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
     name, title = "bridge", "container, Linux bridge (Docker-style, routed), two machines"
     SUBNET = {"A": 3, "B": 4}
 
@@ -267,6 +306,23 @@ ip -n {host} route add 198.18.{other}.0/24 via {ADDR[peer]}
 
 
 class RemoteVxlan(RemoteTopology):
+    """A workload per host on one overlay subnet: VXLAN (UDP 4789) between
+    the hosts' NICs (--host-nics), bridged to each workload's veth, inner
+    MTU 50 bytes under the wire's (topology.Vxlan, on two machines).
+
+    host A                                            host B
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ cps-wA (workload A)          │                  │ cps-wB (workload B)          │
+    │ eth0 198.18.7.1/24           │                  │ eth0 198.18.7.2/24           │
+    └───────────────┬──────────────┘                  └───────────────┬──────────────┘
+                    │ veth                                            │ veth
+    ┌───────────────┴──────────────┐                  ┌───────────────┴──────────────┐
+    │ vethA and vx0 on br0         │                  │ vethB and vx0 on br0         │
+    │ vx0: VXLAN 42 to 198.18.0.2  │                  │ vx0: VXLAN 42 to 198.18.0.1  │
+    │ NIC 198.18.0.1/24 ───────────┼──────────────────┼─────────── NIC 198.18.0.2/24 │
+    │ cps-hA, ip_forward=1         │       wire       │ cps-hB, ip_forward=1         │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
     name, title = "vxlan", "overlay: VXLAN and a Linux bridge, two machines"
     ADDR = {"A": "198.18.7.1", "B": "198.18.7.2"}
 
@@ -301,7 +357,23 @@ class RemoteOvs(RemoteTopology):
     installs one there). Its daemons are the study's, not the host's
     service: an ovsdb-server and ovs-vswitchd inside the host's
     namespace, their database (made by ovsdb-tool), sockets and pid
-    files in the study's directory, ended by the clean-up."""
+    files in the study's directory, ended by the clean-up. NIC is each
+    host's --host-nics.
+
+    host A                                            host B
+    ┌──────────────────────────────┐                  ┌──────────────────────────────┐
+    │ cps-wA (workload A)          │                  │ cps-wB (workload B)          │
+    │ eth0 198.18.8.1/24           │                  │ eth0 198.18.8.2/24           │
+    └───────────────┬──────────────┘                  └───────────────┬──────────────┘
+                    │ veth                                            │ veth
+    ┌───────────────┴──────────────┐                  ┌───────────────┴──────────────┐
+    │ br-int (ovs-vswitchd):       │                  │ br-int (ovs-vswitchd):       │
+    │ vethA, vx0: VXLAN key 42     │                  │ vethB, vx0: VXLAN key 42     │
+    │ to 198.18.0.2                │                  │ to 198.18.0.1                │
+    │ NIC 198.18.0.1/24 ───────────┼──────────────────┼─────────── NIC 198.18.0.2/24 │
+    │ cps-hA, ip_forward=1         │       wire       │ cps-hB, ip_forward=1         │
+    └──────────────────────────────┘                  └──────────────────────────────┘
+    """
     name, title = "ovs", "overlay: Open vSwitch and VXLAN, two machines"
     ADDR = {"A": "198.18.8.1", "B": "198.18.8.2"}
     RUN = f"{STATE}/ovs"
