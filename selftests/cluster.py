@@ -7,8 +7,9 @@ sizes, 1-s runs) completes; the receiver counted the sender's bytes;
 each host's CPU is its own and plausible, and agrees with what its
 /proc/stat saw; the report's figures are results.json's; both hosts are
 left clean. Topology vm measures between the guests as VMs, over
-their routed taps, and topology existing between podman containers, one
-on each guest. Then each failure ends with one line naming the
+their routed taps, topology existing between podman containers, one
+on each guest, and topology ovs with Debian's Open vSwitch installed on
+both. Then each failure ends with one line naming the
 host, the other host left clean: an unreachable host, a wire NIC
 missing, a host whose module cannot be loaded, a version mismatch, and
 an SSH connection lost mid-run. Last, the Ansible playbook
@@ -29,6 +30,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from calperf import REPO  # noqa: E402
 from ktap import check, diag, Ktap, shared, Skip  # noqa: E402
+
+sys.path.insert(0, os.path.join(REPO, "user", "study"))
+import ovs  # noqa: E402
 
 STUDY = os.path.join(REPO, "user", "calperf-study")
 HOSTS = os.environ.get("CALPERF_LAB_HOSTS", "").split()
@@ -301,18 +305,16 @@ def vm_path_between_guests():
          f"{topo['rr']['qperf']['latency_us']:.0f}); hops {len(a + b)}")
 
 
-CACHE = os.environ.get("CALPERF_CACHE") or os.path.join(
-    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "calperf")
 PODMAN_NET = "calperfnet"
 
 
-def podman_debs():
-    """Debian's podman and what it needs that this machine lacks (the
-    guests run on its root), downloaded once into the cache, never
-    installed here: their directory."""
-    d = os.path.join(CACHE, "podman")
+def lab_debs(name, package):
+    """Debian's @package and what it needs that this machine lacks (the
+    guests run on its root), downloaded once into the cache's @name,
+    never installed here: their directory, for dpkg -i in a guest."""
+    d = os.path.join(ovs.calperf_cache(), name)
     if not os.path.exists(f"{d}/.ready"):
-        sim = subprocess.run(["apt-get", "install", "-s", "--no-install-recommends", "podman"],
+        sim = subprocess.run(["apt-get", "install", "-s", "--no-install-recommends", package],
                              capture_output=True, text=True)
         pkgs = [line.split()[1] for line in sim.stdout.splitlines() if line.startswith("Inst ")]
         shutil.rmtree(d, ignore_errors=True)
@@ -320,7 +322,7 @@ def podman_debs():
         p = subprocess.run(["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root",
                             *pkgs], cwd=d, capture_output=True, text=True, timeout=600)
         if sim.returncode or p.returncode:
-            raise Skip(f"cannot download podman: {(sim.stderr + p.stderr).strip()[-200:]}")
+            raise Skip(f"cannot download {package}: {(sim.stderr + p.stderr).strip()[-200:]}")
         open(f"{d}/.ready", "w").close()
     return d
 
@@ -378,7 +380,7 @@ def podman_containers_as_endpoints():
     container:NAME (resolved by podman on its own host), the workloads
     left running; the hop table runs from the client container's eth0
     through both hosts' CNI bridges to the server container's."""
-    debs = podman_debs()
+    debs = lab_debs("podman", "podman")
     hosts = HOSTS[:2]
     try:
         began = time.monotonic()
@@ -421,6 +423,67 @@ def podman_containers_as_endpoints():
             ssh(host, podman_down(i), timeout=300)
     for host in hosts:
         clean(host)
+
+
+def ovs_install(debs):
+    """The script that installs Debian's Open vSwitch into a guest's
+    overlay root as on a host where it is the user's, its services left
+    stopped (policy-rc.d), since the study runs its own daemons."""
+    return f"""set -e
+export DEBIAN_FRONTEND=noninteractive
+rm -f /var/lib/man-db/auto-update
+printf '#!/bin/sh\\nexit 101\\n' >/usr/sbin/policy-rc.d
+chmod +x /usr/sbin/policy-rc.d
+command -v ovs-vswitchd >/dev/null || dpkg -i {debs}/*.deb >/run/ovs-dpkg.log 2>&1 ||
+    {{ tail -n 5 /run/ovs-dpkg.log >&2; exit 1; }}
+ovs-vswitchd --version | head -n 1
+"""
+
+
+@t.test
+def ovs_between_hosts():
+    """Debian's Open vSwitch installed on each guest, its services not
+    started: the ovs path between the machines runs on the study's own
+    daemons on each host; the receiver counts the sender's bytes, each
+    host's part of the hop table crosses its VXLAN datapath port, the
+    report names both hosts' Open vSwitch, and no daemon, datapath or
+    namespace is left on either."""
+    debs = lab_debs("ovs-lab", "openvswitch-switch")
+    hosts = HOSTS[:2]
+    began = time.monotonic()
+    setups = [subprocess.Popen(["ssh", "-F", CFG, h, "--", ovs_install(debs)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for h in hosts]
+    versions = []
+    for h, p in zip(hosts, setups):
+        out, err = p.communicate(timeout=900)
+        check(p.returncode == 0, f"{h}: Open vSwitch not installed: {err}")
+        versions.append(out.strip())
+    diag(f"Open vSwitch installed in {time.monotonic() - began:.0f} s: {versions}")
+    out = OUT + "-ovs"
+    p = study("--hosts", ",".join(hosts), "--ssh-config", CFG, "--out", out,
+              "--topologies", "ovs", "--sizes", "16K", "--time", "1", "--rr-time", "1",
+              "--no-plots")
+    check(p.returncode == 0, f"calperf-study failed ({p.returncode}): {p.stderr}")
+    topo = json.load(open(f"{out}/results.json"))["topologies"][0]
+    check(topo["status"] == "ok", topo)
+    c = topo["stream"][0]["calperf"]
+    check("error" not in c and c["sender_bytes"] == c["receiver_bytes"] > 0, c)
+    for v, h in zip(versions, hosts):
+        check(f"{v} on {h}" in topo["ovs"], f"{h}'s {v!r} not in {topo['ovs']!r}")
+    check(f"- ovs path: {topo['ovs']}" in open(f"{out}/report.md").read(),
+          "the report names no Open vSwitch")
+    parts = joined_at_wire("ovs", topo["hops"], "eth0")
+    for part in parts:
+        check(any(x["ifname"] == "vxlan_sys_4789" for x in part),
+              f"a host's part without its VXLAN port: {[x['ifname'] for x in part]}")
+    for host in hosts:
+        clean(host)
+        r = ssh(host, "pgrep -l 'ovsdb-server|ovs-vswitchd'; ip -br link show type openvswitch")
+        check(not r.stdout.strip(), f"{host}: Open vSwitch left: {r.stdout}")
+    path = [x["ifname"] for x in parts[0] + parts[1]]
+    diag(f"ovs, 16K: {c['gbps']:.3f} Gb/s, A {c['sender_cpu']:.2f} B {c['receiver_cpu']:.2f}"
+         f" cores; {len(path)} hops: {' '.join(path)}")
 
 
 XC_NS = "cps-xcheck"

@@ -60,10 +60,14 @@ class Missing(Exception):
     """No Open vSwitch to run here (the reason is the message)."""
 
 
-def cache_dir():
-    cache = os.environ.get("CALPERF_CACHE") or os.path.join(
+def calperf_cache():
+    """calperf's cache directory, as the Makefile and scripts find it."""
+    return os.environ.get("CALPERF_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "calperf")
-    return os.path.join(cache, "ovs")
+
+
+def cache_dir():
+    return os.path.join(calperf_cache(), "ovs")
 
 
 def environment(run):
