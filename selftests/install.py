@@ -2,16 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 """'make install' puts the tools where a Debian tool's go (PREFIX,
 DESTDIR): the installed calperfctl and calperf-study run from there, the
-man page reads, and 'make uninstall' takes all of it away again."""
+man page reads, and 'make uninstall' takes all of it away again.
+'make modules_install' puts the module where modprobe finds it for the
+running kernel, and 'make modules_uninstall' takes it away again (both
+need the VM's writable root, selftests/vm/run --overlay)."""
 import os
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from calperf import module_load, REPO, sh  # noqa: E402
-from ktap import check, Ktap  # noqa: E402
+from ktap import check, Ktap, unmet  # noqa: E402
 
 t = Ktap(setup=module_load)
+REL = os.uname().release
 dest = tempfile.mkdtemp(prefix="calperf-install-")
 MAKE = f"make -s -C {REPO} DESTDIR={dest} PREFIX=/usr"
 FILES = ["usr/sbin/calperfctl", "usr/sbin/calperf-tapfwd", "usr/bin/calperf-study",
@@ -44,6 +48,37 @@ def uninstall_removes_everything():
     left = [os.path.join(d, f) for d, _, fs in os.walk(dest) for f in fs]
     left += [d for d, _, _ in os.walk(dest) if os.path.islink(d)]
     check(not left, f"left behind: {left}")
+
+
+def tree(top):
+    """Every file and directory under @top, relative to it."""
+    return {os.path.relpath(os.path.join(d, n), top)
+            for d, dirs, files in os.walk(top) for n in dirs + files}
+
+
+@t.test
+def modules_install_for_the_running_kernel():
+    """KDIR is the running kernel's build link, which points into a
+    headers tree under .../usr/src as on a Debian host: the module goes
+    under this kernel's release (not "src", the link's parent), depmod
+    indexes it, and modules_uninstall leaves the tree as it found it."""
+    if os.environ.get("CALPERF_VM_OVERLAY") != "1":
+        raise unmet("needs a writable root: selftests/vm/run --overlay")
+    moddir = f"/lib/modules/{REL}"
+    if not os.path.exists(f"{moddir}/build"):
+        raise unmet(f"no kernel headers at {moddir}/build")
+    before = tree(moddir)
+    check(sh("modinfo -n calperf", check_rc=False).returncode, "calperf is installed already")
+    sh(f"make -s -C {REPO} modules_install", timeout=600)
+    path = sh("modinfo -n calperf").stdout.strip()
+    check(path.startswith(f"{moddir}/updates/"), f"modinfo -n calperf: {path!r}")
+    vermagic = sh("modinfo -F vermagic calperf").stdout.split()
+    check(vermagic[:1] == [REL], f"vermagic {vermagic}")
+    sh(f"make -s -C {REPO} modules_uninstall", timeout=600)
+    r = sh("modinfo -n calperf", check_rc=False)
+    check(r.returncode, f"still installed: {r.stdout.strip()!r}")
+    after = tree(moddir)
+    check(after == before, f"left behind: {sorted(after - before)}, gone: {sorted(before - after)}")
 
 
 t.run()
