@@ -50,6 +50,25 @@ def uninstall_removes_everything():
     check(not left, f"left behind: {left}")
 
 
+@t.test
+def make_deps_installs_no_kernel():
+    """'make deps' refuses a package list that pulls in a kernel image,
+    whatever this machine has installed already: apt-get simulates the
+    list from an empty dpkg status (against this machine's package
+    lists). The list passes; with linux-headers-6.12-amd64 added, which
+    depends on its image, it is refused, naming the image."""
+    r = sh(f"{REPO}/scripts/install-deps --check", check_rc=False, timeout=600)
+    check(r.returncode == 0 and "no kernel image among the" in r.stdout,
+          f"exit {r.returncode}: {(r.stdout + r.stderr).strip()[-500:]}")
+    n = int(r.stdout.split("among the ")[1].split()[0])
+    # Simulated from nothing: the whole closure, libc6 and all.
+    check(n > 100, f"only {n} packages: not the whole closure")
+    r = sh(f"{REPO}/scripts/install-deps --check linux-headers-6.12-amd64",
+           check_rc=False, timeout=600)
+    check(r.returncode == 1 and "would install a kernel: linux-image-6.12." in r.stderr,
+          f"exit {r.returncode}: {(r.stdout + r.stderr).strip()[-500:]}")
+
+
 def tree(top):
     """Every file and directory under @top, relative to it."""
     return {os.path.relpath(os.path.join(d, n), top)
