@@ -3,10 +3,12 @@
 unloading, the kthreads left, calperfctl's JSON, sessions; and the shell
 commands and processes the tests run."""
 
+import calendar
 import json
 import os
 import signal
 import subprocess
+import time
 
 from ktap import DEBUG_KERNEL, Skip, check, wait_for
 
@@ -136,6 +138,17 @@ def ctl_ok(*args, **kw):
 def run(path, kind, *args):
     """calperfctl stream or rr from @path's A to its B; its JSON result."""
     return ctl_ok(kind, *args, "client-netns", path.a, "server-netns", path.b).json
+
+
+def check_provenance(r):
+    """A stream or rr result (-j) says what produced it: both versions
+    (scripts/version's), this kernel and host, and a UTC time of now."""
+    p = r["provenance"]
+    want = sh(f"{REPO}/scripts/version").stdout.strip()
+    check(p["calperfctl_version"] == want and p["module_version"] == want, f"versions {p}")
+    check(p["kernel"] == os.uname().release and p["host"] == os.uname().nodename, f"{p}")
+    age = time.time() - calendar.timegm(time.strptime(p["utc"], "%Y-%m-%dT%H:%M:%SZ"))
+    check(0 <= age < 60, f"utc {p['utc']} is {age:.0f} s old")
 
 
 def session(sid):
