@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 """'make install' puts the tools where a Debian tool's go (PREFIX,
 DESTDIR): the installed calperfctl and calperf-study run from there, the
-man page reads, and 'make uninstall' takes all of it away again.
+man page reads, the bash completion completes from calperfctl's help,
+and 'make uninstall' takes all of it away again.
 'make modules_install' puts the module where modprobe finds it for the
 running kernel, and 'make modules_uninstall' takes it away again (both
 need the VM's writable root, selftests/vm/run --overlay)."""
 import os
+import shlex
 import sys
 import tempfile
 
@@ -20,7 +22,8 @@ dest = tempfile.mkdtemp(prefix="calperf-install-")
 MAKE = f"make -s -C {REPO} DESTDIR={dest} PREFIX=/usr"
 FILES = ["usr/sbin/calperfctl", "usr/sbin/calperf-tapfwd", "usr/bin/calperf-study",
          "usr/lib/calperf/calperf-study", "usr/lib/calperf/study/measure.py",
-         "usr/share/man/man8/calperfctl.8", "usr/share/man/man1/calperf-study.1"]
+         "usr/share/man/man8/calperfctl.8", "usr/share/man/man1/calperf-study.1",
+         "usr/share/bash-completion/completions/calperfctl"]
 
 
 @t.test
@@ -40,6 +43,45 @@ def installed_tools_run():
     r = sh(f"man -l {dest}/usr/share/man/man8/calperfctl.8", env={**os.environ, "MANPAGER": "cat"})
     text = " ".join(r.stdout.replace("\u2010", "-").split())    # justified, hyphens
     check("calperfctl - measure the Linux TCP data path" in text, f"man page: {text[:300]!r}")
+
+
+def complete(*words):
+    """What the installed bash completion offers for the command line
+    "calperfctl WORDS", the last word the one being completed."""
+    line = " ".join(shlex.quote(w) for w in (f"{dest}/usr/sbin/calperfctl", *words))
+    script = (f"source {dest}/usr/share/bash-completion/completions/calperfctl; "
+              f"COMP_WORDS=({line}); COMP_CWORD={len(words)}; _calperfctl; "
+              'printf "%s\\n" "${COMPREPLY[@]}"')
+    return set(sh(f"bash -c {shlex.quote(script)}").stdout.split())
+
+
+@t.test
+def completion():
+    """Options, objects, session commands and each level's keywords, as
+    calperfctl's help lists them, and network namespace names."""
+    check(complete("") == {"stream", "rr", "session", "monitor", "help"}, f"objects: {complete('')}")
+    check(complete("-") == {"-j", "-p", "-s", "-V", "-h"}, f"options: {complete('-')}")
+    got = complete("-j", "session", "")
+    check(got == {"add", "start", "stop", "del", "show", "help"}, f"session commands: {got}")
+    check(complete("session", "st") == {"start", "stop"}, f"session st: {complete('session', 'st')}")
+    check(complete("stream", "198.18.0.2", "ms") == {"msg-size"}, "stream ms")
+    got = complete("rr", "198.18.0.2", "")
+    check({"req-size", "percentile", "client-netns", "help"} <= got and "msg-size" not in got,
+          f"rr keywords: {sorted(got)}")
+    got = complete("session", "add", "")
+    check({"kind", "sender", "receiver", "netns-pid", "msg-size", "count", "help"} <= got
+          and not got & {"stream", "rr", "start"}, f"session add keywords: {sorted(got)}")
+    check(complete("session", "add", "kind", "") == {"stream", "rr"}, "session add kind")
+    check(complete("session", "del", "") == {"help"}, f"session del: {complete('session', 'del', '')}")
+    ns = f"calperf-compl-{os.getpid()}"
+    sh(f"ip netns add {ns}")
+    try:
+        got = complete("stream", "198.18.0.2", "client-netns", "")
+        check({ns, "pid:", "container:"} <= got, f"client-netns: {sorted(got)}")
+        got = complete("session", "add", "receiver", "netns", "calperf-compl-")
+        check(got == {ns}, f"netns: {sorted(got)}")
+    finally:
+        sh(f"ip netns del {ns}")
 
 
 @t.test
