@@ -5,8 +5,8 @@ DESTDIR): the installed calperfctl and calperf-study run from there, the
 man page reads, the bash completion completes from calperfctl's help,
 and 'make uninstall' takes all of it away again.
 'make modules_install' puts the module where modprobe finds it for the
-running kernel, and 'make modules_uninstall' takes it away again (both
-need the VM's writable root, selftests/vm/run --overlay)."""
+running kernel, and 'make modules_uninstall' takes it away again (that
+needs the VM's writable root, selftests/vm/run --overlay)."""
 import os
 import shlex
 import sys
@@ -97,8 +97,8 @@ def make_deps_installs_no_kernel():
     """'make deps' refuses a package list that pulls in a kernel image,
     whatever this machine has installed already: apt-get simulates the
     list from an empty dpkg status (against this machine's package
-    lists). The list passes; with linux-headers-6.12-amd64 added, which
-    depends on its image, it is refused, naming the image."""
+    lists). The list passes; linux-headers-6.12-amd64, which depends on
+    its image, is refused, naming the image."""
     r = sh(f"{REPO}/scripts/install-deps --check", check_rc=False, timeout=600)
     check(r.returncode == 0 and "no kernel image among the" in r.stdout,
           f"exit {r.returncode}: {(r.stdout + r.stderr).strip()[-500:]}")
