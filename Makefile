@@ -26,6 +26,8 @@
 #                        (selftests/vm/cluster), driven from here over SSH
 #   make install         the tools (PREFIX=/usr/local, DESTDIR=) after 'make'
 #   make modules_install the module for KDIR's kernel, then depmod
+#                        (INSTALL_MOD_PATH=, default DESTDIR)
+#   make modules_uninstall  remove it, then depmod
 #   make uninstall       remove what 'make install' put there
 #   make dkms-install    the module's source into /usr/src for DKMS, which
 #                        builds it for every kernel (and after upgrades)
@@ -175,10 +177,36 @@ install:
 uninstall:
 	rm -rf $(addprefix $(DESTDIR),$(INSTALLED))
 
-modules_install:
+# The module of 'make' for KDIR's kernel, in /lib/modules/RELEASE/updates/kmod
+# under INSTALL_MOD_PATH (default DESTDIR); updates on 6.1 too, whose
+# kbuild would say extra.
+# RELEASE is the kernel's own, the one its modules' vermagic holds:
+# neither the build link's target (/usr/src/linux-headers-RELEASE) nor
+# 'make kernelrelease', which in Debian's 6.1 headers says 6.1.192, not
+# 6.1.0-57-amd64. The kernel's own depmod after modules_install skips
+# without a System.map, which headers lack: depmod runs here.
+INSTALL_MOD_PATH ?= $(DESTDIR)
+INSTALL_MOD_DIR ?= updates
+KRELEASE = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+MODDIR = $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/$(INSTALL_MOD_DIR)
+DEPMOD = depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+
+modules_install modules_uninstall: modules-release
+modules-release:
 	@test -n "$(KDIR)" || { echo "no kernel headers for KVER=$(KVER)" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
-	depmod -a $(notdir $(patsubst %/build,%,$(realpath $(KDIR)/..)))
+	@test -n "$(KRELEASE)" || { echo "no kernel release in $(KDIR)/include/generated/utsrelease.h" >&2; exit 1; }
+
+modules_install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) modules_install
+	$(DEPMOD)
+
+# What modules_install put there (kmod/calperf.ko, compressed as the
+# kernel's own modules are), and the directories if nothing else is left.
+modules_uninstall:
+	rm -f $(MODDIR)/kmod/calperf.ko $(MODDIR)/kmod/calperf.ko.*
+	rmdir --ignore-fail-on-non-empty $(MODDIR)/kmod $(MODDIR) 2>/dev/null || true
+	$(DEPMOD)
 
 # The module's source as DKMS takes it, /usr/src/calperf-VERSION, with
 # this build's full version string (scripts/version) in its VERSION.
@@ -220,5 +248,5 @@ clean:
 	rm -f user/calperfctl user/calperf-tapfwd
 
 .PHONY: check-cluster all module user gen deps lint dkms-source dkms-install dkms-uninstall deb demo bench study check check-debug clean FORCE \
-	install uninstall modules_install
+	install uninstall modules_install modules_uninstall modules-release
 FORCE:

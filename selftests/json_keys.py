@@ -6,13 +6,12 @@ of Documentation/calperf.rst ("JSON keys"), and every key of the table
 is printed by one of them."""
 import json
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from calperf import (  # noqa: E402
-    CALPERFCTL, ctl, ctl_ok, kill_tree, module_load, no_session_left, REPO,
-    spawn)
+    CALPERFCTL, ctl, ctl_ok, json_key_table, kill_tree, module_load,
+    no_session_left, spawn)
 from genl import subscribed  # noqa: E402
 from ktap import check, diag, Ktap, shared, wait_for  # noqa: E402
 from topology import VethPair  # noqa: E402
@@ -20,21 +19,6 @@ from topology import VethPair  # noqa: E402
 t = Ktap(setup=module_load)
 # One veth pair for all the tests here, which leave no session on it.
 PAIR = shared(VethPair, after=no_session_left)
-def read_table():
-    """The first cell of each row of the list-table under "JSON keys": each
-    key, or a pattern for keys such as p<P>_ns, with its regex."""
-    with open(os.path.join(REPO, "Documentation", "calperf.rst")) as f:
-        doc = f.read()
-    m = re.search(r"^JSON keys\n=+\n(.*?)\n\S[^\n]*\n=+\n", doc, re.S | re.M)
-    check(m, "no \"JSON keys\" section in Documentation/calperf.rst")
-    keys = {}
-    for cell in re.findall(r"^   \* - (.*)$", m.group(1), re.M):
-        for key in re.findall(r"``([^`]+)``", cell):
-            if key == "Key":
-                continue
-            check(key not in keys, f"{key} is in the table twice")
-            keys[key] = re.compile(re.sub(r"<[A-Z]+>", "[0-9_]+", key) + "$")
-    return keys
 
 
 def keys_of(v, path=""):
@@ -52,7 +36,7 @@ class KeyTable:
     """calperf.rst's table, and the entries of it some output used."""
 
     def __init__(self):
-        self.table = read_table()
+        self.table = json_key_table()
         self.seen = set()
         diag(f"{len(self.table)} keys in the table")
 

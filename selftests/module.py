@@ -2,9 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 """Loading and unloading calperf; its family in the genl controller."""
 import errno
+import json
 import os
+import shutil
 import struct
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from calperf import (  # noqa: E402
@@ -72,6 +76,38 @@ def versions_agree():
           f"calperfctl -V: {r.out!r} {r.err!r}")
     r = ctl("-V")
     check(r.json == {"calperfctl_version": want, "module_version": want}, f"-j -V: {r.out!r}")
+
+
+def not_source(d, names):
+    """copytree's ignore: the files of @d but its C sources and headers."""
+    return [n for n in names if os.path.isfile(os.path.join(d, n)) and not n.endswith((".c", ".h"))]
+
+
+@t.test
+def versions_differ_warns():
+    """calperfctl built with another version (the Makefile's own rule, in
+    a copy of the sources, CALPERF_VERSION=0.0.0-test) against the loaded
+    module: -V prints both, warns in one line on stderr, and exits 0, as
+    calperfctl(8) says (a warning, not an error); -j too."""
+    want = sh(f"{REPO}/scripts/version").stdout.strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in ("Makefile", "VERSION", "scripts/version"):
+            os.makedirs(os.path.dirname(os.path.join(tmp, f)), exist_ok=True)
+            shutil.copy2(os.path.join(REPO, f), os.path.join(tmp, f))
+        for d in ("user", "include"):
+            shutil.copytree(os.path.join(REPO, d), os.path.join(tmp, d), ignore=not_source)
+        # -O0: the same program, compiled in a fraction of the time under TCG.
+        sh(f"make -s -C {tmp} user/calperfctl CALPERF_VERSION=0.0.0-test",
+           env={**os.environ, "CFLAGS": "-O0"}, timeout=300)
+        other = os.path.join(tmp, "user/calperfctl")
+        warning = f"Warning: calperfctl 0.0.0-test and the loaded calperf module {want} differ.\n"
+        r = subprocess.run([other, "-V"], capture_output=True, text=True)
+        check(r.returncode == 0 and r.stdout == f"calperfctl 0.0.0-test\ncalperf module {want}\n"
+              and r.stderr == warning, f"-V: exit {r.returncode}, {r.stdout!r} {r.stderr!r}")
+        r = subprocess.run([other, "-j", "-V"], capture_output=True, text=True)
+        check(r.returncode == 0 and r.stderr == warning, f"-j -V: exit {r.returncode}, {r.stderr!r}")
+        check(json.loads(r.stdout) == {"calperfctl_version": "0.0.0-test", "module_version": want},
+              f"-j -V: {r.stdout!r}")
 
 
 @t.test

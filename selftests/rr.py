@@ -1,16 +1,16 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 """Request/response sessions over veth: transactions, the round-trip
-histogram, and RTTs checked against an injected netem delay and against
-qperf's tcp_lat on the same path."""
+histogram, the result's provenance, and RTTs checked against an injected
+netem delay and against qperf's tcp_lat on the same path."""
 import os
 import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from calperf import (  # noqa: E402
-    calperf_kthreads, ctl_ok, kill_tree, module_load, no_session_left, sh,
-    spawn)
+    calperf_kthreads, check_provenance, ctl_ok, kill_tree, module_load,
+    no_session_left, sh, spawn)
 from ktap import check, check_timing, diag, Ktap, shared  # noqa: E402
 from topology import VethPair, wait_listening  # noqa: E402
 
@@ -59,6 +59,7 @@ def one_byte_rr(pair):
                  f"median RTT {baseline_p50} ns over veth without delay")
     check(r["latency_ns"] == rtt(r)["mean_ns"] // 2, "latency is not mean RTT / 2")
     check(r["session"]["sender"]["sockbuf_bytes"] == 0, "rr should leave socket buffers to autotuning")
+    check_provenance(r)
 
 
 @t.test(pair=PAIR)

@@ -29,7 +29,9 @@ static int usage(FILE *f)
 		"  session   create, start, stop, show and delete sessions\n"
 		"  monitor   print each session as it finishes\n"
 		"\n"
-		"'calperfctl OBJECT help' describes each object.\n");
+		"'calperfctl OBJECT help' describes each object, 'calperfctl session\n"
+		"COMMAND help' each command; help in place of any keyword prints\n"
+		"that level's usage.\n");
 	return f == stdout ? 0 : 1;
 }
 

@@ -137,6 +137,7 @@ static int take_percentile(struct run *r, int argc, char **argv)
 	return 2;
 }
 
+/* 0, -1 on an error (said), 1 for "help" where a keyword goes. */
 static int parse_args(struct run *r, int argc, char **argv)
 {
 	struct cp_config *c = &r->c;
@@ -153,6 +154,8 @@ static int parse_args(struct run *r, int argc, char **argv)
 		kv[0] = (char *)k;
 		kv[1] = argc > 1 ? argv[1] : NULL;
 		n = 0;
+		if (!strcmp(k, "help"))
+			return 1;
 		if (!strcmp(k, "client-only") || !strcmp(k, "server-only")) {
 			*(k[0] == 'c' ? &client_only : &server_only) = true;
 			n = 1;
@@ -674,13 +677,12 @@ static int run(uint8_t kind, int argc, char **argv)
 	struct run r = {};
 	int err;
 
-	if (argc > 0 && !strcmp(argv[0], "help"))
-		return usage(stdout, kind);
 	cp_config_init(&r.c);
 	r.c.kind = kind;
-	if (parse_args(&r, argc, argv)) {
+	err = parse_args(&r, argc, argv);
+	if (err) {
 		cp_config_release(&r.c);
-		return 1;
+		return err > 0 ? usage(stdout, kind) : 1;
 	}
 	if (!r.n_pct) {
 		r.n_pct = sizeof(default_pct) / sizeof(default_pct[0]);

@@ -3,10 +3,13 @@
 unloading, the kthreads left, calperfctl's JSON, sessions; and the shell
 commands and processes the tests run."""
 
+import calendar
 import json
 import os
+import re
 import signal
 import subprocess
+import time
 
 from ktap import DEBUG_KERNEL, Skip, check, wait_for
 
@@ -136,6 +139,36 @@ def ctl_ok(*args, **kw):
 def run(path, kind, *args):
     """calperfctl stream or rr from @path's A to its B; its JSON result."""
     return ctl_ok(kind, *args, "client-netns", path.a, "server-netns", path.b).json
+
+
+def check_provenance(r):
+    """A stream or rr result (-j) says what produced it: both versions
+    (scripts/version's), this kernel and host, and a UTC time of now."""
+    p = r["provenance"]
+    want = sh(f"{REPO}/scripts/version").stdout.strip()
+    check(p["calperfctl_version"] == want and p["module_version"] == want, f"versions {p}")
+    check(p["kernel"] == os.uname().release and p["host"] == os.uname().nodename, f"{p}")
+    age = time.time() - calendar.timegm(time.strptime(p["utc"], "%Y-%m-%dT%H:%M:%SZ"))
+    check(0 <= age < 60, f"utc {p['utc']} is {age:.0f} s old")
+
+
+def json_key_table():
+    """The first cell of each row of calperf.rst's list-table under "JSON
+    keys": each key, or a pattern for keys such as p<P>_ns, with its
+    regex (json_keys.py checks calperfctl's output against it,
+    manpage.py calperfctl(8))."""
+    with open(os.path.join(REPO, "Documentation", "calperf.rst")) as f:
+        doc = f.read()
+    m = re.search(r"^JSON keys\n=+\n(.*?)\n\S[^\n]*\n=+\n", doc, re.S | re.M)
+    check(m, "no \"JSON keys\" section in Documentation/calperf.rst")
+    keys = {}
+    for cell in re.findall(r"^   \* - (.*)$", m.group(1), re.M):
+        for key in re.findall(r"``([^`]+)``", cell):
+            if key == "Key":
+                continue
+            check(key not in keys, f"{key} is in the table twice")
+            keys[key] = re.compile(re.sub(r"<[A-Z]+>", "[0-9_]+", key) + "$")
+    return keys
 
 
 def session(sid):
