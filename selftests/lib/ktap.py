@@ -53,9 +53,10 @@ UNDER_CHECK = os.environ.get("CALPERF_CHECK") == "1"
 
 
 def unmet(reason):
-    """What a test needs of the install tests' setup (a writable root, the
-    packages, the headers) is missing: a Skip when run by hand, but a
-    failure under selftests/check, which provides it. raise unmet(...)."""
+    """What a test needs of selftests/check's setup (a writable root,
+    the packages, the headers, the NIC pair, the cache of 'make deps')
+    is missing: a Skip when run by hand, but a failure under
+    selftests/check, which provides it. raise unmet(...)."""
     if UNDER_CHECK:
         return AssertionError(f"{reason}, which selftests/check provides")
     return Skip(reason)
