@@ -103,6 +103,17 @@ def uninstall_removes_everything(dest):
 
 
 @t.test
+def make_builds_for_the_running_kernel():
+    """With no KVER or KDIR, 'make' builds the module against the running
+    kernel's build link, as on a host with its headers installed."""
+    if not os.path.exists(f"/lib/modules/{REL}/build"):
+        raise unmet(f"no kernel headers at /lib/modules/{REL}/build (selftests/vm/run --overlay)")
+    env = {k: v for k, v in os.environ.items() if k not in ("KVER", "KDIR")}
+    r = sh(f"make -n -C {REPO} module", env=env)
+    check(f"-C /lib/modules/{REL}/build M={REPO} modules" in r.stdout, f"make -n: {r.stdout!r}")
+
+
+@t.test
 def modules_install_for_the_running_kernel():
     """KDIR is the running kernel's build link, which points into a
     headers tree under .../usr/src as on a Debian host: the module goes
