@@ -94,8 +94,15 @@ demo: user
 # TCG: scripts/bench names the routines each side gets.
 TIMEBASE ?= icount
 BENCH_CPU ?= qemu64,+erms
+# Under icount 6.1 is left out: it does not boot with the bench's two
+# vCPUs there (selftests/vm/run refuses it).
 bench: user
 	for k in $(KERNELS); do \
+		if [ "$(TIMEBASE)" = icount ] && [ $$k = 6.1 ]; then \
+			echo "bench: 6.1 left out: it does not boot with two vCPUs under icount" \
+				"(QEMU 7.2 hangs its SMP bring-up); TIMEBASE=wall measures it" >&2; \
+			continue; \
+		fi; \
 		selftests/vm/run --kernel $$k --cpu-model $(BENCH_CPU) \
 			$(if $(filter icount,$(TIMEBASE)),--icount) -- scripts/bench || exit 1; \
 	done
