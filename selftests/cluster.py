@@ -327,6 +327,31 @@ def lab_debs(name, package):
     return d
 
 
+def dpkg_install(debs, program):
+    """Shell that installs the packages of @debs into a guest's overlay
+    root with dpkg -i (man-db's trigger off: minutes under TCG), unless
+    @program is there already; on failure, the end of dpkg's log."""
+    return f"""export DEBIAN_FRONTEND=noninteractive
+rm -f /var/lib/man-db/auto-update
+command -v {program} >/dev/null || dpkg -i {debs}/*.deb >/run/dpkg-{program}.log 2>&1 ||
+    {{ tail -n 5 /run/dpkg-{program}.log >&2; exit 1; }}
+"""
+
+
+def on_each(hosts, scripts, what):
+    """@scripts run over SSH, each on its host of @hosts, all at once:
+    their outputs, stripped; a failure names the host and @what."""
+    procs = [subprocess.Popen(["ssh", "-F", CFG, h, "--", script], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+             for h, script in zip(hosts, scripts)]
+    outs = []
+    for h, p in zip(hosts, procs):
+        out, err = p.communicate(timeout=900)
+        check(p.returncode == 0, f"{h}: {what} failed: {err}")
+        outs.append(out.strip())
+    return outs
+
+
 def podman_up(i, debs):
     """The script that makes host @i a container host: podman installed
     into its overlay root (man-db's trigger off: minutes under TCG), a
@@ -336,12 +361,7 @@ def podman_up(i, debs):
     198.18.0.(1+i)/24 with a route to the other host's container
     network. It prints the container's address."""
     other = 1 - i
-    return f"""set -e
-export DEBIAN_FRONTEND=noninteractive
-rm -f /var/lib/man-db/auto-update
-command -v podman >/dev/null || dpkg -i {debs}/*.deb >/run/podman-dpkg.log 2>&1 ||
-    {{ tail -n 5 /run/podman-dpkg.log >&2; exit 1; }}
-mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup
+    return "set -e\n" + dpkg_install(debs, "podman") + f"""mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup
 mkdir -p /etc/containers
 # No systemd, no journald; a root on overlayfs, which overlay storage
 # cannot sit on.
@@ -384,14 +404,8 @@ def podman_containers_as_endpoints():
     hosts = HOSTS[:2]
     try:
         began = time.monotonic()
-        setups = [subprocess.Popen(["ssh", "-F", CFG, h, "--", podman_up(i, debs)],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                  for i, h in enumerate(hosts)]
-        addrs = []
-        for h, p in zip(hosts, setups):
-            out, err = p.communicate(timeout=900)
-            check(p.returncode == 0, f"{h}: podman setup failed: {err}")
-            addrs.append(out.strip())
+        addrs = on_each(hosts, [podman_up(i, debs) for i in range(len(hosts))],
+                        "podman setup")
         diag(f"podman installed and containers started in {time.monotonic() - began:.0f} s: "
              f"{addrs}")
         out = OUT + "-podman"
@@ -429,15 +443,10 @@ def ovs_install(debs):
     """The script that installs Debian's Open vSwitch into a guest's
     overlay root as on a host where it is the user's, its services left
     stopped (policy-rc.d), since the study runs its own daemons."""
-    return f"""set -e
-export DEBIAN_FRONTEND=noninteractive
-rm -f /var/lib/man-db/auto-update
+    return """set -e
 printf '#!/bin/sh\\nexit 101\\n' >/usr/sbin/policy-rc.d
 chmod +x /usr/sbin/policy-rc.d
-command -v ovs-vswitchd >/dev/null || dpkg -i {debs}/*.deb >/run/ovs-dpkg.log 2>&1 ||
-    {{ tail -n 5 /run/ovs-dpkg.log >&2; exit 1; }}
-ovs-vswitchd --version | head -n 1
-"""
+""" + dpkg_install(debs, "ovs-vswitchd") + "ovs-vswitchd --version | head -n 1\n"
 
 
 @t.test
@@ -451,14 +460,7 @@ def ovs_between_hosts():
     debs = lab_debs("ovs-lab", "openvswitch-switch")
     hosts = HOSTS[:2]
     began = time.monotonic()
-    setups = [subprocess.Popen(["ssh", "-F", CFG, h, "--", ovs_install(debs)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-              for h in hosts]
-    versions = []
-    for h, p in zip(hosts, setups):
-        out, err = p.communicate(timeout=900)
-        check(p.returncode == 0, f"{h}: Open vSwitch not installed: {err}")
-        versions.append(out.strip())
+    versions = on_each(hosts, [ovs_install(debs)] * len(hosts), "installing Open vSwitch")
     diag(f"Open vSwitch installed in {time.monotonic() - began:.0f} s: {versions}")
     out = OUT + "-ovs"
     p = study("--hosts", ",".join(hosts), "--ssh-config", CFG, "--out", out,
