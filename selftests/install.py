@@ -102,12 +102,17 @@ def uninstall_removes_everything(dest):
     check(not left, f"left behind: {left}")
 
 
+def need_headers():
+    """The running kernel's build link, which the overlay gives the guest."""
+    if not os.path.exists(f"/lib/modules/{REL}/build"):
+        raise unmet(f"no kernel headers at /lib/modules/{REL}/build (selftests/vm/run --overlay)")
+
+
 @t.test
 def make_builds_for_the_running_kernel():
     """With no KVER or KDIR, 'make' builds the module against the running
     kernel's build link, as on a host with its headers installed."""
-    if not os.path.exists(f"/lib/modules/{REL}/build"):
-        raise unmet(f"no kernel headers at /lib/modules/{REL}/build (selftests/vm/run --overlay)")
+    need_headers()
     env = {k: v for k, v in os.environ.items() if k not in ("KVER", "KDIR")}
     # MAKE=true: the recursive make that -n would still run, kbuild's
     # parse of the whole kernel tree, is only printed.
@@ -123,8 +128,7 @@ def modules_install_for_the_running_kernel():
     INSTALL_MOD_PATH, depmod indexes it there, and modules_uninstall
     takes it out of the tree and the index. (A root of its own: depmod
     over the guest's whole tree takes minutes under TCG.)"""
-    if not os.path.exists(f"/lib/modules/{REL}/build"):
-        raise unmet(f"no kernel headers at /lib/modules/{REL}/build (selftests/vm/run --overlay)")
+    need_headers()
     with tempfile.TemporaryDirectory(prefix="calperf-modules-") as root:
         make = f"make -s -C {REPO} INSTALL_MOD_PATH={root}"
         moddir = f"{root}/lib/modules/{REL}"
