@@ -19,7 +19,8 @@
 #   make study           the seed experiment in the VM: report in study/
 #                        (REPS=3 runs per figure; ICOUNT=1: deterministic
 #                        guest time)
-#   make check           the selftests in the VM on both kernels
+#   make check           the selftests in the VM on both kernels, and a part
+#                        of check-cluster's in a lab of a 6.1 and a 6.12 guest
 #   make check KERNELS=6.12   ... on one of them ("debug": the debug kernel)
 #   make check-debug     selftests on a 6.12 debug kernel (KASAN, lockdep...)
 #   make check-cluster   calperf-study --hosts between two guests of the lab
@@ -33,6 +34,8 @@
 #                        builds it for every kernel (and after upgrades)
 #   make dkms-uninstall  remove it from DKMS and /usr/src
 #   make deb             calperf-dkms and calperf-tools .debs in build/deb
+#   make deb-module      calperf-modules-RELEASE .deb in build/deb: the module
+#                        built here for KDIR's kernel, for hosts without DKMS
 
 CALPERF_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/calperf
 ifeq ($(origin KVER),undefined)
@@ -122,8 +125,11 @@ study: user
 		--reps $(REPS) --no-plots $(STUDY_ARGS)
 	user/calperf-study report $(STUDY_OUT)
 
+# Then the lab's part of cluster.py (selftests/check says which): LAB=
+# leaves it out, as CALPERF_TESTS= (some programs only) does.
+LAB ?= $(if $(CALPERF_TESTS),,lab)
 check: user
-	CALPERF_DEBUG_TESTS="$(DEBUG_TESTS)" selftests/check $(KERNELS)
+	CALPERF_DEBUG_TESTS="$(DEBUG_TESTS)" selftests/check $(KERNELS) $(LAB)
 
 # The suite on a 6.12 debug kernel (KASAN, lockdep, kmemleak, UBSAN...),
 # built once from Debian's linux-source-6.12 (scripts/debug-kernel). It
@@ -139,13 +145,19 @@ check-debug: user
 # guests of a lab (selftests/vm/cluster), each its own kernel, and its
 # failures (a host unreachable, without the module, of another version,
 # lost mid-run); then ansible/calperf.yml installs the packages there
-# (built first, as for check) and runs a study each way. CLUSTER_KERNELS:
-# one per guest.
+# (built first, as for check) and runs a study each way: calperf-dkms,
+# or with CALPERF_LAB_MODULE=prebuilt the module of 'make deb-module'.
+# CLUSTER_KERNELS: one per guest.
 CLUSTER_KERNELS ?= 6.1,6.12
+comma := ,
 check-cluster: user
 	scripts/kernel-tools >/dev/null
 	mkdir -p build
 	$(MAKE) -s deb >build/deb.log 2>&1 || { echo "check-cluster: 'make deb' failed: see build/deb.log" >&2; exit 1; }
+	for k in $(subst $(comma), ,$(CLUSTER_KERNELS)); do \
+		$(MAKE) -s deb-module KVER=$$k >>build/deb.log 2>&1 || \
+			{ echo "check-cluster: 'make deb-module KVER=$$k' failed: see build/deb.log" >&2; exit 1; }; \
+	done
 	selftests/vm/cluster --kernel $(CLUSTER_KERNELS) --timeout 3600 -- selftests/cluster.py
 
 # Installed as a Debian tool would be: calperfctl and calperf-tapfwd in
@@ -250,10 +262,15 @@ deb:
 	cd build/deb/calperf-$(DKMS_VERSION) && dpkg-buildpackage -us -uc -b
 	lintian --fail-on error,warning build/deb/*.changes
 
+# The module built for KDIR's kernel (KVER=, as for 'make'), packaged for
+# hosts that should not compile it (scripts/module-deb).
+deb-module: modules-release module
+	scripts/module-deb $(KRELEASE) build/deb
+
 clean:
 	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -f user/calperfctl user/calperf-tapfwd
 
-.PHONY: check-cluster all module user gen deps lint dkms-source dkms-install dkms-uninstall deb demo bench study check check-debug clean FORCE \
+.PHONY: check-cluster all module user gen deps lint dkms-source dkms-install dkms-uninstall deb deb-module demo bench study check check-debug clean FORCE \
 	install uninstall modules_install modules_uninstall modules-release
 FORCE:

@@ -14,9 +14,12 @@ host, the other host left clean: an unreachable host, a wire NIC
 missing, a host whose module cannot be loaded, a version mismatch, and
 an SSH connection lost mid-run. Last, the Ansible playbook
 (ansible/calperf.yml) on the two hosts made fresh (the lab's module and
-tools taken away): it installs the packages of 'make deb', loads the
-module, runs a study each way and merges the two; with an unreachable
-host in the inventory, it names that host and leaves the other clean."""
+tools taken away): it installs the packages of 'make deb' (with
+CALPERF_LAB_MODULE=prebuilt, calperf-tools and each host's
+calperf-modules-RELEASE of 'make deb-module' instead of calperf-dkms,
+which compiles the module in each guest for minutes), loads the module,
+runs a study each way and merges the two; with an unreachable host in
+the inventory, it names that host and leaves the other clean."""
 import contextlib
 import glob
 import json
@@ -29,7 +32,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from calperf import REPO  # noqa: E402
-from ktap import check, diag, Ktap, shared, Skip  # noqa: E402
+from ktap import check, diag, Ktap, shared, Skip, unmet  # noqa: E402
 
 sys.path.insert(0, os.path.join(REPO, "user", "study"))
 import ovs  # noqa: E402
@@ -42,6 +45,9 @@ TOPOS = ["bare", "calico"]
 SIZES = ["1K", "64K"]
 PLAYBOOK = os.path.join(REPO, "ansible", "calperf.yml")
 PLAY_OUT = OUT + "-ansible"
+# The playbook's calperf_module: dkms or prebuilt.
+MODULE = os.environ.get("CALPERF_LAB_MODULE", "dkms")
+DEBS = os.path.join(REPO, "build", "deb")
 PAIRS = [HOSTS[:2], HOSTS[1::-1]] if len(HOSTS) >= 2 else []
 FORMAT = {"gbps": "{:.3f}", "cores": "{:.2f}", "per_gbps": "{:.2f}", "us": "{:.1f}"}
 
@@ -732,7 +738,7 @@ def playbook(hosts, pairs, name, cfg=CFG):
         json.dump({"all": {"hosts": {h: {} for h in hosts}, "vars": {
             "ansible_ssh_common_args": f"-F {cfg}",
             "ansible_python_interpreter": "/usr/bin/python3",
-            "calperf_ssh_config": cfg, "calperf_deb_dir": os.path.join(REPO, "build", "deb"),
+            "calperf_ssh_config": cfg, "calperf_deb_dir": DEBS, "calperf_module": MODULE,
             "calperf_results": PLAY_OUT, "calperf_pairs": pairs,
             "calperf_study_args": study_args}}}, f, indent=1)
     began = time.monotonic()
@@ -752,9 +758,12 @@ def fresh_hosts():
     installs and loads it again. Its output."""
     if not shutil.which("ansible-playbook"):
         raise Skip("no ansible-playbook here: run 'make deps'")
-    if len(glob.glob(os.path.join(REPO, "build", "deb", "calperf-*_*.deb"))) < 2:
+    if len(glob.glob(f"{DEBS}/calperf-*_*.deb")) < 2:
         raise Skip("no packages in build/deb: run 'make deb'")
     for h in HOSTS[:2]:
+        rel = ssh(h, "uname -r").stdout.strip()
+        if MODULE == "prebuilt" and not glob.glob(f"{DEBS}/calperf-modules-{rel}_*.deb"):
+            raise unmet(f"no calperf-modules-{rel} in build/deb: run 'make deb-module'")
         p = ssh(h, "set -e; rmmod calperf; rm -f /lib/modules/$(uname -r)/updates/calperf.ko; "
                 "depmod -a; cd /usr/local/sbin; rm -f calperfctl calperf-tapfwd calperf-study; "
                 # man-db's trigger would index every man page, minutes under
@@ -777,15 +786,27 @@ PLAY = shared(fresh_hosts)
 
 @t.test(play=PLAY)
 def playbook_installs_the_packages(play):
+    """calperf-tools and the module's package on each host, and modprobe
+    finds the module that package installed: DKMS's build, or the
+    prebuilt one for the host's release."""
     for h in HOSTS[:2]:
-        p = ssh(h, "dpkg-query -W -f '${Package} ${Status}\\n' calperf-dkms calperf-tools")
+        rel = ssh(h, "uname -r").stdout.strip()
+        module = "calperf-dkms" if MODULE == "dkms" else f"calperf-modules-{rel}"
+        p = ssh(h, f"dpkg-query -W -f '${{Package}} ${{Status}}\\n' {module} calperf-tools")
         check(p.stdout.splitlines() == [f"{pkg} install ok installed" for pkg in
-                                        ("calperf-dkms", "calperf-tools")],
+                                        (module, "calperf-tools")],
               f"{h}: {p.stdout} {p.stderr}")
-        p = ssh(h, "dkms status calperf -k $(uname -r); modinfo -n calperf")
-        lines = p.stdout.splitlines()
-        check(p.returncode == 0 and len(lines) == 2 and "installed" in lines[0] and
-              "/updates/dkms/calperf.ko" in lines[1], f"{h}: {p.stdout} {p.stderr}")
+        if MODULE == "dkms":
+            p = ssh(h, "dkms status calperf -k $(uname -r); modinfo -n calperf")
+            lines = p.stdout.splitlines()
+            check(p.returncode == 0 and len(lines) == 2 and "installed" in lines[0] and
+                  "/updates/dkms/calperf.ko" in lines[1], f"{h}: {p.stdout} {p.stderr}")
+        else:
+            p = ssh(h, f"modinfo -n calperf; dpkg -S /lib/modules/{rel}/updates/calperf.ko")
+            lines = p.stdout.splitlines()
+            check(p.returncode == 0 and lines == [f"/lib/modules/{rel}/updates/calperf.ko",
+                  f"{module}: /lib/modules/{rel}/updates/calperf.ko"],
+                  f"{h}: {p.stdout} {p.stderr}")
         diag(f"{h}: {lines[0]}")
 
 
