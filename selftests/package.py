@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 """The Debian packages ('make deb') install as any Debian tool's do, in
-the VM's writable root (selftests/vm/run --overlay): dpkg builds the
+the VM's writable root (selftests/vm/run --overlay): the module prebuilt
+for the running kernel ('make deb-module') installs, loads, keeps
+calperf-dkms out and goes with dpkg -r; then dpkg builds the
 module with DKMS for the running kernel, the first calperfctl command
 loads it, a newer kernel's headers arriving make DKMS build it for that
 kernel too, module and tools report one version, the man pages render,
@@ -48,6 +50,35 @@ t = Ktap(setup=installable)
 INSTALLED = shared(list)
 
 
+NONINTERACTIVE = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+
+
+@t.test
+def prebuilt_module_package():
+    """calperf-modules-RELEASE: dpkg -i puts the module where modprobe
+    finds it, and it loads; calperf-dkms is refused beside it (one module
+    of one origin); dpkg -r takes it away, from modprobe's index too."""
+    deb = glob.glob(f"{DEB}/calperf-modules-{REL}_*_amd64.deb")
+    if len(deb) != 1:
+        raise unmet(f"no calperf-modules-{REL} package in {DEB}: run 'make deb-module'")
+    ko = f"/lib/modules/{REL}/updates/calperf.ko"
+    check(sh("modinfo -n calperf", check_rc=False).returncode != 0,
+          "modprobe finds a calperf module before the package")
+    sh(f"dpkg -i {deb[0]}", env=NONINTERACTIVE)
+    check(sh("modinfo -n calperf").stdout.strip() == ko, "modprobe does not find the package's")
+    sh("modprobe calperf")
+    check(module_loaded(), "the package's module did not load")
+    module_unload()
+    r = sh(f"dpkg -i {debs()[0]}", check_rc=False, env=NONINTERACTIVE)
+    check(r.returncode != 0 and "conflict" in r.stderr, f"calperf-dkms beside it: {r.stderr}")
+    check("calperf-dkms" not in sh("dpkg-query -W -f '${Package} ${Status}\\n' 'calperf-*'",
+                                   check_rc=False).stdout, "calperf-dkms got in")
+    sh(f"dpkg -r calperf-modules-{REL}", env=NONINTERACTIVE)
+    check(not os.path.exists(ko), f"{ko} left behind")
+    check(sh("modinfo -n calperf", check_rc=False).returncode != 0,
+          "modprobe still finds calperf after dpkg -r")
+
+
 @t.test(installed=INSTALLED)
 def dpkg_install_builds_the_module(installed):
     # man-db's trigger would rebuild the index of every man page on this
@@ -57,8 +88,7 @@ def dpkg_install_builds_the_module(installed):
     if os.path.exists("/var/lib/man-db/auto-update"):
         os.remove("/var/lib/man-db/auto-update")
     t0 = time.monotonic()
-    sh("dpkg -i " + " ".join(debs()), timeout=1200,
-           env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    sh("dpkg -i " + " ".join(debs()), timeout=1200, env=NONINTERACTIVE)
     diag(f"dpkg -i and DKMS: {time.monotonic() - t0:.0f} s")
     status = sh("dkms status calperf").stdout.strip()
     check(REL in status and "installed" in status, f"dkms status: {status!r}")
@@ -167,8 +197,7 @@ def locked_down_kernel_is_named_in_one_line():
 def dpkg_remove_leaves_nothing(installed):
     module_unload()
     t0 = time.monotonic()
-    sh("dpkg -r calperf-tools calperf-dkms", timeout=300,
-       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    sh("dpkg -r calperf-tools calperf-dkms", timeout=300, env=NONINTERACTIVE)
     diag(f"dpkg -r: {time.monotonic() - t0:.0f} s")
     status = sh("dkms status calperf").stdout.strip()
     check(not status, f"dkms status after removal: {status!r}")
