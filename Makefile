@@ -251,11 +251,13 @@ dkms-uninstall:
 
 # Both packages, built from a copy of the tracked files (so nothing is
 # written outside build/): build/deb/*.deb. The copy's VERSION holds this
-# tree's full version, which module and tools then both report.
+# tree's full version, which module and tools then both report. What
+# 'make deb-module' put there stays.
 deb:
 	@test "$$(dpkg-parsechangelog -S Version)" = "$(DKMS_VERSION)" || \
 		{ echo "deb: debian/changelog's version is not VERSION's" >&2; exit 1; }
-	rm -rf build/deb
+	rm -rf build/deb/calperf-$(DKMS_VERSION) build/deb/calperf_* build/deb/calperf-dkms_* \
+		build/deb/calperf-tools_* build/deb/calperf-tools-dbgsym_*
 	mkdir -p build/deb/calperf-$(DKMS_VERSION)
 	git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t build/deb/calperf-$(DKMS_VERSION)
 	echo '$(CALPERF_VERSION)' >build/deb/calperf-$(DKMS_VERSION)/VERSION

@@ -225,7 +225,7 @@ class Ktap:
                 self._result(fn.__name__, setup_skip, setup_failed)
                 continue
             if ONLY and not re.search(ONLY, fn.__name__):
-                self._result(fn.__name__, f"not selected (CALPERF_ONLY={ONLY})")
+                self._result(fn.__name__, "not selected by CALPERF_ONLY")
                 continue
             skip, failed = self._run_one(fn, fixtures, teardowns.get(i, []))
             self._result(fn.__name__, skip, failed)
