@@ -65,15 +65,21 @@ def prebuilt_module_package():
     check(sh("modinfo -n calperf", check_rc=False).returncode != 0,
           "modprobe finds a calperf module before the package")
     sh(f"dpkg -i {deb[0]}", env=NONINTERACTIVE)
-    check(sh("modinfo -n calperf").stdout.strip() == ko, "modprobe does not find the package's")
-    sh("modprobe calperf")
-    check(module_loaded(), "the package's module did not load")
-    module_unload()
-    r = sh(f"dpkg -i {debs()[0]}", check_rc=False, env=NONINTERACTIVE)
-    check(r.returncode != 0 and "conflict" in r.stderr, f"calperf-dkms beside it: {r.stderr}")
-    check("calperf-dkms" not in sh("dpkg-query -W -f '${Package} ${Status}\\n' 'calperf-*'",
-                                   check_rc=False).stdout, "calperf-dkms got in")
-    sh(f"dpkg -r calperf-modules-{REL}", env=NONINTERACTIVE)
+    try:
+        check(sh("modinfo -n calperf").stdout.strip() == ko,
+              "modprobe does not find the package's")
+        sh("modprobe calperf")
+        check(module_loaded(), "the package's module did not load")
+        module_unload()
+        r = sh(f"dpkg -i {debs()[0]}", check_rc=False, env=NONINTERACTIVE)
+        check(r.returncode != 0 and "conflicting packages" in r.stderr,
+              f"calperf-dkms beside it: {r.stderr}")
+        # dpkg remembers the package it refused, as not installed.
+        status = sh("dpkg-query -W -f '${db:Status-Status}' calperf-dkms",
+                    check_rc=False).stdout
+        check(status in ("", "not-installed"), f"calperf-dkms is {status}")
+    finally:
+        sh(f"dpkg -r calperf-modules-{REL}", env=NONINTERACTIVE)
     check(not os.path.exists(ko), f"{ko} left behind")
     check(sh("modinfo -n calperf", check_rc=False).returncode != 0,
           "modprobe still finds calperf after dpkg -r")
