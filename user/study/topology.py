@@ -115,8 +115,11 @@ class Topology:
         self.about = {}
 
     def add_ns(self, name):
-        add_ns(PREFIX + name)
+        # Listed for down() first: a SIGTERM just after the namespace is
+        # made must not leave it behind (down() deletes what is not there
+        # without complaint).
         self.namespaces.append(PREFIX + name)
+        add_ns(PREFIX + name)
         return PREFIX + name
 
     def subnet_per_host(self, n, attach):
