@@ -13,9 +13,9 @@
 #                        generated files match the spec
 #   make demo            a TCP stream over veth, measured in the VM
 #   make bench           calperf against qperf and iperf3 in the VM, each
-#                        kernel of KERNELS, in deterministic guest time, on
-#                        bookworm-backports' QEMU (TIMEBASE=wall: TCG wall
-#                        time; BENCH_CPU=qemu64: a CPU model without ERMS)
+#                        kernel of KERNELS, in deterministic guest time
+#                        (TIMEBASE=wall: TCG wall time; BENCH_CPU=qemu64:
+#                        a CPU model without ERMS)
 #   make study           the seed experiment in the VM: report in study/
 #                        (REPS=3 runs per figure; ICOUNT=1: deterministic
 #                        guest time)
@@ -83,6 +83,7 @@ gen:
 deps:
 	scripts/install-deps
 	scripts/kernel-headers >/dev/null
+	scripts/qemu-backports >/dev/null
 
 lint:
 	scripts/lint
@@ -93,19 +94,16 @@ demo: user
 # The CPU model picks the copy routines, which decide copy-mode figures
 # under emulation. ERMS and FSRM, as current x86 has, make user copies and
 # the kernel's memcpy 'rep movsb'; no AVX, so glibc's copies are not
-# emulated AVX. Debian 12's QEMU 7.2 refuses FSRM under TCG, and hangs
-# 6.1's SMP bring-up under icount: the bench runs bookworm-backports'
-# QEMU (scripts/qemu-backports unpacks it into the cache; BENCH_QEMU=
-# qemu-system-x86_64 BENCH_CPU=qemu64,+erms: Debian 12's, 6.12 only on
-# icount). scripts/bench names the routines each side gets.
+# emulated AVX. The guests run bookworm-backports' QEMU 10.0 (Debian 12's
+# 7.2 refuses FSRM under TCG, and hangs 6.1's SMP bring-up under icount;
+# BENCH_QEMU=qemu-system-x86_64 BENCH_CPU=qemu64,+erms runs it, 6.12
+# only on icount). scripts/bench names the routines each side gets.
 TIMEBASE ?= icount
 BENCH_QEMU ?= backports
 BENCH_CPU ?= qemu64,+erms,+fsrm
 bench: user
-	qemu='$(BENCH_QEMU)'; \
-	[ "$$qemu" != backports ] || qemu=$$(scripts/qemu-backports) || exit 1; \
 	for k in $(KERNELS); do \
-		selftests/vm/run --qemu "$$qemu" --kernel $$k --cpu-model $(BENCH_CPU) \
+		selftests/vm/run --qemu '$(BENCH_QEMU)' --kernel $$k --cpu-model $(BENCH_CPU) \
 			$(if $(filter icount,$(TIMEBASE)),--icount) -- scripts/bench || exit 1; \
 	done
 
