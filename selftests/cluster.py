@@ -48,6 +48,10 @@ PLAY_OUT = OUT + "-ansible"
 # The playbook's calperf_module: dkms or prebuilt.
 MODULE = os.environ.get("CALPERF_LAB_MODULE", "dkms")
 DEBS = os.path.join(REPO, "build", "deb")
+# Debian's kernels as selftests/vm/kernel.sh unpacked them (the guests
+# see this machine's root): each release's module tree and its index.
+KERNELS = os.path.join(os.environ.get("CALPERF_CACHE") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "calperf"), "kernels")
 # The playbook measures each way; CALPERF_LAB_PAIRS=1, one way only
 # (selftests/check's lab, for CI's hour).
 PAIRS = ([HOSTS[:2], HOSTS[1::-1]] if len(HOSTS) >= 2 else [])[
@@ -768,12 +772,16 @@ def fresh_hosts():
         rel = ssh(h, "uname -r").stdout.strip()
         if MODULE == "prebuilt" and not glob.glob(f"{DEBS}/calperf-modules-{rel}_*.deb"):
             raise unmet(f"no calperf-modules-{rel} in build/deb: run 'make deb-module'")
-    # Both hosts at once: depmod over 6.12's 4,230 modules takes 100 to
-    # 130 s in a TCG guest (90 over 6.1's), as it reads each over 9p.
+    # The index of modprobe as the kernel's package left it (depmod'ed
+    # when vm/kernel.sh unpacked it): what 'depmod -a' makes once
+    # calperf.ko is gone, without its two minutes over 6.12's 4,230
+    # modules in a TCG guest.
     cleanups = {h: subprocess.Popen(
         ["ssh", "-F", CFG, h, "--",
-         "set -e; rmmod calperf; rm -f /lib/modules/$(uname -r)/updates/calperf.ko; "
-         "depmod -a; cd /usr/local/sbin; rm -f calperfctl calperf-tapfwd calperf-study; "
+         "set -e; rmmod calperf; rel=$(uname -r); rm -f /lib/modules/$rel/updates/calperf.ko; "
+         f"cp {KERNELS}/$rel/root/lib/modules/$rel/modules.* /lib/modules/$rel/; "
+         "if modprobe -n -q calperf; then echo 'modprobe still finds calperf' >&2; exit 1; fi; "
+         "cd /usr/local/sbin; rm -f calperfctl calperf-tapfwd calperf-study; "
          # man-db's trigger would index every man page, minutes under
          # TCG: it runs only while this file exists (what debconf's
          # man-db/auto-update sets when man-db is configured).
@@ -782,7 +790,7 @@ def fresh_hosts():
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for h in HOSTS[:2]}
     try:
         for h, p in cleanups.items():
-            _, err = p.communicate(timeout=600)
+            _, err = p.communicate(timeout=120)
             check(p.returncode == 0, f"{h}: {err}")
     finally:
         for p in cleanups.values():
