@@ -36,6 +36,7 @@
 #   make deb             calperf-dkms and calperf-tools .debs in build/deb
 #   make deb-module      calperf-modules-RELEASE .deb in build/deb: the module
 #                        built here for KDIR's kernel, for hosts without DKMS
+#   make debs            both, deb-module for each kernel line of DEB_KERNELS
 
 CALPERF_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/calperf
 ifeq ($(origin KVER),undefined)
@@ -149,12 +150,7 @@ CLUSTER_KERNELS ?= 6.1,6.12
 comma := ,
 check-cluster: user
 	scripts/kernel-tools >/dev/null
-	mkdir -p build
-	$(MAKE) -s deb >build/deb.log 2>&1 || { echo "check-cluster: 'make deb' failed: see build/deb.log" >&2; exit 1; }
-	for k in $(subst $(comma), ,$(CLUSTER_KERNELS)); do \
-		$(MAKE) -s deb-module KVER=$$k >>build/deb.log 2>&1 || \
-			{ echo "check-cluster: 'make deb-module KVER=$$k' failed: see build/deb.log" >&2; exit 1; }; \
-	done
+	$(MAKE) -s debs DEB_KERNELS="$(subst $(comma), ,$(CLUSTER_KERNELS))"
 	selftests/vm/cluster --kernel $(CLUSTER_KERNELS) --timeout 3600 -- selftests/cluster.py
 
 # Installed as a Debian tool would be: calperfctl and calperf-tapfwd in
@@ -266,10 +262,22 @@ deb:
 deb-module: modules-release module
 	scripts/module-deb $(KRELEASE) build/deb
 
+# What the tests install in their guests: 'make deb', then 'make
+# deb-module' for each kernel line of DEB_KERNELS; the output in
+# build/deb.log.
+DEB_KERNELS ?= $(filter 6.1 6.12,$(KERNELS))
+debs:
+	mkdir -p build
+	$(MAKE) -s deb >build/deb.log 2>&1 || { echo "'make deb' failed: see build/deb.log" >&2; exit 1; }
+	for k in $(DEB_KERNELS); do \
+		$(MAKE) -s deb-module KVER=$$k >>build/deb.log 2>&1 || \
+			{ echo "'make deb-module KVER=$$k' failed: see build/deb.log" >&2; exit 1; }; \
+	done
+
 clean:
 	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -f user/calperfctl user/calperf-tapfwd
 
-.PHONY: check-cluster all module user gen deps lint dkms-source dkms-install dkms-uninstall deb deb-module demo bench study check check-debug clean FORCE \
+.PHONY: check-cluster all module user gen deps lint dkms-source dkms-install dkms-uninstall deb deb-module debs demo bench study check check-debug clean FORCE \
 	install uninstall modules_install modules_uninstall modules-release
 FORCE:
