@@ -772,31 +772,20 @@ def fresh_hosts():
         rel = ssh(h, "uname -r").stdout.strip()
         if MODULE == "prebuilt" and not glob.glob(f"{DEBS}/calperf-modules-{rel}_*.deb"):
             raise unmet(f"no calperf-modules-{rel} in build/deb: run 'make deb-module'")
-    # The index of modprobe as the kernel's package left it (depmod'ed
-    # when vm/kernel.sh unpacked it): what 'depmod -a' makes once
-    # calperf.ko is gone, without its two minutes over 6.12's 4,230
-    # modules in a TCG guest.
-    cleanups = {h: subprocess.Popen(
-        ["ssh", "-F", CFG, h, "--",
-         "set -e; rmmod calperf; rel=$(uname -r); rm -f /lib/modules/$rel/updates/calperf.ko; "
-         f"cp {KERNELS}/$rel/root/lib/modules/$rel/modules.* /lib/modules/$rel/; "
-         "if modprobe -n -q calperf; then echo 'modprobe still finds calperf' >&2; exit 1; fi; "
-         "cd /usr/local/sbin; rm -f calperfctl calperf-tapfwd calperf-study; "
-         # man-db's trigger would index every man page, minutes under
-         # TCG: it runs only while this file exists (what debconf's
-         # man-db/auto-update sets when man-db is configured).
-         "rm -f /var/lib/man-db/auto-update; "
-         "! command -v calperfctl"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for h in HOSTS[:2]}
-    try:
-        for h, p in cleanups.items():
-            _, err = p.communicate(timeout=120)
-            check(p.returncode == 0, f"{h}: {err}")
-    finally:
-        for p in cleanups.values():
-            if p.poll() is None:
-                p.kill()
-                p.communicate()
+        # modprobe's index as the kernel's package left it (depmod'ed when
+        # vm/kernel.sh unpacked it): what 'depmod -a' makes once calperf.ko
+        # is gone, without its two minutes over 6.12's 4,230 modules in a
+        # TCG guest.
+        p = ssh(h, f"set -e; rmmod calperf; rm -f /lib/modules/{rel}/updates/calperf.ko; "
+                f"cp {KERNELS}/{rel}/root/lib/modules/{rel}/modules.* /lib/modules/{rel}/; "
+                "if modprobe -n -q calperf; then echo 'modprobe still finds calperf' >&2; exit 1; fi; "
+                "cd /usr/local/sbin; rm -f calperfctl calperf-tapfwd calperf-study; "
+                # man-db's trigger would index every man page, minutes under
+                # TCG: it runs only while this file exists (what debconf's
+                # man-db/auto-update sets when man-db is configured).
+                "rm -f /var/lib/man-db/auto-update; "
+                "! command -v calperfctl")
+        check(p.returncode == 0, f"{h}: {p.stderr}")
     shutil.rmtree(PLAY_OUT, ignore_errors=True)
     rc, out = playbook(HOSTS[:2], PAIRS, "lab")
     recap = out[out.find("PLAY RECAP"):]
